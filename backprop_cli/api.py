@@ -1,0 +1,54 @@
+"""The one entry point: text and a point in, a Trace out. The CLI is a thin layer on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import BackpropError, InputError
+from .evaluate import evaluate
+from .lower import binding_values, lower
+from .parser import parse
+from .trace import Trace
+
+Point = "str | Mapping[str, float | str] | None"
+
+
+def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
+    """Values for the inputs: "x=2,y=pi/2" (or several such strings), or a mapping whose
+    values are numbers or constant expressions. Each text is parsed by the grammar."""
+    if at is None:
+        return {}
+    if isinstance(at, Mapping):
+        at = [f"{k}={v}" for k, v in at.items()]
+    elif isinstance(at, str):
+        at = [at]
+    point: dict[str, float] = {}
+    for text in at:
+        syntax = parse(text, "bindings", origin="--at")
+        for name, value, span in binding_values(syntax):
+            if name in point:
+                raise InputError(f"{name} is given twice", source=text, span=span,
+                                 origin="--at")
+            point[name] = value
+    return point
+
+
+def differentiate(source: str, at=None, *, share: bool = True) -> Trace:
+    """Parse, lower, and run the forward and reverse passes at the point `at`."""
+    program = lower(parse(source), share=share)
+    point = parse_point(at)
+    inputs = program.inputs
+    missing = [name for name in inputs if name not in point]
+    if missing:
+        example = ",".join(f"{name}=…" for name in missing)
+        raise InputError(f"no value for {', '.join(missing)}",
+                         hint=f"give every input a value: --at {example}")
+    unknown = [name for name in point if name not in inputs]
+    if unknown:
+        have = ", ".join(inputs) if inputs else "no inputs"
+        raise InputError(f"{', '.join(unknown)} is not an input of the expression "
+                         f"(it has {have})")
+    return evaluate(program, {name: point[name] for name in inputs})
+
+
+__all__ = ["differentiate", "parse_point", "BackpropError"]

@@ -1,0 +1,130 @@
+"""Errors a user can cause, under one base class.
+
+Each carries what is wrong and, where it came from text, the source and the span, so the
+CLI can print the line with a caret under the column and map the error to its exit code.
+The CLI catches BackpropError and nothing else: anything else is a bug and should show.
+"""
+
+from __future__ import annotations
+
+
+class BackpropError(Exception):
+    """Bad input: exit code 2. `kind` is the stable name used in JSON errors."""
+
+    kind = "error"
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        span: tuple[int, int] | None = None,
+        origin: str = "expression",
+        hint: str | None = None,
+        expected: list[str] | None = None,
+        node: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.span = span
+        self.origin = origin  # which text the span points into: "expression" or "--at"
+        self.hint = hint
+        self.expected = expected
+        self.node = node  # "w3" for errors about one SSA node
+
+    def located(self, source: str, origin: str) -> "BackpropError":
+        """Attach the text a span points into, when the raiser did not have it."""
+        if self.source is None:
+            self.source, self.origin = source, origin
+        return self
+
+    def position(self) -> tuple[int, int] | None:
+        """1-based (line, column) of the span's start."""
+        if self.source is None or self.span is None:
+            return None
+        start = self.span[0]
+        line = self.source.count("\n", 0, start) + 1
+        column = start - (self.source.rfind("\n", 0, start) + 1) + 1
+        return line, column
+
+    def excerpt(self) -> tuple[str, str] | None:
+        """The source line the span starts on, and a line of carets under the span."""
+        pos = self.position()
+        if pos is None:
+            return None
+        start, end = self.span
+        line_start = self.source.rfind("\n", 0, start) + 1
+        line_end = self.source.find("\n", start)
+        if line_end == -1:
+            line_end = len(self.source)
+        text = self.source[line_start:line_end].replace("\t", " ")
+        width = max(1, min(end, line_end) - start)
+        return text, " " * (start - line_start) + "^" * width
+
+    def __str__(self) -> str:
+        lines = [f"error: {self.message}"]
+        pos = self.position()
+        if pos is not None:
+            text, carets = self.excerpt()
+            lines[0] += f" ({self.origin}, line {pos[0]}, column {pos[1]})" if "\n" in self.source \
+                else f" ({self.origin}, column {pos[1]})"
+            lines += ["  " + text, "  " + carets]
+        if self.expected:
+            lines.append("expected: " + ", ".join(self.expected))
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        error = {"type": self.kind, "message": self.message}
+        pos = self.position()
+        if pos is not None:
+            error.update(origin=self.origin, line=pos[0], column=pos[1],
+                         excerpt=list(self.excerpt()))
+        if self.expected:
+            error["expected"] = self.expected
+        if self.hint:
+            error["hint"] = self.hint
+        if self.node:
+            error["node"] = self.node
+        return error
+
+
+class ParseError(BackpropError):
+    kind = "parse_error"
+
+
+class UnknownNameError(BackpropError):
+    """An unknown function, or a name used in a way it cannot be (calling a variable)."""
+
+    kind = "name_error"
+
+
+class ArityError(BackpropError):
+    kind = "arity_error"
+
+
+class StatementError(BackpropError):
+    """A name assigned twice, or used before its statement."""
+
+    kind = "statement_error"
+
+
+class InputError(BackpropError):
+    """Values after --at: missing, unknown or given twice."""
+
+    kind = "input_error"
+
+
+class DomainError(BackpropError):
+    """An operation evaluated outside its domain: log(-1), 1/0, sqrt(-4), acos(2)."""
+
+    kind = "domain_error"
+
+
+class UsageError(BackpropError):
+    """Command-line usage the argument parser cannot catch."""
+
+    kind = "usage_error"

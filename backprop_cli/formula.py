@@ -1,0 +1,290 @@
+"""Formulas in terms of the w's: node definitions, local partials, adjoints.
+
+The op table's templates ("-sin(a)") are parsed by the grammar once, on first use, into
+small trees; a partial is its template with the operands substituted (a → w4) and lightly
+simplified as a person writes it (2·w1, not 2·w1^(2-1)). Trees here are as deep as a
+template, never as deep as the user's expression, so recursion over them is safe.
+
+Two styles: "ascii" parses again with backprop's grammar (w1**2, -sin(w4), w7bar) and is
+what JSON carries; "unicode" is for the terminal (w1², −sin(w4), w̄7).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple, Union
+
+import numpy as np
+
+from .ops import OPERAND_NAMES, OPS
+from .program import Const, Program, node_id
+from .syntax import Call, Name, Num
+
+
+class Var(NamedTuple):
+    """w_{index+1}, or its adjoint w̄ when bar is set."""
+
+    index: int
+    bar: bool = False
+
+
+class Param(NamedTuple):
+    """a, b or out in a template."""
+
+    name: str
+
+
+class App(NamedTuple):
+    op: str
+    args: tuple
+
+
+Formula = Union[Var, Param, App, Const]
+
+ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
+_FOLDABLE = {"add", "sub", "mul", "div", "neg", "pow"}
+
+
+# --- templates -----------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def template(op_name: str, k: int) -> Formula:
+    """The partial of `op_name` with respect to operand k, as a formula in a, b, out."""
+    from .parser import parse
+
+    syntax = parse(OPS[op_name].templates[k], origin=f"template of {op_name}")
+    built: list = []
+    for e in syntax.exprs:
+        if type(e) is Num:
+            built.append(Const(e.value, e.text))
+        elif type(e) is Name:
+            if e.id in OPERAND_NAMES or e.id == "out":
+                built.append(Param(e.id))
+            else:
+                from .ops import CONSTANTS
+                built.append(Const(CONSTANTS[e.id], e.id))
+        else:
+            built.append(make(e.op, tuple(built[a] for a in e.args)))
+    return built[syntax.statements[-1].root]
+
+
+def substitute(f: Formula, env: dict) -> Formula:
+    if type(f) is Param:
+        return env[f.name]
+    if type(f) is App:
+        return make(f.op, tuple(substitute(a, env) for a in f.args))
+    return f
+
+
+def operand(a) -> Formula:
+    return Var(a) if type(a) is int else a
+
+
+def partial(program: Program, j: int, k: int) -> Formula:
+    """∂w_j/∂(operand k of w_j) in terms of the w's."""
+    node = program.nodes[j]
+    env = {name: operand(a) for name, a in zip(OPERAND_NAMES, node.args)}
+    env["out"] = Var(j)
+    return substitute(template(node.op, k), env)
+
+
+def edge_partial(program: Program, edge) -> Formula:
+    """The partial of an edge; `x*x` uses w1 twice, and its partial is the sum."""
+    terms = [partial(program, edge.to, k) for k in edge.positions]
+    total = terms[0]
+    for t in terms[1:]:
+        total = make("add", (total, t))
+    return total
+
+
+# --- simplification, as a person writes it --------------------------------------------
+
+def _is(f, value: float) -> bool:
+    return type(f) is Const and f.value == value
+
+
+def _negated(f) -> Formula | None:
+    """f without its sign, if f is a negation or a negative constant."""
+    if type(f) is App and f.op == "neg":
+        return f.args[0]
+    if type(f) is Const and f.value < 0:
+        return number_const(-f.value)
+    return None
+
+
+def number_const(value: float) -> Const:
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return Const(float(value), text)
+
+
+def make(op: str, args: tuple) -> Formula:
+    """App(op, args), with constants folded and the identities a person applies."""
+    if op in _FOLDABLE and all(type(a) is Const for a in args):
+        with np.errstate(all="ignore"):
+            value = float(OPS[op].forward(*[np.float64(a.value) for a in args]))
+        if np.isfinite(value):
+            return number_const(value)
+    if op == "neg":
+        (a,) = args
+        inner = _negated(a)
+        return inner if inner is not None else App("neg", args)
+    if op in ("add", "sub"):
+        a, b = args
+        if _is(b, 0):
+            return a
+        if _is(a, 0):
+            return b if op == "add" else make("neg", (b,))
+        if a == b:  # w1 + w1 is 2·w1, w1 - w1 is 0
+            return make("mul", (number_const(2), a)) if op == "add" else ZERO
+        nb = _negated(b)
+        if nb is not None:  # a + (-b) is a - b, and a - (-b) is a + b
+            return App("sub" if op == "add" else "add", (a, nb))
+    elif op == "mul":
+        a, b = args
+        if _is(a, 0) or _is(b, 0):
+            return ZERO
+        if _is(a, 1):
+            return b
+        if _is(b, 1):
+            return a
+        na, nb = _negated(a), _negated(b)
+        if na is not None or nb is not None:  # signs out front
+            sign = (na is not None) != (nb is not None)
+            body = make("mul", (na if na is not None else a, nb if nb is not None else b))
+            return make("neg", (body,)) if sign else body
+        if type(b) is Const and type(a) is not Const:  # numbers first: 2·w1
+            return App("mul", (b, a))
+    elif op == "div":
+        a, b = args
+        if _is(b, 1):
+            return a
+        if _is(a, 0):
+            return ZERO
+        na = _negated(a)
+        if na is not None:
+            return make("neg", (make("div", (na, b)),))
+    elif op == "pow":
+        a, b = args
+        if _is(b, 1):
+            return a
+        if _is(b, 0):
+            return ONE
+    return App(op, args)
+
+
+# --- printing ------------------------------------------------------------------------
+
+_INFIX = {"add": (1, "+", "+"), "sub": (1, "-", "−"), "mul": (2, "*", "·"),
+          "div": (2, "/", "/"), "pow": (4, "**", "^")}
+_NEG_PREC, _ATOM = 3, 5
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def var_name(index: int, bar: bool, style: str) -> str:
+    if not bar:
+        return node_id(index)
+    return f"{node_id(index)}bar" if style == "ascii" else f"w\u0304{index + 1}"
+
+
+def _const_text(c: Const, style: str) -> tuple[str, int]:
+    text = c.text
+    if style == "unicode" and text == "pi":
+        text = "π"
+    if text.startswith("-"):
+        return ("−" + text[1:] if style == "unicode" else text), _NEG_PREC
+    if text.replace(".", "", 1).replace("e", "", 1).replace("-", "").replace("+", "").isalnum():
+        return text, _ATOM
+    return f"({text})", _ATOM
+
+
+def show(f: Formula, style: str = "unicode") -> str:
+    return _show(f, style)[0]
+
+
+def _show(f: Formula, style: str) -> tuple[str, int]:
+    """(text, precedence) of a formula."""
+    kind = type(f)
+    if kind is Var:
+        return var_name(f.index, f.bar, style), _ATOM
+    if kind is Const:
+        return _const_text(f, style)
+    if kind is Param:
+        return f.name, _ATOM
+    if f.op == "neg":
+        text, prec = _show(f.args[0], style)
+        return ("-" if style == "ascii" else "−") + (f"({text})" if prec < 2 else text), _NEG_PREC
+    if f.op in _INFIX:
+        prec, ascii_sym, uni_sym = _INFIX[f.op]
+        left, lp = _show(f.args[0], style)
+        right, rp = _show(f.args[1], style)
+        if f.op == "pow":
+            if lp <= prec:
+                left = f"({left})"
+            b = f.args[1]
+            if style == "unicode" and type(b) is Const and b.value.is_integer() \
+                    and 0 <= b.value < 10 and b.text.isdigit():
+                return left + b.text.translate(_SUPERSCRIPT), prec
+            if rp < _NEG_PREC:
+                right = f"({right})"
+            return f"{left}{ascii_sym if style == 'ascii' else uni_sym}{right}", prec
+        if lp < prec:
+            left = f"({left})"
+        if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
+            right = f"({right})"
+        sym = ascii_sym if style == "ascii" else uni_sym
+        if f.op in ("add", "sub"):
+            sym = f" {sym} "
+        return f"{left}{sym}{right}", prec
+    args = ", ".join(_show(a, style)[0] for a in f.args)
+    return f"{f.op}({args})", _ATOM
+
+
+# --- what the tables print -------------------------------------------------------------
+
+def node_formula(program: Program, i: int) -> Formula:
+    node = program.nodes[i]
+    return App(node.op, tuple(operand(a) for a in node.args))
+
+
+def node_text(program: Program, i: int, style: str = "unicode") -> str:
+    """The definition of node i: `w1**2`, `cos(w4)`, `w6 + 1`; an input's name."""
+    node = program.nodes[i]
+    if i < program.n_inputs:
+        return node.names[0]
+    return show(node_formula(program, i), style)
+
+
+def edge_formula(program: Program, edge, style: str = "unicode") -> str:
+    return show(edge_partial(program, edge), style)
+
+
+def adjoint_formula(trace, i: int, successors: list, style: str = "unicode") -> str:
+    """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1."""
+    if trace.program.output == i:
+        return "1"
+    if not successors:
+        return "0"
+    parts = []
+    for edge in successors:
+        p = edge_partial(trace.program, edge)
+        bar = var_name(edge.to, True, style)
+        negative = _negated(p)
+        if negative is not None:
+            p = negative
+        if _is(p, 0):
+            continue
+        text, prec = _show(p, style)
+        if _is(p, 1):
+            term = bar
+        else:
+            term = f"{bar}{'*' if style == 'ascii' else '·'}{text if prec >= _NEG_PREC else f'({text})'}"
+        parts.append(("-" if negative is not None else "+", term))
+    if not parts:
+        return "0"
+    minus = "-" if style == "ascii" else "−"
+    out = (minus if parts[0][0] == "-" else "") + parts[0][1]
+    for sign, term in parts[1:]:
+        out += f" {minus if sign == '-' else '+'} {term}"
+    return out

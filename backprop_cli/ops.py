@@ -1,0 +1,125 @@
+"""THE table of primitives. Every mode reads it; adding a function is adding one row.
+
+A row gives, for an op of n operands a, b:
+- `forward`: the value, with numpy's functions (so scalars and arrays take the same path);
+- `partials`: one function per operand, the local partial ∂out/∂operand, called with the
+  operands' values and the op's own output (`out`), as in autograd's defvjp;
+- `templates`: the same partials as formulas in a, b and out, written in backprop's own
+  language (parsed by the grammar) for the tables: cos → "-sin(a)", a*b → "b" / "a";
+- `domain`: where the op is defined (checked only when a value comes out non-finite),
+  with the sentence a user reads when it is not;
+- `kink`: where the op is not differentiable, with the convention used there.
+
+tests/test_ops.py holds every row's partials against its templates and against central
+differences, so the two spellings of one derivative cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    forward: Callable
+    partials: tuple[Callable, ...]
+    templates: tuple[str, ...]
+    doc: str
+    domain: Callable | None = None  # operands -> True where defined
+    domain_text: str = ""
+    kink: Callable | None = None  # operands -> True where not differentiable
+    kink_text: str = ""
+    callable: bool = True  # False for ops only written as operators (a + b, -a)
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _step(a):
+    return np.heaviside(a, 0.0)
+
+
+def _not_integer(b):
+    return b != np.floor(b)
+
+
+_LOG_DOMAIN = (lambda a: a > 0, "needs a positive argument")
+_UNIT_DOMAIN = (lambda a: abs(a) <= 1, "needs an argument between -1 and 1")
+
+# name, arity, forward, partials, templates, doc, **more
+OPS: dict[str, Op] = {op.name: op for op in [
+    # --- arithmetic: written as operators --------------------------------------------
+    Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0), ("1", "1"),
+       "a + b", callable=False),
+    Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0), ("1", "-1"),
+       "a - b", callable=False),
+    Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a), ("b", "a"),
+       "a * b", callable=False),
+    Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
+       ("1/b", "-a/b^2"), "a / b", domain=lambda a, b: b != 0,
+       domain_text="divides by zero", callable=False),
+    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False),
+    Op("pow", 2, np.power,
+       (lambda a, b, out: b * a ** (b - 1), lambda a, b, out: out * np.log(a)),
+       ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
+       domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
+       domain_text="needs a base ≥ 0 for a non-integer power, and a base ≠ 0 for a negative one"),
+    # --- elementary functions --------------------------------------------------------
+    Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine"),
+    Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine"),
+    Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent"),
+    Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt(1.0 - a * a),),
+       ("1/sqrt(1 - a^2)",), "inverse sine", *_UNIT_DOMAIN),
+    Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt(1.0 - a * a),),
+       ("-1/sqrt(1 - a^2)",), "inverse cosine", *_UNIT_DOMAIN),
+    Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
+       "inverse tangent"),
+    Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine"),
+    Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine"),
+    Op("tanh", 1, np.tanh, (lambda a, out: 1.0 - out * out,), ("1 - out^2",),
+       "hyperbolic tangent"),
+    Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a"),
+    Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
+       *_LOG_DOMAIN),
+    Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
+       "base-2 logarithm", *_LOG_DOMAIN),
+    Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
+       "base-10 logarithm", *_LOG_DOMAIN),
+    Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
+       lambda a: a >= 0, "needs a non-negative argument"),
+    # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
+    Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
+       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0"),
+    Op("relu", 1, lambda a: np.maximum(a, 0.0), (lambda a, out: _step(a),), ("step(a)",),
+       "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0"),
+    Op("sigmoid", 1, _sigmoid, (lambda a, out: out * (1.0 - out),), ("out*(1 - out)",),
+       "1 / (1 + exp(-a))"),
+    # At a tie the whole adjoint goes to the first operand (TensorFlow's convention).
+    Op("max", 2, np.maximum, (lambda a, b, out: 1.0 - _step(b - a), lambda a, b, out: _step(b - a)),
+       ("1 - step(b - a)", "step(b - a)"), "the larger of a and b",
+       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand"),
+    Op("min", 2, np.minimum, (lambda a, b, out: 1.0 - _step(a - b), lambda a, b, out: _step(a - b)),
+       ("1 - step(a - b)", "step(a - b)"), "the smaller of a and b",
+       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand"),
+    Op("sign", 1, np.sign, (lambda a, out: 0.0,), ("0",), "-1, 0 or 1",
+       kink=lambda a: a == 0, kink_text="sign'(0) is taken as 0"),
+    Op("step", 1, _step, (lambda a, out: 0.0,), ("0",), "1 where a > 0, else 0",
+       kink=lambda a: a == 0, kink_text="step'(0) is taken as 0"),
+]}
+
+# Names that stand for numbers.
+CONSTANTS: dict[str, float] = {"pi": float(np.pi), "π": float(np.pi), "e": float(np.e)}
+
+# Operand names in templates, by position.
+OPERAND_NAMES = ("a", "b")
+
+
+def callable_names() -> list[str]:
+    return sorted(name for name, op in OPS.items() if op.callable)

@@ -1,0 +1,364 @@
+"""Text → flat syntax (syntax.py), driven by the LALR tables Lark builds from grammar/.
+
+Lark is the grammar's compiler: it reads backprop.lark and builds the LALR(1) tables and
+the terminal patterns. Running them is this module's loop, not Lark's parser, for two
+reasons measured by benchmarks/bench.py: Lark's runtime parser costs 10–20 µs a token, too
+slow for the 10^6-node target, where this loop with one master regex costs about 1–2 µs;
+and the loop builds the flat post-order tree directly. tests/test_parser.py holds it
+against Lark's own parser. The tables are cached on disk (marshal, keyed by the grammar,
+Lark's version and Python's), so a normal run does not import Lark at all.
+
+Tree shaping follows Lark's rules for the constructs the grammar uses: anonymous and
+_underscored tokens are dropped, _underscored rules are spliced into their parent, a ?rule
+with one child passes it through, and an alias (-> add) names the node built.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import sys
+import tempfile
+import zlib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import ParseError
+from .syntax import Call, Name, Num, Statement, Syntax
+
+TABLE_FORMAT = 1  # bump when the cached table layout changes
+
+# How the terminals of the grammar are named to a user in "expected: …".
+_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "_NEWLINE": "a new line",
+             "$END": "the end of the input", "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package, or from grammar/ in a source checkout."""
+    try:
+        return resources.files("backprop_cli.grammar").joinpath("backprop.lark").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return (Path(__file__).resolve().parent.parent / "grammar" / "backprop.lark").read_text("utf-8")
+
+
+def build_tables(text: str) -> dict:
+    """Compile the grammar with Lark into plain data (str, int, tuple, list, dict)."""
+    import lark  # only here: a cached run never pays for importing Lark
+
+    compiled = lark.Lark(text, parser="lalr", lexer="basic", start=["program", "bindings"],
+                         maybe_placeholders=False)
+    table = compiled.parser.parser.parser.parse_table
+    rule_ids = {}
+    rules = []
+    for state_actions in table.states.values():
+        for action, arg in state_actions.values():
+            if action.name == "Reduce" and arg not in rule_ids:
+                rule_ids[arg] = len(rules)
+                rules.append(arg)
+    states = {}
+    for state, state_actions in table.states.items():
+        states[state] = {str(sym): (arg if action.name == "Shift" else ~rule_ids[arg])
+                         for sym, (action, arg) in state_actions.items()}
+    rule_rows = []
+    for rule in rules:
+        keep = [i for i, sym in enumerate(rule.expansion)
+                if rule.options.keep_all_tokens or not (sym.is_term and sym.filter_out)]
+        splice = [i for i in keep if not rule.expansion[i].is_term and rule.expansion[i].name.startswith("_")]
+        name = str(rule.alias or rule.origin.name)
+        rule_rows.append((str(rule.origin.name), len(rule.expansion), tuple(keep), tuple(splice),
+                          name, bool(rule.options.expand1) and not rule.alias))
+    # Lark's own order for a longest-match-first master regex.
+    terminals = sorted(compiled.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                          -len(t.pattern.value), t.name))
+    return {
+        "format": TABLE_FORMAT,
+        "states": states,
+        "start": dict(table.start_states),
+        "end": dict(table.end_states),
+        "rules": rule_rows,
+        "terminals": [(t.name, t.pattern.to_regexp(), t.pattern.type == "str" and t.pattern.value)
+                      for t in terminals],
+        "ignore": list(compiled.lexer_conf.ignore),
+    }
+
+
+def _cache_path(key: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.access(base, os.W_OK) and not os.access(os.path.dirname(base) or ".", os.W_OK):
+        base = tempfile.gettempdir()
+    return Path(base) / "backprop" / f"parser-{key}.marshal"
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict:
+    text = grammar_text()
+    from importlib.metadata import version
+
+    key = "%08x-%s-%d%d-%d" % (zlib.crc32(text.encode()), version("lark"), *sys.version_info[:2],
+                               TABLE_FORMAT)
+    path = _cache_path(key)
+    try:
+        data = marshal.loads(path.read_bytes())
+        if data.get("format") == TABLE_FORMAT:
+            return data
+    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+        pass
+    data = build_tables(text)
+    try:  # a cache we cannot write only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(data))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return data
+
+
+# Rule shapes, decided once per rule so the parse loop branches on a small int.
+_PASS, _SPLICE, _BUILD = 0, 1, 2
+
+
+@lru_cache(maxsize=1)
+def _machine():
+    """The tables in the shape the parse loop wants: states as a list of dicts, one tuple
+    per rule, and one master regex that tries the terminals in Lark's order."""
+    t = tables()
+    states = [None] * (max(t["states"]) + 1)
+    for state, actions in t["states"].items():
+        states[state] = actions
+    rules = []
+    for origin, size, keep, splice, name, expand1 in t["rules"]:
+        if expand1 and size == 1 and keep == (0,):
+            shape = _PASS  # a ?rule passing its one child through
+        elif origin.startswith("_"):
+            shape = _SPLICE  # an _inlined rule: its children join the parent's
+        else:
+            shape = _BUILD
+        rules.append((shape, origin, size, keep, splice, name, expand1))
+    # A last catch-all group makes every character belong to some token, so finditer
+    # never skips one silently: an _ERROR token is an unexpected character.
+    master = re.compile("|".join([f"(?P<{name}>{regexp})" for name, regexp, _ in t["terminals"]]
+                                 + ["(?P<_ERROR>(?s:.))"]))
+    literal = {name: lit for name, _, lit in t["terminals"] if lit}
+    # The same alternation without names, for re.findall to return the texts of all tokens.
+    splitter = re.compile("|".join([f"(?:{regexp})" for _, regexp, _ in t["terminals"]]
+                                   + ["(?s:.)"]))
+    assert splitter.groups == 0, "terminal patterns must use (?:…) groups, not capturing ones"
+    splitter = splitter.findall
+    return t, states, rules, master, splitter, frozenset(t["ignore"]), literal, {}
+
+
+def _walk_unit_chain(states, rules, below, state, ttype):
+    """The state reached by reducing pass-through ?rules on top of `below` while the
+    lookahead is `ttype`, starting from `state`."""
+    while True:
+        action = states[state].get(ttype)
+        if action is None or action >= 0 or rules[~action][0] != _PASS:
+            return state
+        state = states[below][rules[~action][1]]
+
+
+def describe(terminal: str, literal: dict) -> str:
+    if terminal in _FRIENDLY:
+        return _FRIENDLY[terminal]
+    if terminal in literal:
+        return repr(literal[terminal]).replace("'", '"')
+    return terminal.lower()
+
+
+_OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "pow"})
+
+
+def _reducers(rules, exprs: list, statements: list) -> list:
+    """One function per rule, building that rule's node from the values it reduces
+    (a list of (value, start, end)): the tree shaping, decided once per rule."""
+    append = exprs.append
+    # tuple.__new__ builds a NamedTuple without its Python-level __new__: a third of the
+    # cost, on the path every node of a 10^6-node expression takes.
+    new = tuple.__new__
+
+    def children(kids, keep, splice):
+        out = []
+        for i in keep:
+            if i in splice:
+                out.extend(kids[i][0])
+            else:
+                out.append(kids[i][0])
+        return out
+
+    def operator(name, keep):
+        if len(keep) == 2:
+            i, j = keep
+
+            def binary(kids, begin, end):
+                append(new(Call, (name, (kids[i][0], kids[j][0]), begin, end, begin)))
+                return len(exprs) - 1
+            return binary
+        (i,) = keep
+
+        def unary(kids, begin, end):
+            append(new(Call, (name, (kids[i][0],), begin, end, begin)))
+            return len(exprs) - 1
+        return unary
+
+    def number(kids, begin, end):
+        text = kids[0][0]
+        append(new(Num, (float(text), text, begin, end)))
+        return len(exprs) - 1
+
+    def name_(kids, begin, end):
+        append(new(Name, (kids[0][0], begin, end)))
+        return len(exprs) - 1
+
+    def call(keep, splice):
+        def reduce(kids, begin, end):
+            fname, *args = children(kids, keep, splice)
+            append(Call(fname, tuple(args), begin, end, begin + len(fname)))
+            return len(exprs) - 1
+        return reduce
+
+    def statement(keep, splice):
+        def reduce(kids, begin, end):
+            name, root = children(kids, keep, splice)
+            return Statement(name, root, begin, end)
+        return reduce
+
+    def top(keep, splice):
+        def reduce(kids, begin, end):
+            # a bare expression statement arrives as its expression's index
+            statements.extend(c if isinstance(c, Statement)
+                              else Statement(None, c, exprs[c].start, exprs[c].end)
+                              for c in children(kids, keep, splice))
+        return reduce
+
+    def inline(keep, splice):
+        return lambda kids, begin, end: children(kids, keep, splice)
+
+    def single(keep, splice, build):
+        # a ?rule that passes one child through, or builds when it has more
+        def reduce(kids, begin, end):
+            got = children(kids, keep, splice)
+            return got[0] if len(got) == 1 else build(kids, begin, end)
+        return reduce
+
+    out = []
+    for shape, origin, size, keep, splice, name, expand1 in rules:
+        if shape == _PASS:
+            out.append(None)
+            continue
+        if shape == _SPLICE:
+            out.append(inline(keep, splice))
+            continue
+        if name in _OPERATORS:
+            build = operator(name, keep)
+        elif name == "number":
+            build = number
+        elif name == "name":
+            build = name_
+        elif name == "call":
+            build = call(keep, splice)
+        elif name in ("assign", "binding"):
+            build = statement(keep, splice)
+        elif name in ("program", "bindings"):
+            build = top(keep, splice)
+        elif expand1:
+            build = None  # e.g. ( expr ): one child after the parentheses are dropped
+        else:  # pragma: no cover - a grammar alias without a builder
+            raise AssertionError(f"grammar rule {name!r} has no builder")
+        out.append(single(keep, splice, build) if expand1 else build)
+    return out
+
+
+def parse(source: str, start: str = "program", origin: str = "expression") -> Syntax:
+    """Parse `source` from the start symbol `program` or `bindings`."""
+    t, states, rules, master, splitter, ignore, literal, unit_chains = _machine()
+    types: dict[str, str] = {}
+    exprs: list = []
+    statements: list[Statement] = []
+    reducers = _reducers(rules, exprs, statements)
+
+    # The LALR loop. sstack holds states; vstack holds (value, start, end) per symbol.
+    state = t["start"][start]
+    end_state = t["end"][start]
+    sstack = [state]
+    vstack: list = []
+    push_state, push_value = sstack.append, vstack.append
+    prev_type = None
+    # Lexing: one C call splits the whole text into tokens (the master regex has a
+    # catch-all, so they tile it and positions are running sums of lengths); a token's
+    # type is its text's, asked of the same regex once per distinct text.
+    texts = splitter(source)
+    texts.append(None)
+    pos = 0
+    for tvalue in texts:
+        if tvalue is not None:
+            ttype = types.get(tvalue)
+            if ttype is None:
+                ttype = types[tvalue] = master.fullmatch(tvalue).lastgroup
+            tstart = pos
+            pos = tend = pos + len(tvalue)
+            if ttype in ignore:
+                continue
+            if ttype == "_ERROR":
+                raise ParseError(f"unexpected character {tvalue!r}", source=source,
+                                 span=(tstart, tend), origin=origin)
+        else:
+            ttype, tstart, tend = "$END", pos, pos
+        while True:
+            action = states[state].get(ttype)
+            if action is None:
+                raise _unexpected(source, origin, ttype, tvalue, tstart, prev_type,
+                                  states[state], literal)
+            if action >= 0:  # shift
+                state = action
+                push_state(state)
+                push_value((tvalue, tstart, tend))
+                break
+            rule = ~action
+            shape, rule_origin, size = rules[rule][:3]
+            if shape == _PASS:
+                # A chain of ?rules passing one child through (atom → power → … → expr)
+                # leaves the value and span alone and depends only on the state below,
+                # the state on top and the lookahead: walk it once, then remember it.
+                below = sstack[-2]
+                key = (below, state, ttype)
+                final = unit_chains.get(key)
+                if final is None:
+                    final = unit_chains[key] = _walk_unit_chain(states, rules, below, state, ttype)
+                state = sstack[-1] = final
+            else:
+                if size:
+                    kids = vstack[-size:]
+                    del vstack[-size:], sstack[-size:]
+                    begin, end = kids[0][1], kids[-1][2]
+                else:
+                    kids, begin, end = (), tstart, tstart
+                push_value((reducers[rule](kids, begin, end), begin, end))
+                state = states[sstack[-1]][rule_origin]
+                push_state(state)
+            if state == end_state and ttype == "$END":
+                return Syntax(source, exprs, statements)
+        prev_type = ttype
+    raise AssertionError("the parse loop ended without accepting")  # pragma: no cover
+
+
+def _unexpected(source, origin, ttype, tvalue, tstart, prev_type, actions, literal) -> ParseError:
+    expected = sorted({describe(sym, literal) for sym in actions
+                       if sym == sym.upper()})
+    if ttype == "$END":
+        what, span = "unexpected end of input", (len(source), len(source) + 1)
+    elif ttype == "_NEWLINE":
+        what, span = "unexpected end of line", (tstart, tstart + 1)
+    else:
+        what, span = f"unexpected {tvalue!r}", (tstart, tstart + len(tvalue))
+    hint = None
+    operand_end = ("NUMBER", "NAME", "RPAR")
+    if prev_type in operand_end and ttype in ("NUMBER", "NAME", "LPAR"):
+        hint = "a missing operator? Multiplication is written with *, as in 2*x"
+    elif ttype == "$END" and "\")\"" in expected:
+        hint = "a ( is not closed"
+    elif ttype == "EQUAL":
+        hint = "= names a statement (c = a + b) or a value after --at (x=2)"
+    return ParseError(what, source=source, span=span, origin=origin, expected=expected, hint=hint)

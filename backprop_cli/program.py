@@ -1,0 +1,70 @@
+"""The SSA program: a flat list of nodes w1…wn, plain data.
+
+Node i (0-based in the list, w{i+1} to a reader) is an input, or an op applied to
+operands that are earlier nodes (ints) or constants (Const). Names come from list
+position, never from id() or set order, so every run prints the same program.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+from .ops import OPS
+
+
+class Const(NamedTuple):
+    """A constant operand, on the edge rather than a node: `w7 = w6 + 1`."""
+
+    value: float
+    text: str  # as the user wrote it: "1", "pi", "2*pi"
+
+
+Operand = Union[int, Const]
+
+INPUT = "input"
+
+
+class Node(NamedTuple):
+    op: str  # "input", or a key of OPS
+    args: tuple  # of Operand
+    names: tuple[str, ...]  # the input's name, or the statements naming this node
+    start: int  # source span, for error carets
+    end: int
+
+
+class Program(NamedTuple):
+    source: str
+    nodes: list[Node]
+    n_inputs: int
+    output: Operand  # a node, or a constant when the expression has no variables
+    output_name: str | None  # the last statement's name, if it has one
+
+    @property
+    def inputs(self) -> list[str]:
+        return [node.names[0] for node in self.nodes[: self.n_inputs]]
+
+    def validate(self) -> None:
+        """Check the invariants every pass relies on; raises AssertionError."""
+        seen_inputs = set()
+        for i, node in enumerate(self.nodes):
+            if i < self.n_inputs:
+                assert node.op == INPUT and not node.args and len(node.names) >= 1, (i, node)
+                assert node.names[0] not in seen_inputs, f"input {node.names[0]} twice"
+                seen_inputs.add(node.names[0])
+                continue
+            assert node.op != INPUT, f"w{i + 1}: an input after the operations"
+            op = OPS.get(node.op)
+            assert op is not None, f"w{i + 1}: unknown op {node.op}"
+            assert len(node.args) == op.arity, f"w{i + 1}: {node.op} takes {op.arity}"
+            assert any(type(a) is int for a in node.args), f"w{i + 1}: constants only"
+            for a in node.args:
+                if type(a) is int:
+                    assert 0 <= a < i, f"w{i + 1} uses w{a + 1}, not defined before it"
+                else:
+                    assert isinstance(a, Const), (i, a)
+        if type(self.output) is int:
+            assert 0 <= self.output < len(self.nodes)
+
+
+def node_id(i: int) -> str:
+    return f"w{i + 1}"

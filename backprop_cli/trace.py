@@ -1,0 +1,113 @@
+"""The result of a run: plain data every renderer reads. No terminal, no formatting.
+
+Formulas are not stored: they are derived on demand from the program and the op table's
+templates (formula.py), so a 10^6-node run pays nothing for text nobody prints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .program import Program, node_id
+
+SCHEMA_VERSION = "1"  # of the JSON document; see schema/trace.schema.json
+
+
+class Warning_(NamedTuple):
+    kind: str  # "kink", "not_differentiable", "overflow", "unused"
+    node: str | None
+    message: str
+
+
+class Edge(NamedTuple):
+    """j → i: node j uses node i (at the operand positions listed)."""
+
+    to: int
+    frm: int
+    positions: tuple[int, ...]
+
+
+@dataclass
+class Trace:
+    program: Program
+    point: dict[str, float]  # the input values
+    values: list  # value of each node
+    partials: list  # per node, a tuple aligned with its operands (None for a constant)
+    adjoints: list  # adjoint of each node
+    value: float  # the output's value
+    gradient: dict[str, float]  # ∂output/∂input for each input
+    warnings: list[Warning_] = field(default_factory=list)
+
+    @property
+    def output_name(self) -> str:
+        return self.program.output_name or "f"
+
+    def edges(self) -> list[Edge]:
+        """Every edge once, in the order the backward pass visits them: from the last node
+        down, operands left to right. `x*x` is one edge w2 → w1 with two positions."""
+        out = []
+        nodes = self.program.nodes
+        for j in range(len(nodes) - 1, self.program.n_inputs - 1, -1):
+            seen: dict[int, list[int]] = {}
+            for k, a in enumerate(nodes[j].args):
+                if type(a) is int:
+                    seen.setdefault(a, []).append(k)
+            out.extend(Edge(j, i, tuple(ks)) for i, ks in seen.items())
+        return out
+
+    def edge_value(self, edge: Edge) -> float:
+        return sum(self.partials[edge.to][k] for k in edge.positions)
+
+    def successors(self) -> list[list[Edge]]:
+        """For each node, the edges from the nodes that use it, in node order."""
+        succ: list[list[Edge]] = [[] for _ in self.program.nodes]
+        for edge in reversed(self.edges()):
+            succ[edge.frm].append(edge)
+        return succ
+
+    def to_dict(self) -> dict:
+        """The JSON document (schema/trace.schema.json): numbers as plain floats."""
+        from .formula import adjoint_formula, edge_formula, node_text
+
+        program = self.program
+        succ = self.successors()
+        nodes = []
+        for i, node in enumerate(program.nodes):
+            row = {"id": node_id(i), "op": node.op,
+                   "operands": [node_id(a) if type(a) is int else number(a.value)
+                                for a in node.args],
+                   "text": node_text(program, i, "ascii"),
+                   "value": number(self.values[i]),
+                   "adjoint": number(self.adjoints[i]),
+                   "adjoint_formula": adjoint_formula(self, i, succ[i], "ascii")}
+            if node.names:
+                row["name"] = node.names[0]
+                if len(node.names) > 1:
+                    row["aliases"] = list(node.names[1:])
+            nodes.append(row)
+        out = program.output
+        return {
+            "schema": SCHEMA_VERSION,
+            "expression": program.source,
+            "inputs": {name: number(v) for name, v in self.point.items()},
+            "output": {"name": self.output_name,
+                       "node": node_id(out) if type(out) is int else None},
+            "nodes": nodes,
+            "partials": [{"from": node_id(e.frm), "to": node_id(e.to),
+                          "formula": edge_formula(program, e, "ascii"),
+                          "value": number(self.edge_value(e))} for e in self.edges()],
+            "value": number(self.value),
+            "gradient": {name: number(v) for name, v in self.gradient.items()},
+            "warnings": [w._asdict() for w in self.warnings],
+        }
+
+
+def number(x) -> float | str:
+    """A plain JSON number; inf and nan, which JSON lacks, as the strings
+    "Infinity", "-Infinity" and "NaN"."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
