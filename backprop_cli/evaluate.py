@@ -100,17 +100,15 @@ def _non_finite(program: Program, i: int, op, operands: list, v, warnings: list)
         return  # carried from an earlier node, already reported
     node = program.nodes[i]
     if op.domain is not None and not op.domain(*operands):
-        described = ", ".join(
-            f"{node_id(a)} = {_short(float(x))}" if type(a) is int else f"{a.text}"
-            for a, x in zip(node.args, operands))
-        raise DomainError(f"{node_id(i)} = {op.name}({described}): {op.name} {op.domain_text}",
+        from .formula import node_text
+
+        values = ", ".join(f"{node_id(a)} = {float(x):.6g}"
+                           for a, x in zip(node.args, operands) if type(a) is int)
+        raise DomainError(f"{node_id(i)} = {node_text(program, i, 'ascii')}: {op.domain_text}, "
+                          f"but {values}",
                           source=program.source, span=(node.start, node.end), node=node_id(i))
     warnings.append(Warning_("overflow", node_id(i),
                              f"{node_id(i)} = {op.name}(…) overflows to {float(v)}"))
-
-
-def _short(x: float) -> str:
-    return f"{x:.6g}"
 
 
 __all__ = ["evaluate", "Const"]

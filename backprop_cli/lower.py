@@ -27,8 +27,8 @@ def fold(op, consts: list[Const], text: str, source: str, span: tuple[int, int])
     with np.errstate(all="ignore"):
         value = op.forward(*[np.float64(v) for v in values])
     if not np.isfinite(value):
-        why = op.domain_text if op.domain and not op.domain(*values) else "overflows"
-        raise DomainError(f"{op.name} {why}: {text}", source=source, span=span)
+        why = op.domain_text if op.domain and not op.domain(*values) else f"{op.name} overflows"
+        raise DomainError(f"{why}: {text}", source=source, span=span)
     return Const(float(value), text)
 
 

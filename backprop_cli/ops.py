@@ -50,8 +50,12 @@ def _not_integer(b):
     return b != np.floor(b)
 
 
-_LOG_DOMAIN = (lambda a: a > 0, "needs a positive argument")
-_UNIT_DOMAIN = (lambda a: abs(a) <= 1, "needs an argument between -1 and 1")
+def _log_domain(name):
+    return lambda a: a > 0, f"{name} needs a positive argument"
+
+
+def _unit_domain(name):
+    return lambda a: abs(a) <= 1, f"{name} needs an argument between -1 and 1"
 
 # name, arity, forward, partials, templates, doc, **more
 OPS: dict[str, Op] = {op.name: op for op in [
@@ -64,21 +68,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
        "a * b", callable=False),
     Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
        ("1/b", "-a/b^2"), "a / b", domain=lambda a, b: b != 0,
-       domain_text="divides by zero", callable=False),
+       domain_text="division by zero", callable=False),
     Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False),
     Op("pow", 2, np.power,
        (lambda a, b, out: b * a ** (b - 1), lambda a, b, out: out * np.log(a)),
        ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
-       domain_text="needs a base ≥ 0 for a non-integer power, and a base ≠ 0 for a negative one"),
+       domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one"),
     # --- elementary functions --------------------------------------------------------
     Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine"),
     Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine"),
     Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent"),
     Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt(1.0 - a * a),),
-       ("1/sqrt(1 - a^2)",), "inverse sine", *_UNIT_DOMAIN),
+       ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin")),
     Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt(1.0 - a * a),),
-       ("-1/sqrt(1 - a^2)",), "inverse cosine", *_UNIT_DOMAIN),
+       ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos")),
     Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
        "inverse tangent"),
     Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine"),
@@ -87,13 +91,13 @@ OPS: dict[str, Op] = {op.name: op for op in [
        "hyperbolic tangent"),
     Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a"),
     Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
-       *_LOG_DOMAIN),
+       *_log_domain("log")),
     Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
-       "base-2 logarithm", *_LOG_DOMAIN),
+       "base-2 logarithm", *_log_domain("log2")),
     Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
-       "base-10 logarithm", *_LOG_DOMAIN),
+       "base-10 logarithm", *_log_domain("log10")),
     Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
-       lambda a: a >= 0, "needs a non-negative argument"),
+       lambda a: a >= 0, "sqrt needs a non-negative argument"),
     # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
     Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
        kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0"),

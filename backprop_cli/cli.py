@@ -1,0 +1,114 @@
+"""The command line: parse arguments, call the library, pick a renderer, map errors to
+exit codes (0 success, 2 bad input or usage). Nothing here computes anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import BackpropError, UsageError
+
+EPILOG = """\
+examples:
+  backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2
+  backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --json | jq .gradient
+  backprop "c = a + b; d = c + a" --at a=1,b=2
+  backprop -f examples/lecture_f.bp --at x=-1,y=pi/3
+
+exit codes: 0 success, 2 bad input or usage (parse error, unknown function,
+missing value, domain error). Errors under --json are JSON on stdout too.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print and exit; keep one error path
+        raise UsageError(message, hint="see backprop --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="backprop", formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Show the forward and backward pass of an expression: the SSA "
+                            "list w1…wn, values, local partials, adjoints and the gradient.",
+                epilog=EPILOG)
+    p.add_argument("expression", nargs="?",
+                   help="the expression, or statements separated by ; or new lines "
+                        "(c = a + b; d = c + a); - reads standard input")
+    p.add_argument("-f", "--file", help="read the expression from a file")
+    p.add_argument("--at", action="append", metavar="x=2,y=pi/2",
+                   help="values of the inputs; each is a constant expression (pi/2, -1e-3, "
+                        "2*e); may be repeated")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (schema: backprop_cli/schema/"
+                        "trace.schema.json) instead of tables")
+    p.add_argument("--precision", type=int, default=6, metavar="N",
+                   help="significant digits in tables (default 6)")
+    p.add_argument("--no-share", dest="share", action="store_false",
+                   help="do not merge identical sub-expressions: show the expression tree")
+    p.add_argument("--max-rows", type=int, default=60, metavar="N",
+                   help="rows per table before the middle is elided (0: all; default 60)")
+    p.add_argument("--version", action="version", version=f"backprop {_version()}")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _read_source(args) -> str:
+    if args.file and args.expression:
+        raise UsageError("give the expression or --file, not both")
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                return f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
+    if args.expression == "-":
+        return sys.stdin.read()
+    if args.expression is None:
+        raise UsageError("no expression given", hint='backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2')
+    return args.expression
+
+
+def main(argv: list[str] | None = None) -> int:
+    as_json = "--json" in (sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.precision < 1 or args.precision > 17:
+            raise UsageError("--precision takes 1 to 17 significant digits")
+        from .api import differentiate
+
+        trace = differentiate(_read_source(args), args.at, share=args.share)
+    except BackpropError as error:
+        if as_json:
+            from .render.json_doc import render_error
+
+            print(render_error(error))
+        else:
+            from rich.console import Console
+
+            from .render.terminal import render_error
+
+            render_error(error, Console(stderr=True, highlight=False))
+        return error.exit_code
+    if args.json:
+        from .render.json_doc import render_trace
+
+        print(render_trace(trace))
+    else:
+        from rich.console import Console
+
+        from .render.terminal import render
+
+        render(trace, Console(highlight=False), precision=args.precision,
+               max_rows=args.max_rows)
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

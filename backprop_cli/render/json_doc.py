@@ -1,0 +1,21 @@
+"""--json: exactly one JSON document on stdout, described by schema/trace.schema.json."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import BackpropError
+from ..trace import SCHEMA_VERSION, Trace
+
+
+def dumps(doc: dict) -> str:
+    # allow_nan=False: inf and nan were already spelled as strings; JSON has no others
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+
+def render_trace(trace: Trace) -> str:
+    return dumps(trace.to_dict())
+
+
+def render_error(error: BackpropError) -> str:
+    return dumps({"schema": SCHEMA_VERSION, "error": error.to_dict()})
