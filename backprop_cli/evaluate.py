@@ -1,26 +1,37 @@
 """The forward and the reverse pass: loops over the SSA list, never recursion.
 
-Values are numpy float64 scalars, computed by the op table's numpy functions, so a point
-and (later) an array of points take the same code. Constants are appended after the nodes
-in one value list, so every operand is an index and the loops never ask what it is.
+Values are numpy float64 scalars computed by the op table's numpy functions, so a point
+and (later) an array of points take the same code; float64 rather than Python floats
+also gives IEEE results where Python would raise (1/0 is inf, then a domain error with
+the node's name). Constants are appended after the nodes in one value list, so every
+operand is an index and the loops never ask what it is.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import DomainError
-from .ops import OPS
-from .program import Const, Program, node_id
+from .ops import OPS, Op
+from .program import Program, node_id
 from .trace import Trace, Warning_
 
 _f64 = np.float64
 
 
-def _layout(program: Program):
-    """Per operation node: its op, operand slots into the value list, and the constants."""
+class Layout(NamedTuple):
+    """A program prepared for the loops: per operation node (index j - n_inputs) its op
+    and its operand slots into the value list; the constants that follow the nodes."""
+
+    ops: list[Op]
+    slots: list[tuple[int, ...]]
+    consts: list
+
+
+def layout(program: Program) -> Layout:
     n = len(program.nodes)
     consts: list = []
     slots = []
@@ -33,67 +44,98 @@ def _layout(program: Program):
                 row.append(n + len(consts))
                 consts.append(_f64(a.value))
         slots.append(tuple(row))
-    return slots, consts
+    return Layout([OPS[node.op] for node in program.nodes[program.n_inputs:]], slots, consts)
 
 
-def evaluate(program: Program, point: dict[str, float]) -> Trace:
-    """Forward pass, then reverse pass from the output seeded with 1."""
-    nodes, n_in = program.nodes, program.n_inputs
-    n = len(nodes)
-    slots, consts = _layout(program)
-    vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) + consts
-    ops = [OPS[node.op] for node in nodes[n_in:]]
-    warnings: list[Warning_] = []
+def forward(program: Program, point: dict[str, float], lay: Layout | None = None,
+            warnings: list | None = None) -> list:
+    """w_i = op(operands) in list order. Returns the value list: one value per node, then
+    the constants. Raises DomainError at the first node outside its op's domain."""
+    lay = lay or layout(program)
+    n_in, n = program.n_inputs, len(program.nodes)
+    vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) \
+        + lay.consts
     isfinite = math.isfinite
-
     with np.errstate(all="ignore"):
-        # --- forward: w_i = op(operands), in list order ---------------------------------
-        for i in range(n_in, n):
-            op = ops[i - n_in]
-            s = slots[i - n_in]
-            v = op.forward(vals[s[0]]) if len(s) == 1 else op.forward(vals[s[0]], vals[s[1]])
+        for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
+            if len(s) == 1:
+                v = op.forward(vals[s[0]])
+            else:
+                v = op.forward(vals[s[0]], vals[s[1]])
             if not isfinite(v):
-                _non_finite(program, i, op, [vals[k] for k in s], v, warnings)
-            vals[i] = v
+                _non_finite(program, j, op, [vals[k] for k in s], v, warnings)
+            vals[j] = v
+    return vals
 
-        # --- reverse: w̄_out = 1, then w̄_i += w̄_j ∂w_j/∂w_i for j = n … 1 ----------------
-        adj: list = [0.0] * n
-        partials: list = [()] * n
-        out = program.output
-        if type(out) is int:
-            adj[out] = 1.0
+
+def reverse(program: Program, vals: list, lay: Layout | None = None,
+            warnings: list | None = None) -> tuple[list, list]:
+    """w̄_out = 1, then w̄_i += w̄_j·∂w_j/∂w_i for j from the last node down. Returns the
+    partials (per node, a tuple aligned with its operands, None for a constant) and the
+    adjoints."""
+    lay = lay or layout(program)
+    n_in, n = program.n_inputs, len(program.nodes)
+    adj: list = [0.0] * n
+    partials: list = [()] * n
+    if type(program.output) is int:
+        adj[program.output] = 1.0
+    isfinite = math.isfinite
+    ops, slots = lay.ops, lay.slots
+    with np.errstate(all="ignore"):
         for j in range(n - 1, n_in - 1, -1):
             op = ops[j - n_in]
             s = slots[j - n_in]
             g = adj[j]
-            v = vals[j]
-            operands = [vals[k] for k in s]
-            row = []
-            for k, i in enumerate(s):
-                if i >= n:  # a constant: no edge, no partial
-                    row.append(None)
-                    continue
-                p = op.partials[k](*operands, v)
-                if not isfinite(p) and all(isfinite(x) for x in operands):
-                    warnings.append(Warning_(
-                        "not_differentiable", node_id(j),
-                        f"∂{node_id(j)}/∂{node_id(i)} of {node_id(j)} = {op.name}(…) is "
-                        f"{float(p)} at this point: the derivative does not exist here"))
-                row.append(p)
+            if len(s) == 1:
+                i = s[0]
+                p = op.partials[0](vals[i], vals[j])
                 adj[i] += g * p
-            partials[j] = tuple(row)
-            if op.kink is not None and op.kink(*operands):
-                warnings.append(Warning_("kink", node_id(j),
-                                         f"{node_id(j)} = {op.name}(…) is not differentiable "
-                                         f"here; {op.kink_text}"))
+                partials[j] = (p,)
+                if not isfinite(p):
+                    _not_differentiable(program, j, (i,), (p,), vals, warnings)
+                continue
+            i0, i1 = s
+            a, b = vals[i0], vals[i1]
+            # an operand past the nodes is a constant: no edge, no partial
+            p0 = op.partials[0](a, b, vals[j]) if i0 < n else None
+            p1 = op.partials[1](a, b, vals[j]) if i1 < n else None
+            if p0 is not None:
+                adj[i0] += g * p0
+            if p1 is not None:
+                adj[i1] += g * p1
+            partials[j] = (p0, p1)
+            if not (p0 is None or isfinite(p0)) or not (p1 is None or isfinite(p1)):
+                _not_differentiable(program, j, s, (p0, p1), vals, warnings)
+    return partials, adj
 
+
+def _kinks(program: Program, vals: list, lay: Layout, warnings: list) -> None:
+    """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the
+    convention used there, as a warning."""
+    n_in = program.n_inputs
+    for j, (op, s) in enumerate(zip(lay.ops, lay.slots), start=n_in):
+        if op.kink is not None and op.kink(*[vals[k] for k in s]):
+            warnings.append(Warning_("kink", node_id(j),
+                                     f"{node_id(j)} = {op.name}(…) is not differentiable "
+                                     f"here; {op.kink_text}"))
+
+
+def evaluate(program: Program, point: dict[str, float]) -> Trace:
+    """The forward pass, then the reverse pass from the output seeded with 1."""
+    lay = layout(program)
+    warnings: list[Warning_] = []
+    vals = forward(program, point, lay, warnings)
+    partials, adj = reverse(program, vals, lay, warnings)
+    _kinks(program, vals, lay, warnings)
+    n = len(program.nodes)
+    out = program.output
     value = vals[out] if type(out) is int else _f64(out.value)
     gradient = {name: adj[k] for k, name in enumerate(program.inputs)}
     return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
                  adjoints=adj, value=value, gradient=gradient, warnings=warnings)
 
 
-def _non_finite(program: Program, i: int, op, operands: list, v, warnings: list) -> None:
+def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
     """A value came out inf or nan: a domain error if the op was outside its domain,
     else an overflow the user should know about (exp(1000) is inf, not an error)."""
     if not all(math.isfinite(x) for x in operands):
@@ -107,8 +149,18 @@ def _non_finite(program: Program, i: int, op, operands: list, v, warnings: list)
         raise DomainError(f"{node_id(i)} = {node_text(program, i, 'ascii')}: {op.domain_text}, "
                           f"but {values}",
                           source=program.source, span=(node.start, node.end), node=node_id(i))
-    warnings.append(Warning_("overflow", node_id(i),
-                             f"{node_id(i)} = {op.name}(…) overflows to {float(v)}"))
+    if warnings is not None:
+        warnings.append(Warning_("overflow", node_id(i),
+                                 f"{node_id(i)} = {op.name}(…) overflows to {float(v)}"))
 
 
-__all__ = ["evaluate", "Const"]
+def _not_differentiable(program, j, slots, ps, vals, warnings) -> None:
+    n = len(program.nodes)
+    if warnings is None or not all(math.isfinite(vals[k]) for k in slots):
+        return
+    for i, p in zip(slots, ps):
+        if p is not None and i < n and not math.isfinite(p):
+            warnings.append(Warning_(
+                "not_differentiable", node_id(j),
+                f"∂{node_id(j)}/∂{node_id(i)} is {float(p)} at this point: "
+                f"{node_id(j)} = {program.nodes[j].op}(…) has no derivative here"))

@@ -55,17 +55,27 @@ def lower(syntax: Syntax, *, share: bool = True) -> Program:
     memo: dict = {}
     bound: dict[str, object] = {}  # statement names → temporary id or Const
     refs: list = [None] * len(exprs)
+    new = tuple.__new__  # a NamedTuple without its Python-level __new__: this is hot
     for st, first in _blocks(syntax):
         for k in range(first, st.root + 1):
             e = exprs[k]
             kind = type(e)
             if kind is Call:
-                op = _checked_op(e, source)
-                args = tuple(refs[a] for a in e.args)
-                if all(type(a) is Const for a in args):
+                op = OPS.get(e.op)
+                ea = e.args
+                if op is None or op.arity != len(ea) or (not op.callable and e.name_end != e.start):
+                    _checked_op(e, source)  # raises the error that says which
+                if len(ea) == 1:
+                    args = (refs[ea[0]],)
+                    constant = type(args[0]) is not int
+                else:
+                    args = (refs[ea[0]], refs[ea[1]])
+                    constant = type(args[0]) is not int and type(args[1]) is not int
+                if constant:
                     refs[k] = fold(op, args, source[e.start:e.end], source, (e.start, e.end))
                     continue
-                key = (e.op, tuple(a if type(a) is int else ("c", a.value) for a in args))
+                # Constants are keyed with their text: x*2 and x*2.0 stay two nodes.
+                key = (e.op, args)
                 ref = memo.get(key) if share else None
                 if ref is None:
                     ref = len(op_rows)
@@ -74,7 +84,7 @@ def lower(syntax: Syntax, *, share: bool = True) -> Program:
                         memo[key] = ref
                 refs[k] = ref
             elif kind is Num:
-                refs[k] = Const(e.value, e.text)
+                refs[k] = new(Const, (e.value, e.text))
             elif e.id in bound:
                 refs[k] = bound[e.id]
             elif e.id in CONSTANTS:
@@ -102,8 +112,11 @@ def lower(syntax: Syntax, *, share: bool = True) -> Program:
 
     nodes = [Node(*row) for row in input_rows]
     for op, args, names, start, end in op_rows:
-        nodes.append(Node(op, tuple(final(a) if type(a) is int else a for a in args),
-                          names, start, end))
+        if len(args) == 1:
+            args = (final(args[0]),)
+        else:
+            args = (final(args[0]), final(args[1]))
+        nodes.append(new(Node, (op, args, names, start, end)))
     last = syntax.statements[-1]
     return Program(source, nodes, n_in, final(refs[last.root]), last.name)
 

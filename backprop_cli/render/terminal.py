@@ -27,9 +27,8 @@ def _rows(count: int, max_rows: int) -> tuple[range, range]:
     return range(head), range(count - max_rows // 2, count)
 
 
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                  pad_edge=False, expand=False)
+def _table(*columns: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     for name in columns:
         table.add_column(name, justify="right" if name == "value" else "left",
                          overflow="fold")
@@ -46,6 +45,11 @@ def _fill(table: Table, count: int, max_rows: int, row) -> None:
             table.add_row(*row(k))
 
 
+def _print(console: Console, title: str, table: Table) -> None:
+    console.print(Text(title, style="bold"))
+    console.print(table)
+
+
 def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 60) -> None:
     program = trace.program
     nodes = program.nodes
@@ -53,48 +57,49 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     name = trace.output_name
     point = ", ".join(f"{k} = {fmt(v, precision)}" for k, v in trace.point.items())
 
-    console.print(Text.assemble(("backprop ", "bold"), program.source.strip(),
+    # the statements on one line, without comments: the file's layout is the user's
+    lines = [line.split("#", 1)[0].strip() for line in program.source.splitlines()]
+    shown = "; ".join(line for line in lines if line)
+    console.print(Text.assemble(("backprop ", "bold"), shown,
                                 (f"   at {point}" if point else "", "dim")))
     console.print()
 
-    forward = _table("Forward pass: the SSA list and its values", "node", "name",
-                     "definition", "value")
+    forward = _table("node", "name", "definition", "value")
     _fill(forward, len(nodes), max_rows, lambda i: (
         Text(node_id(i), style="bold cyan"), ", ".join(nodes[i].names),
         "input" if i < program.n_inputs else node_text(program, i),
         fmt(trace.values[i], precision)))
-    console.print(forward)
+    _print(console, "Forward pass: the SSA list and its values", forward)
 
     edges = trace.edges()
-    partials = _table("Local partials on the edges, in backward order", "edge", "formula",
-                      "value")
+    partials = _table("edge", "formula", "value")
     _fill(partials, len(edges), max_rows, lambda k: (
         Text(f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}", style="bold magenta"),
         edge_formula(program, edges[k]), fmt(trace.edge_value(edges[k]), precision)))
     if edges:
-        console.print(partials)
+        _print(console, "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order", partials)
 
     succ = trace.successors()
     order = list(range(len(nodes) - 1, -1, -1))  # the backward pass: w̄n first
-    adjoints = _table("Adjoints  w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ", "adjoint", "formula", "value")
+    adjoints = _table("adjoint", "formula", "value")
     _fill(adjoints, len(order), max_rows, lambda k: (
         Text(var_name(order[k], True, "unicode"), style="bold green"),
         adjoint_formula(trace, order[k], succ[order[k]])
         + ("  (seed)" if order[k] == out else ""),
         fmt(trace.adjoints[order[k]], precision)))
     if nodes:
-        console.print(adjoints)
+        _print(console, "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1", adjoints)
 
     where = f" = {node_id(out)}" if type(out) is int else ""
     console.print(Text.assemble((f"{name}{where} = ", "bold"),
                                 (fmt(trace.value, precision), "bold")))
     if trace.gradient:
-        gradient = _table("Gradient", "input", "partial", "value")
+        gradient = _table("input", "partial", "value")
         for var, g in trace.gradient.items():
             k = program.inputs.index(var)
             gradient.add_row(var, f"∂{name}/∂{var} = {var_name(k, True, 'unicode')}",
                              fmt(g, precision))
-        console.print(gradient)
+        _print(console, "Gradient", gradient)
     for w in trace.warnings:
         console.print(Text.assemble(("warning: ", "bold yellow"), w.message))
 

@@ -1,0 +1,38 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BACKPROP = Path(sys.executable).parent / "backprop"
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The installed console script, as a user runs it: piped, 80 columns, from the repo."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+    env["COLUMNS"] = "80"
+    env["LINES"] = "200"
+    return subprocess.run([str(BACKPROP), *args], input=stdin, capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def trace_schema():
+    from backprop_cli.schema import trace_schema
+
+    return trace_schema()
+
+
+@pytest.fixture(scope="session")
+def validate(trace_schema):
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(trace_schema)
+
+    def check(doc):
+        validator.validate(doc)
+        return doc
+
+    return check
