@@ -1,0 +1,163 @@
+"""The installed console script as a user meets it: exit codes, exact error text with the
+caret under the column, JSON valid against the schema, never a traceback."""
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+LECTURE = "x**2*cos(x*y)+1"
+
+
+def test_tables_for_the_lecture_example():
+    r = run_cli(LECTURE, "--at", "x=2,y=pi/2")
+    assert r.returncode == 0 and r.stderr == ""
+    for header in ("Forward pass", "Local partials", "Adjoints", "Gradient"):
+        assert header in r.stdout
+    assert "∂w5/∂w4   −sin(w4)" in r.stdout
+    assert "f = w7 = -3" in r.stdout
+    assert "\x1b[" not in r.stdout  # no colour codes when piped
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_json_document(validate):
+    r = run_cli(LECTURE, "--at", "x=2,y=pi/2", "--json")
+    assert r.returncode == 0
+    doc = validate(json.loads(r.stdout))
+    assert r.stdout.count("\n") == 1  # exactly one document
+    assert [n["id"] for n in doc["nodes"]] == [f"w{i}" for i in range(1, 8)]
+    assert doc["value"] == -3.0 and doc["gradient"]["x"] == pytest.approx(-4.0)
+    assert doc["nodes"][4] | {} == doc["nodes"][4]
+    assert doc["nodes"][4]["text"] == "cos(w4)" and doc["nodes"][4]["operands"] == ["w4"]
+    assert doc["nodes"][6]["operands"] == ["w6", 1.0]
+    assert {"from": "w4", "to": "w5", "formula": "-sin(w4)"}.items() <= \
+        next(p for p in doc["partials"] if p["to"] == "w5").items()
+
+
+def test_named_statements_keep_their_names(validate):
+    r = run_cli("c = a + b; d = c + a", "--at", "a=1,b=2", "--json")
+    doc = validate(json.loads(r.stdout))
+    assert [n.get("name") for n in doc["nodes"]] == ["a", "b", "c", "d"]
+    assert [n["adjoint"] for n in doc["nodes"]] == [2.0, 1.0, 1.0, 1.0]
+    assert doc["output"] == {"name": "d", "node": "w4"}
+
+
+def test_expression_from_stdin_and_file(tmp_path):
+    f = tmp_path / "g.bp"
+    f.write_text("# a comment\nh = x*y\nh*exp(h)\n")
+    by_file = run_cli("-f", str(f), "--at", "x=1,y=2", "--json")
+    by_stdin = run_cli("-", "--at", "x=1,y=2", "--json", stdin=f.read_text())
+    assert by_file.returncode == by_stdin.returncode == 0
+    assert json.loads(by_file.stdout)["gradient"] == json.loads(by_stdin.stdout)["gradient"]
+
+
+def test_no_share_shows_the_tree(validate):
+    f = "sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2))"
+    shared = validate(json.loads(run_cli(f, "--at", "x=0.5", "--json").stdout))
+    tree = validate(json.loads(run_cli(f, "--at", "x=0.5", "--json", "--no-share").stdout))
+    assert (len(shared["nodes"]), len(tree["nodes"])) == (7, 12)
+    assert shared["gradient"]["x"] == pytest.approx(tree["gradient"]["x"], rel=1e-15)
+
+
+def test_precision_and_exact_zero():
+    r = run_cli("x*0 + y", "--at", "x=2,y=pi", "--precision", "3")
+    assert "3.14" in r.stdout and "3.142" not in r.stdout
+    assert " 0 \n" in r.stdout  # ∂f/∂x is exactly 0 and prints as 0
+
+
+# --- errors: exit code 2, what and where, never a traceback ---------------------------------
+
+ERRORS = [
+    # (args, text that must appear on stderr)
+    (["x**2*", "--at", "x=1"], "error: unexpected end of input (expression, column 6)\n"
+                               "  x**2*\n       ^\nexpected:"),
+    (["2x", "--at", "x=1"], "hint: a missing operator? Multiplication is written with *"),
+    (["sinn(x)", "--at", "x=1"], "error: unknown function 'sinn' (expression, column 1)\n"
+                                 "  sinn(x)\n  ^^^^\nhint: did you mean sin or sinh or sign?"),
+    (["sin(x, y)", "--at", "x=1,y=2"], "error: sin takes 1 argument, got 2"),
+    ([LECTURE, "--at", "x=1"], "error: no value for y\nhint: give every input a value: --at y=…"),
+    ([LECTURE], "error: no value for x, y"),
+    ([LECTURE, "--at", "x=1,y=2,z=3"], "error: z is not an input of the expression (it has x, y)"),
+    (["x", "--at", "x="], "error: unexpected end of input (--at, column 3)\n  x=\n    ^"),
+    (["x", "--at", "=2"], "error: unexpected '=' (--at, column 1)\n  =2\n  ^"),
+    (["x", "--at", "x=2,,y=1"], "error: unexpected ',' (--at, column 5)\n  x=2,,y=1\n      ^"),
+    (["x", "--at", "x=1,x=2"], "error: x is given twice (--at, column 5)"),
+    (["x", "--at", "x=y"], "error: y is not a constant"),
+    (["x", "--at", "x=__import__('os')"], "error: unexpected"),
+    (["log(x)", "--at", "x=-1"], "error: w2 = log(w1): log needs a positive argument, but w1 = -1"),
+    (["1/x", "--at", "x=0"], "error: w2 = 1/w1: division by zero, but w1 = 0"),
+    (["sqrt(x)", "--at", "x=-4"], "error: w2 = sqrt(w1): sqrt needs a non-negative argument, but w1 = -4"),
+    (["acos(x)", "--at", "x=2"], "error: w2 = acos(w1): acos needs an argument between -1 and 1"),
+    (["x + log(-1)", "--at", "x=2"], "error: log needs a positive argument: log(-1) (expression, column 5)"),
+    (["a = x; a = 2*x; a", "--at", "x=1"], "error: a is assigned twice"),
+    (["x $ 2", "--at", "x=1"], "error: unexpected character '$'"),
+    (["--frobnicate"], "error: unrecognized arguments: --frobnicate"),
+    (["x", "--at", "x=1", "--precision", "0"], "error: --precision takes 1 to 17"),
+]
+
+
+@pytest.mark.parametrize("args,expected", ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+def test_errors_say_what_and_where(args, expected):
+    r = run_cli(*args)
+    assert r.returncode == 2
+    assert expected in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("args,expected", ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+def test_errors_under_json_are_json(args, expected, validate):
+    r = run_cli(*args, "--json")
+    assert r.returncode == 2 and r.stderr == ""
+    error = validate(json.loads(r.stdout))["error"]
+    # the same error as the terminal prints, in fields
+    assert run_cli(*args).stderr.startswith(f"error: {error['message']}")
+
+
+def test_domain_error_in_json_names_the_node(validate):
+    doc = validate(json.loads(run_cli("x*log(x-3)", "--at", "x=2", "--json").stdout))
+    assert doc["error"]["type"] == "domain_error"
+    assert doc["error"]["node"] == "w3"
+    assert doc["error"]["excerpt"] == ["x*log(x-3)", "  ^^^^^^^^"]
+
+
+@pytest.mark.parametrize("expr,at,kind", [
+    ("abs(x)", "x=0", "kink"),
+    ("relu(x)", "x=0", "kink"),
+    ("max(x, y)", "x=1,y=1", "kink"),
+    ("sqrt(x)", "x=0", "not_differentiable"),
+    ("exp(x)", "x=1000", "overflow"),
+])
+def test_non_differentiable_points_warn_and_go_on(expr, at, kind, validate):
+    doc = validate(json.loads(run_cli(expr, "--at", at, "--json").stdout))
+    assert kind in [w["kind"] for w in doc["warnings"]]
+    r = run_cli(expr, "--at", at)
+    assert r.returncode == 0 and "warning:" in r.stdout
+
+
+def test_kink_conventions():
+    doc = json.loads(run_cli("abs(x) + relu(y) + max(x, y)", "--at", "x=0,y=0", "--json").stdout)
+    # abs'(0) = relu'(0) = 0; at the tie max gives its adjoint to the first operand
+    assert doc["gradient"] == {"x": 1.0, "y": 0.0}
+
+
+def test_help_and_module_entry_point():
+    r = run_cli("--help")
+    assert r.returncode == 0 and "--at" in r.stdout and "exit codes" in r.stdout
+    import subprocess
+    import sys
+    m = subprocess.run([sys.executable, "-m", "backprop_cli", "x*y", "--at", "x=3,y=4",
+                        "--json"], capture_output=True, text=True)
+    assert m.returncode == 0 and json.loads(m.stdout)["gradient"] == {"x": 4.0, "y": 3.0}
+
+
+def test_grammar_is_found_from_another_folder(tmp_path):
+    import os
+    import subprocess
+    from conftest import BACKPROP
+    r = subprocess.run([str(BACKPROP), "x**2", "--at", "x=3", "--json"], cwd=tmp_path,
+                       capture_output=True, text=True,
+                       env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["gradient"] == {"x": 6.0}
