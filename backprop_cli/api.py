@@ -27,7 +27,12 @@ def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
     point: dict[str, float] = {}
     for text in at:
         syntax = parse(text, "bindings", origin="--at")
-        for name, value, span in binding_values(syntax):
+        try:
+            values = binding_values(syntax)
+        except BackpropError as error:
+            error.origin = "--at"  # lowering does not know which text it was given
+            raise
+        for name, value, span in values:
             if name in point:
                 raise InputError(f"{name} is given twice", source=text, span=span,
                                  origin="--at")

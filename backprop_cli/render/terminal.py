@@ -101,14 +101,15 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
                              fmt(g, precision))
         _print(console, "Gradient", gradient)
     for w in trace.warnings:
-        console.print(Text.assemble(("warning: ", "bold yellow"), w.message))
+        console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
 
 
 def render_error(error: BackpropError, console: Console) -> None:
     """The error as text, with the source line and a caret under the column."""
     lines = str(error).split("\n")
     first = lines[0].removeprefix("error: ")
-    console.print(Text.assemble(("error: ", "bold red"), first))
+    # soft_wrap: a long message stays one line, so the caret line stays under its column
+    console.print(Text.assemble(("error: ", "bold red"), first), soft_wrap=True)
     for line in lines[1:]:
         style = "bold red" if line.strip() and set(line.strip()) == {"^"} else None
-        console.print(Text(line, style=style))
+        console.print(Text(line, style=style), soft_wrap=True)
