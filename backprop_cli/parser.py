@@ -19,11 +19,8 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import zlib
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 from .errors import ParseError
 from .syntax import Call, Name, Num, Statement, Syntax
@@ -35,12 +32,19 @@ _FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "_NEWLINE": "a new line",
              "$END": "the end of the input", "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
 
 
+def grammar_path() -> str:
+    """The grammar: inside the installed package (backprop_cli/grammar/, where the wheel
+    puts it), or in grammar/ at the top of a source checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "grammar", "backprop.lark")
+    if os.path.exists(installed):
+        return installed
+    return os.path.join(os.path.dirname(here), "grammar", "backprop.lark")
+
+
 def grammar_text() -> str:
-    """The grammar, from the installed package, or from grammar/ in a source checkout."""
-    try:
-        return resources.files("backprop_cli.grammar").joinpath("backprop.lark").read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return (Path(__file__).resolve().parent.parent / "grammar" / "backprop.lark").read_text("utf-8")
+    with open(grammar_path(), encoding="utf-8") as f:
+        return f.read()
 
 
 def build_tables(text: str) -> dict:
@@ -84,32 +88,32 @@ def build_tables(text: str) -> dict:
     }
 
 
-def _cache_path(key: str) -> Path:
+def _cache_path(key: str) -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.access(base, os.W_OK) and not os.access(os.path.dirname(base) or ".", os.W_OK):
-        base = tempfile.gettempdir()
-    return Path(base) / "backprop" / f"parser-{key}.marshal"
+    return os.path.join(base, "backprop", f"parser-{key}.marshal")
 
 
 @lru_cache(maxsize=1)
 def tables() -> dict:
+    """The compiled tables, from the cache when it holds this grammar's. The key is the
+    grammar's text and Python's version (marshal's format); Lark's version is not in it,
+    since any LALR tables for this grammar parse it the same."""
     text = grammar_text()
-    from importlib.metadata import version
-
-    key = "%08x-%s-%d%d-%d" % (zlib.crc32(text.encode()), version("lark"), *sys.version_info[:2],
-                               TABLE_FORMAT)
+    key = "%08x-py%d%d-%d" % (zlib.crc32(text.encode()), *sys.version_info[:2], TABLE_FORMAT)
     path = _cache_path(key)
     try:
-        data = marshal.loads(path.read_bytes())
-        if data.get("format") == TABLE_FORMAT:
+        with open(path, "rb") as f:
+            data = marshal.load(f)
+        if isinstance(data, dict) and data.get("format") == TABLE_FORMAT:
             return data
-    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+    except (OSError, ValueError, EOFError, TypeError):
         pass
     data = build_tables(text)
     try:  # a cache we cannot write only costs speed
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(data))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            marshal.dump(data, f)
         os.replace(tmp, path)
     except OSError:
         pass

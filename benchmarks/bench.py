@@ -1,0 +1,474 @@
+"""Benchmarks for backprop: cold start of the command, scaling of the pipeline stages, and a
+check that the interactive path imports no heavy framework.
+
+    python benchmarks/bench.py            # full run, sizes 10^3 … 10^6 (a few minutes)
+    python benchmarks/bench.py --quick    # sizes 10^3 … 10^4, fewer rounds (under 30 s)
+    python benchmarks/bench.py --max-exp 5
+
+Run it with the interpreter of the environment that has backprop installed: the console
+script is looked up next to sys.executable. Each size of the scaling benchmark runs in its
+own subprocess, so the peak RSS printed for it is that size's own. All figures are medians;
+the machine this runs on is usually shared, so expect noise of 10-20 % between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import inspect
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EXAMPLE = ["x**2*cos(x*y)+1", "--at", "x=2,y=pi/2"]
+BARE_IMPORT = "import lark, rich, numpy"
+FORBIDDEN = ("sympy", "torch", "jax")
+
+COLD_TARGET = 1.3  # command / bare import
+GROWTH_TARGET = 1.5  # µs per node at 10^6 / at 10^4
+E2E_TARGET_S = 10.0  # 10^6 nodes, end to end
+REVERSE_TARGET_US = 1.0  # µs per node
+
+FAMILIES = {
+    "long sum": "sin(x*1) + sin(x*2) + … : 3 nodes per term (mul, sin, add)",
+    "deep nest": "sin(cos(sin(…(x)…))) : 1 node per level",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Generated expressions
+
+
+def source_for(family: str, exp: int) -> str:
+    target = 10 ** exp
+    if family == "long sum":
+        # x, then per term k: x*k, sin(·), and an add for every term after the first.
+        terms = max(1, round(target / 3))
+        return " + ".join([f"sin(x*{k})" for k in range(1, terms + 1)])
+    if family == "deep nest":
+        depth = target - 1  # plus the input x
+        heads = ["sin(", "cos("] * (depth // 2) + ["sin("] * (depth % 2)
+        return "".join(heads) + "x" + ")" * depth
+    raise ValueError(family)
+
+
+# --------------------------------------------------------------------------------------
+# Worker: one family and size in a fresh process
+
+
+def _rss_now_kib() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _eval_stages():
+    """How to run the passes: separately if backprop_cli.evaluate has forward and reverse
+    (with layout() prepared once if forward takes it), else evaluate() as one stage.
+    Note: `backprop_cli.evaluate` as an attribute of the package is the *function*
+    evaluate (the package re-exports it), so the module is fetched by its full name."""
+    mod = importlib.import_module("backprop_cli.evaluate")
+    fwd, rev = getattr(mod, "forward", None), getattr(mod, "reverse", None)
+    if not (callable(fwd) and callable(rev)):
+        return mod, None, "evaluate() only: no forward/reverse in backprop_cli.evaluate"
+    fparams = list(inspect.signature(fwd).parameters)
+    rparams = list(inspect.signature(rev).parameters)
+    lay_name = next((p for p in ("lay", "layout") if p in fparams), None)
+    has_layout = callable(getattr(mod, "layout", None)) and lay_name is not None
+    if len(fparams) < 2 or len(rparams) < 2:
+        return mod, None, (f"evaluate() only: unexpected signatures forward{inspect.signature(fwd)}"
+                           f" reverse{inspect.signature(rev)}")
+    desc = (f"forward{inspect.signature(fwd)} and reverse{inspect.signature(rev)} timed "
+            f"separately" + ("; layout() timed as its own stage" if has_layout else ""))
+    return mod, (fwd, rev, has_layout, lay_name, rparams), desc
+
+
+def worker(family: str, exp: int, reps: int) -> dict:
+    from backprop_cli import differentiate
+    from backprop_cli.lower import lower
+    from backprop_cli.parser import parse
+
+    mod, split, split_desc = _eval_stages()
+    parse("x+1")  # load the parser tables (cached on disk) before timing
+    differentiate("sin(x)*2+1", at={"x": 1})
+    rss_imports = _rss_now_kib()
+    source = source_for(family, exp)
+    rss_source = _rss_now_kib()
+    point = {"x": 0.5}
+
+    def timed(fn, *args, **kw):
+        t0 = time.perf_counter()
+        out = fn(*args, **kw)
+        return out, time.perf_counter() - t0
+
+    runs: dict[str, list[float]] = {}
+    n_nodes = None
+    error = None
+    try:
+        for _ in range(reps):
+            gc.collect()
+            gc.disable()  # as differentiate() does around the stages
+            try:
+                row = {}
+                syntax, row["parse"] = timed(parse, source)
+                program, row["lower"] = timed(lower, syntax)
+                del syntax
+                n_nodes = len(program.nodes)
+                if split is not None:
+                    fwd, rev, has_layout, lay_name, rparams = split
+                    kw = {}
+                    if has_layout:
+                        lay, row["layout"] = timed(mod.layout, program)
+                        kw = {lay_name: lay}
+                    vals, row["forward"] = timed(fwd, program, dict(point), **kw)
+                    rkw = kw if lay_name in rparams else {}
+                    res, row["reverse"] = timed(rev, program, vals, **rkw)
+                    del vals, res, kw, rkw
+                    if has_layout:
+                        del lay
+                    gc.collect()
+                trace, row["evaluate()"] = timed(mod.evaluate, program, dict(point))
+                grad = trace.gradient
+                del trace, program
+            finally:
+                gc.enable()
+            gc.collect()
+            for k, v in row.items():
+                runs.setdefault(k, []).append(v)
+        for _ in range(reps):
+            gc.collect()
+            trace, t = timed(differentiate, source, at=point)
+            del trace
+            runs.setdefault("differentiate()", []).append(t)
+    except Exception as e:  # report, don't die: the other sizes still run
+        error = f"{type(e).__name__}: {e}"[:200]
+        grad = None
+    gc.collect()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "family": family, "exp": exp, "reps": reps, "nodes": n_nodes,
+        "chars": len(source), "split": split_desc,
+        "median": {k: statistics.median(v) for k, v in runs.items()},
+        "runs": runs,
+        "rss_imports_kib": rss_imports, "rss_source_kib": rss_source, "peak_rss_kib": peak,
+        "gradient": {k: float(v) for k, v in grad.items()} if grad else None,
+        "error": error,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Printing
+
+
+def table(headers: list[str], rows: list[list], indent: str = "  ") -> str:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+              for i, h in enumerate(headers)]
+    def line(r):
+        return indent + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                  for i, (c, w) in enumerate(zip(r, widths)))
+    out = [line(headers), indent + "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def verdict(ok: bool | None) -> str:
+    return {True: "OK", False: "MISSED", None: "n/a"}[ok]
+
+
+def fmt_s(x: float) -> str:
+    if x < 1e-3:
+        return f"{x * 1e6:.0f} µs"
+    if x < 1:
+        return f"{x * 1e3:.1f} ms"
+    return f"{x:.2f} s"
+
+
+def heading(text: str) -> None:
+    print()
+    print(text)
+    print("=" * len(text))
+
+
+# --------------------------------------------------------------------------------------
+# 1. Cold start
+
+
+def console_script() -> Path:
+    here = Path(sys.executable).parent
+    for name in ("backprop", "backprop.exe"):
+        if (here / name).exists():
+            return here / name
+    found = shutil.which("backprop")
+    if found:
+        return Path(found)
+    sys.exit(f"bench: no backprop console script next to {sys.executable}; run this with the "
+             "python of the environment backprop is installed in")
+
+
+def cold_start(script: Path, rounds: int, warmups: int) -> None:
+    heading("Cold start (wall time of a fresh process, stdout to a pipe)")
+    cmds = {
+        "bare import": [sys.executable, "-c", BARE_IMPORT],
+        "backprop (tables)": [str(script), *EXAMPLE],
+        "backprop --json": [str(script), *EXAMPLE, "--json"],
+    }
+    names = list(cmds)
+    times: dict[str, list[float]] = {k: [] for k in names}
+
+    def run(name):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            sys.exit(f"bench: {name} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
+        return dt
+
+    for _ in range(warmups):  # also fills the parser's on-disk table cache
+        for name in names:
+            run(name)
+    for r in range(rounds):
+        order = names[r % 3:] + names[:r % 3]  # rotate, so no command is always first
+        for name in order:
+            times[name].append(run(name))
+    base = statistics.median(times["bare import"])
+    rows = []
+    for name in names:
+        med = statistics.median(times[name])
+        ratio = med / base
+        ok = None if name == "bare import" else ratio <= COLD_TARGET
+        rows.append([name, f"{med * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
+                     f"{max(times[name]) * 1e3:.0f} ms", f"{ratio:.2f}x",
+                     "" if ok is None else f"{verdict(ok)} (≤ {COLD_TARGET}x)"])
+    print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); command: backprop "
+          f"\"{EXAMPLE[0]}\" {' '.join(EXAMPLE[1:])}")
+    print(f"  bare import: {sys.executable} -c \"{BARE_IMPORT}\"")
+    print(table(["command", "median", "min", "max", "vs bare", "target"], rows))
+
+
+# --------------------------------------------------------------------------------------
+# 2. Scaling
+
+
+def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
+    heading("Scaling: µs per SSA node, medians (each size in its own process)")
+    results = []
+    for family in FAMILIES:
+        for exp in exps:
+            reps = reps_for[exp]
+            t0 = time.perf_counter()
+            p = subprocess.run([sys.executable, __file__, "--_worker", family, str(exp),
+                                str(reps)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=900)
+            wall = time.perf_counter() - t0
+            if p.returncode != 0 or not p.stdout.strip():
+                res = {"family": family, "exp": exp, "reps": reps, "nodes": None,
+                       "median": {}, "error": f"worker exit {p.returncode}: "
+                       f"{p.stderr.strip()[-300:]}"}
+            else:
+                res = json.loads(p.stdout.strip().splitlines()[-1])
+            res["wall"] = wall
+            results.append(res)
+            print(f"  … {family} 10^{exp}: {res.get('nodes')} nodes, worker {wall:.1f} s"
+                  + (f"  ERROR {res['error']}" if res.get("error") else ""),
+                  file=sys.stderr, flush=True)
+
+    split = next((r["split"] for r in results if r.get("split")), "")
+    print(f"  passes: {split}")
+    print("  stages are timed with the cyclic GC disabled, as differentiate() does; "
+          "gc.collect() between runs")
+    print("  evaluate() = layout + forward + reverse + kink check + Trace; "
+          "differentiate() = the whole library call, text to Trace")
+    stages = [s for s in ("parse", "lower", "layout", "forward", "reverse", "evaluate()",
+                          "differentiate()") if any(s in r["median"] for r in results)]
+    for family, desc in FAMILIES.items():
+        print()
+        print(f"  {family}: {desc}")
+        rows = []
+        for r in results:
+            if r["family"] != family:
+                continue
+            n = r["nodes"]
+            m = r["median"]
+            row = [f"10^{r['exp']}", n if n else "-", r["reps"]]
+            row += [f"{m[s] / n * 1e6:.2f}" if n and s in m else "-" for s in stages]
+            row += [fmt_s(m["differentiate()"]) if "differentiate()" in m else "-"]
+            peak = r.get("peak_rss_kib")
+            base = r.get("rss_imports_kib")
+            row += [f"{peak / 1024:.0f}" if peak else "-",
+                    f"{(peak - base) * 1024 / n:.0f}" if peak and n else "-"]
+            rows.append(row)
+        print(table(["size", "nodes", "runs"] + stages + ["total", "peak MiB", "B/node"], rows))
+        for r in results:
+            if r["family"] == family and r.get("error"):
+                print(f"  ERROR at 10^{r['exp']}: {r['error']}")
+    print()
+    print("  columns are µs/node except total (differentiate(), wall), peak RSS of the process "
+          "(MiB)")
+    print("  and B/node = (peak RSS − RSS after imports) / nodes, which includes the source text")
+
+    # Growth and targets
+    print()
+    print("  Growth of µs/node (linear time means a ratio near 1)")
+    rows = []
+    for family in FAMILIES:
+        by_exp = {r["exp"]: r for r in results if r["family"] == family and r.get("nodes")}
+        if len(by_exp) < 2:
+            continue
+        hi = max(by_exp)
+        lo = 4 if 4 in by_exp and hi > 4 else min(by_exp)
+        a, b = by_exp[lo], by_exp[hi]
+        for s in stages:
+            if s in a["median"] and s in b["median"]:
+                ra = a["median"][s] / a["nodes"]
+                rb = b["median"][s] / b["nodes"]
+                ratio = rb / ra
+                target = f"{verdict(ratio <= GROWTH_TARGET)} (≤ {GROWTH_TARGET}x)" \
+                    if (lo, hi) == (4, 6) else f"(target is 10^6 vs 10^4, ≤ {GROWTH_TARGET}x)"
+                rows.append([family, s, f"10^{hi} / 10^{lo}", f"{ratio:.2f}x", target])
+    if rows:
+        print(table(["family", "stage", "sizes", "ratio", "target"], rows))
+
+    print()
+    print("  Targets")
+    rows = []
+    for family in FAMILIES:
+        r6 = next((r for r in results if r["family"] == family and r["exp"] == 6
+                   and r.get("nodes")), None)
+        if r6 and "differentiate()" in r6["median"]:
+            t = r6["median"]["differentiate()"]
+            rows.append([family, "10^6 nodes end to end", f"{t:.2f} s",
+                         f"< {E2E_TARGET_S:.0f} s", verdict(t < E2E_TARGET_S)])
+        else:
+            rows.append([family, "10^6 nodes end to end", "not run", f"< {E2E_TARGET_S:.0f} s",
+                         "n/a"])
+        for r in results:
+            if r["family"] == family and r.get("nodes") and "reverse" in r["median"]:
+                us = r["median"]["reverse"] / r["nodes"] * 1e6
+                rows.append([family, f"reverse pass at 10^{r['exp']}", f"{us:.2f} µs/node",
+                             f"< {REVERSE_TARGET_US:g} µs/node", verdict(us < REVERSE_TARGET_US)])
+    print(table(["family", "target", "measured", "target", "verdict"], rows))
+    return results
+
+
+# --------------------------------------------------------------------------------------
+# 4. Imports on the interactive path
+
+
+def import_check(script: Path) -> None:
+    heading("Imports on the interactive path")
+    ok = True
+    for label, extra in (("tables", []), ("--json", ["--json"])):
+        p = subprocess.run([sys.executable, "-X", "importtime", str(script), *EXAMPLE, *extra],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        mods = []
+        for line in p.stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            parts = line.split("|")
+            if len(parts) < 3 or not parts[1].strip().isdigit():
+                continue
+            mods.append((parts[2].strip(), int(parts[1]), parts[2]))
+        names = {m for m, _, _ in mods}
+        tops = {m.split(".")[0] for m in names}
+        bad = sorted(t for t in FORBIDDEN if t in tops)
+        ok &= not bad and p.returncode == 0
+        heavy = sorted(((c, m) for m, c, raw in mods
+                        if len(raw) - len(raw.lstrip()) <= 1), reverse=True)[:4]
+        print(f"  backprop … {' '.join(extra) or '(tables)'}: exit {p.returncode}, "
+              f"{len(names)} modules imported; sympy/torch/jax: "
+              f"{', '.join(bad) if bad else 'none'}; lark: "
+              f"{'imported' if 'lark' in tops else 'not imported'}")
+        print("    heaviest top-level imports (cumulative, -X importtime): "
+              + ", ".join(f"{m} {c / 1000:.0f} ms" for c, m in heavy))
+    # Cross-check in-process: run main() and look at sys.modules.
+    code = ("import io, sys, contextlib\n"
+            "from backprop_cli.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc1 = main({EXAMPLE!r}); rc2 = main({EXAMPLE + ['--json']!r})\n"
+            f"bad = sorted({{m.split('.')[0] for m in sys.modules}} & {set(FORBIDDEN)!r})\n"
+            "print(rc1, rc2, ','.join(bad))\n")
+    p = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    out = p.stdout.split()
+    in_process_ok = p.returncode == 0 and out[:2] == ["0", "0"] and len(out) == 2
+    ok &= in_process_ok
+    print(f"  in-process main() (tables, then --json), then sys.modules: "
+          f"{'no sympy/torch/jax' if in_process_ok else 'FAILED: ' + (p.stdout + p.stderr)[-300:]}")
+    print(f"  verdict: {'OK, the interactive path imports none of sympy, torch, jax' if ok else 'MISSED'}")
+
+
+# --------------------------------------------------------------------------------------
+
+
+def environment() -> None:
+    print("backprop benchmarks")
+    print(f"  python      {platform.python_version()} ({platform.python_implementation()}) "
+          f"at {sys.executable}")
+    try:
+        from importlib.metadata import version
+        pkgs = ", ".join(f"{p} {version(p)}" for p in ("backprop-cli", "lark", "rich", "numpy"))
+    except Exception as e:  # pragma: no cover
+        pkgs = f"? ({e})"
+    print(f"  packages    {pkgs}")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).resolve().parent).stdout.strip()
+    except OSError:
+        commit = ""
+    print(f"  machine     {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
+          f"{platform.release()}; load average {_load()}" + (f"; commit {commit}" if commit else ""))
+    print("  note        the machine is shared and noisy: compare medians between runs with a "
+          "grain of salt (±10-20 %)")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="sizes up to 10^4 and fewer rounds (under 30 s)")
+    ap.add_argument("--max-exp", type=int, default=6, metavar="K",
+                    help="largest size 10^K of the scaling benchmark (3-6; default 6)")
+    ap.add_argument("--_worker", nargs=3, metavar=("FAMILY", "EXP", "REPS"),
+                    help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._worker:
+        family, exp, reps = args._worker
+        print(json.dumps(worker(family, int(exp), int(reps))))
+        return
+
+    t_start = time.perf_counter()
+    max_exp = max(3, min(args.max_exp, 4 if args.quick else 6))
+    exps = list(range(3, max_exp + 1))
+    reps_for = ({3: 3, 4: 3} if args.quick else {3: 3, 4: 3, 5: 2, 6: 1})
+    reps_for = {e: reps_for.get(e, 1) for e in exps}
+    script = console_script()
+
+    environment()
+    print(f"  mode        {'--quick' if args.quick else 'full'}; sizes "
+          f"{', '.join(f'10^{e}' for e in exps)}; console script {script}")
+    cold_start(script, rounds=5 if args.quick else 15, warmups=1 if args.quick else 2)
+    scaling(exps, reps_for)
+    import_check(script)
+    print()
+    print(f"total benchmark time {time.perf_counter() - t_start:.0f} s; load average now {_load()}")
+
+
+if __name__ == "__main__":
+    main()
