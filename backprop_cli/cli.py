@@ -4,6 +4,7 @@ exit codes (0 success, 2 bad input or usage). Nothing here computes anything."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .errors import BackpropError, UsageError
@@ -64,8 +65,13 @@ def _read_source(args) -> str:
                 return f.read()
         except OSError as e:
             raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"cannot read {args.file}: it is not UTF-8 text") from None
     if args.expression == "-":
-        return sys.stdin.read()
+        try:
+            return sys.stdin.read()
+        except UnicodeDecodeError:
+            raise UsageError("standard input is not UTF-8 text") from None
     if args.expression is None:
         raise UsageError("no expression given", hint='backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2')
     return args.expression
@@ -107,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `backprop … | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -351,6 +351,9 @@ def parse(source: str, start: str = "program", origin: str = "expression") -> Sy
 def _unexpected(source, origin, ttype, tvalue, tstart, prev_type, actions, literal) -> ParseError:
     expected = sorted({describe(sym, literal) for sym in actions
                        if sym == sym.upper()})
+    if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source):
+        return ParseError("the expression is empty: nothing to differentiate", source=source,
+                          span=(0, 1), origin=origin)
     if ttype == "$END":
         what, span = "unexpected end of input", (len(source), len(source) + 1)
     elif ttype == "_NEWLINE":
