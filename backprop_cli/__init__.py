@@ -12,7 +12,7 @@ render/ turns a Trace into terminal tables or JSON.
 
 from .api import differentiate, parse_point
 from .errors import BackpropError
-from .evaluate import evaluate
+from .passes import evaluate
 from .lower import lower
 from .parser import parse
 from .program import Const, Node, Program

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from .errors import BackpropError, InputError
-from .evaluate import evaluate
+from .passes import evaluate
 from .lower import binding_values, lower
-from .parser import parse
 from .trace import Trace
 
 Point = "str | Mapping[str, float | str] | None"
@@ -26,13 +25,7 @@ def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
         at = [at]
     point: dict[str, float] = {}
     for text in at:
-        syntax = parse(text, "bindings", origin="--at")
-        try:
-            values = binding_values(syntax)
-        except BackpropError as error:
-            error.origin = "--at"  # lowering does not know which text it was given
-            raise
-        for name, value, span in values:
+        for name, value, span in binding_values(text):
             if name in point:
                 raise InputError(f"{name} is given twice", source=text, span=span,
                                  origin="--at")
@@ -61,7 +54,7 @@ def differentiate(source: str, at=None, *, share: bool = True) -> Trace:
 
 
 def _differentiate(source: str, at, share: bool) -> Trace:
-    program = lower(parse(source), share=share)
+    program = lower(source, share=share)
     point = parse_point(at)
     inputs = program.inputs
     missing = [name for name in inputs if name not in point]

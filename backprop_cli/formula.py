@@ -42,7 +42,6 @@ class App(NamedTuple):
 Formula = Union[Var, Param, App, Const]
 
 ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
-_FOLDABLE = {"add", "sub", "mul", "div", "neg", "pow"}
 
 
 # --- templates -----------------------------------------------------------------------
@@ -121,7 +120,8 @@ def number_const(value: float) -> Const:
 
 def make(op: str, args: tuple) -> Formula:
     """App(op, args), with constants folded and the identities a person applies."""
-    if op in _FOLDABLE and all(type(a) is Const for a in args):
+    # arithmetic on numbers is folded (2-1 is 1); functions of numbers stay (log(2))
+    if OPS[op].infix and all(type(a) is Const for a in args):
         with np.errstate(all="ignore"):
             value = float(OPS[op].forward(*[np.float64(a.value) for a in args]))
         if np.isfinite(value):
@@ -176,9 +176,8 @@ def make(op: str, args: tuple) -> Formula:
 
 # --- printing ------------------------------------------------------------------------
 
-_INFIX = {"add": (1, "+", "+"), "sub": (1, "-", "−"), "mul": (2, "*", "·"),
-          "div": (2, "/", "/"), "pow": (4, "**", "^")}
-_NEG_PREC, _ATOM = 3, 5
+_NEG_PREC = OPS["neg"].infix[0]
+_ATOM = 5
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -212,33 +211,29 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         return _const_text(f, style)
     if kind is Param:
         return f.name, _ATOM
+    infix = OPS[f.op].infix
+    if infix is None:  # a function call
+        return f"{f.op}({', '.join(_show(a, style)[0] for a in f.args)})", _ATOM
+    prec, sym = infix[0], infix[2] if style == "unicode" else infix[1]
     if f.op == "neg":
-        text, prec = _show(f.args[0], style)
-        return ("-" if style == "ascii" else "−") + (f"({text})" if prec < 2 else text), _NEG_PREC
-    if f.op in _INFIX:
-        prec, ascii_sym, uni_sym = _INFIX[f.op]
-        left, lp = _show(f.args[0], style)
-        right, rp = _show(f.args[1], style)
-        if f.op == "pow":
-            if lp <= prec:
-                left = f"({left})"
-            b = f.args[1]
-            if style == "unicode" and type(b) is Const and b.value.is_integer() \
-                    and 0 <= b.value < 10 and b.text.isdigit():
-                return left + b.text.translate(_SUPERSCRIPT), prec
-            if rp < _NEG_PREC:
-                right = f"({right})"
-            return f"{left}{ascii_sym if style == 'ascii' else uni_sym}{right}", prec
-        if lp < prec:
+        text, p = _show(f.args[0], style)
+        return sym + (f"({text})" if p < 2 else text), prec
+    left, lp = _show(f.args[0], style)
+    right, rp = _show(f.args[1], style)
+    if f.op == "pow":  # right-associative, and tighter than unary minus
+        if lp <= prec:
             left = f"({left})"
-        if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
-            right = f"({right})"
-        sym = ascii_sym if style == "ascii" else uni_sym
-        if f.op in ("add", "sub"):
-            sym = f" {sym} "
-        return f"{left}{sym}{right}", prec
-    args = ", ".join(_show(a, style)[0] for a in f.args)
-    return f"{f.op}({args})", _ATOM
+        b = f.args[1]
+        if style == "unicode" and type(b) is Const and b.text.isdigit() and len(b.text) == 1:
+            return left + b.text.translate(_SUPERSCRIPT), prec
+        return left + sym + (f"({right})" if rp < _NEG_PREC else right), prec
+    if lp < prec:
+        left = f"({left})"
+    if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
+        right = f"({right})"
+    if f.op in ("add", "sub"):
+        sym = f" {sym} "
+    return left + sym + right, prec
 
 
 # --- what the tables print -------------------------------------------------------------

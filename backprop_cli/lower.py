@@ -1,10 +1,12 @@
-"""Flat syntax → SSA program, in the lecture's numbering.
+"""Text → SSA program, in the lecture's numbering, built while parsing.
 
-Inputs come first, w1, w2, … in order of first appearance; then operations in post-order,
-left to right, which is the order the parser produced the syntax in, so lowering is one
-loop over it. Constants stay on the edge (`w7 = w6 + 1`); an operation on constants alone
-is folded; identical sub-expressions become one node (hash-consing on op and operands),
-unless `share=False` asks for the tree.
+The parser calls a builder as it reduces the grammar's rules, in post-order, left to right
+(Lark's transform-while-parsing); ProgramBuilder makes each reduction an SSA node at once,
+so no syntax tree is built and nothing recurses. Inputs come first, w1, w2, … in order of
+first appearance; then operations in the order the parser reduces them. Constants stay on
+the edge (`w7 = w6 + 1`); an operation on constants alone is folded; identical
+sub-expressions become one node (hash-consing on op and operands) unless share=False.
+ConstantBuilder does the same for the values after --at, where only constants may appear.
 """
 
 from __future__ import annotations
@@ -15,165 +17,175 @@ import numpy as np
 
 from .errors import ArityError, DomainError, StatementError, UnknownNameError
 from .ops import CONSTANTS, OPS, callable_names
+from .parser import parse
 from .program import INPUT, Const, Node, Program
-from .syntax import Call, Name, Num, Syntax
 
-_OPERATOR_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "-", "pow": "**"}
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
 
 
-def fold(op, consts: list[Const], text: str, source: str, span: tuple[int, int]) -> Const:
+def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:
     """Evaluate an op whose operands are all constants, or say why it cannot be."""
+    text = source[span[0]:span[1]]
     values = [c.value for c in consts]
     with np.errstate(all="ignore"):
         value = op.forward(*[np.float64(v) for v in values])
     if not np.isfinite(value):
         why = op.domain_text if op.domain and not op.domain(*values) else f"{op.name} overflows"
-        raise DomainError(f"{why}: {text}", source=source, span=span)
+        raise DomainError(f"{why}: {text}", source=source, span=span, origin=origin)
     return Const(float(value), text)
 
 
-def lower(syntax: Syntax, *, share: bool = True) -> Program:
-    source, exprs = syntax.source, syntax.exprs
-    assigned_at = {}
-    for st in syntax.statements:
-        if st.name is not None:
-            span = (st.start, st.start + len(st.name))
-            if st.name in assigned_at:
-                raise StatementError(f"{st.name} is assigned twice; each name names one node",
-                                     source=source, span=span)
-            if st.name in CONSTANTS or st.name in OPS:
-                raise StatementError(f"{st.name} is a built-in name and cannot be assigned",
-                                     source=source, span=span)
-            assigned_at[st.name] = st.root
-
-    # Rows [op, args, names, start, end]. Operations get temporary ids 0, 1, … and inputs
-    # -1, -2, … until the end, when inputs go first: input -1-k becomes node k and
-    # operation j becomes node n_inputs + j.
-    input_rows: list[list] = []
-    op_rows: list[list] = []
-    inputs: dict[str, int] = {}
-    memo: dict = {}
-    bound: dict[str, object] = {}  # statement names → temporary id or Const
-    refs: list = [None] * len(exprs)
-    new = tuple.__new__  # a NamedTuple without its Python-level __new__: this is hot
-    for st, first in _blocks(syntax):
-        for k in range(first, st.root + 1):
-            e = exprs[k]
-            kind = type(e)
-            if kind is Call:
-                op = OPS.get(e.op)
-                ea = e.args
-                if op is None or op.arity != len(ea) or (not op.callable and e.name_end != e.start):
-                    _checked_op(e, source)  # raises the error that says which
-                if len(ea) == 1:
-                    args = (refs[ea[0]],)
-                    constant = type(args[0]) is not int
-                else:
-                    args = (refs[ea[0]], refs[ea[1]])
-                    constant = type(args[0]) is not int and type(args[1]) is not int
-                if constant:
-                    refs[k] = fold(op, args, source[e.start:e.end], source, (e.start, e.end))
-                    continue
-                # Constants are keyed with their text: x*2 and x*2.0 stay two nodes.
-                key = (e.op, args)
-                ref = memo.get(key) if share else None
-                if ref is None:
-                    ref = len(op_rows)
-                    op_rows.append([e.op, args, (), e.start, e.end])
-                    if share:
-                        memo[key] = ref
-                refs[k] = ref
-            elif kind is Num:
-                refs[k] = new(Const, (e.value, e.text))
-            elif e.id in bound:
-                refs[k] = bound[e.id]
-            elif e.id in CONSTANTS:
-                refs[k] = Const(CONSTANTS[e.id], e.id)
-            else:
-                ref = inputs.get(e.id)
-                if ref is None:
-                    _check_input_name(e, assigned_at, source)
-                    ref = inputs[e.id] = -1 - len(input_rows)
-                    input_rows.append([INPUT, (), (e.id,), e.start, e.end])
-                refs[k] = ref
-        ref = refs[st.root]
-        if st.name is not None:
-            bound[st.name] = ref
-            if type(ref) is int:  # the node gets the statement's name (`c = a` a second one)
-                row = op_rows[ref] if ref >= 0 else input_rows[-1 - ref]
-                row[2] += (st.name,)
-
-    n_in = len(input_rows)
-
-    def final(ref):
-        if type(ref) is not int:
-            return ref
-        return -1 - ref if ref < 0 else n_in + ref
-
-    nodes = [Node(*row) for row in input_rows]
-    for op, args, names, start, end in op_rows:
-        if len(args) == 1:
-            args = (final(args[0]),)
-        else:
-            args = (final(args[0]), final(args[1]))
-        nodes.append(new(Node, (op, args, names, start, end)))
-    last = syntax.statements[-1]
-    return Program(source, nodes, n_in, final(refs[last.root]), last.name)
-
-
-def _blocks(syntax: Syntax):
-    """Each statement with the index of its first expression: its expressions are the
-    contiguous post-order block that ends at its root."""
-    first = 0
-    for st in syntax.statements:
-        yield st, first
-        first = st.root + 1
-
-
-def _checked_op(e: Call, source: str):
-    op = OPS.get(e.op)
-    if op is None or (not op.callable and e.name_end != e.start):
+def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_end: int,
+               origin: str = "expression"):
+    """The op a call names, or the error that says what is wrong with the call."""
+    op = OPS.get(name)
+    if op is None or not op.callable:
         names = callable_names()
-        close = difflib.get_close_matches(e.op, names, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = (f"did you mean {' or '.join(close)}?" if close
                 else "known functions: " + ", ".join(names))
-        raise UnknownNameError(f"unknown function {e.op!r}", source=source,
-                               span=(e.start, e.name_end), hint=hint)
-    if len(e.args) != op.arity:
-        raise ArityError(f"{e.op} takes {op.arity} argument{'s' if op.arity > 1 else ''}, "
-                         f"got {len(e.args)}", source=source, span=(e.start, e.end))
+        raise UnknownNameError(f"unknown function {name!r}", source=source,
+                               span=(start, name_end), hint=hint, origin=origin)
+    if nargs != op.arity:
+        raise ArityError(f"{name} takes {op.arity} argument{'s' if op.arity > 1 else ''}, "
+                         f"got {nargs}", source=source, span=(start, end), origin=origin)
     return op
 
 
-def _check_input_name(e: Name, assigned_at, source: str) -> None:
-    if e.id in assigned_at:
-        raise StatementError(f"{e.id} is used before the statement that assigns it",
-                             source=source, span=(e.start, e.end))
-    if e.id in OPS:
-        raise UnknownNameError(f"{e.id} is a function: call it as {e.id}(…)",
-                               source=source, span=(e.start, e.end))
+class ProgramBuilder:
+    """Builds the Program. Rows are [op, args, names, start, end]. Until result(),
+    operations have ids 0, 1, … and inputs -1, -2, …; then inputs go first: input -1-k
+    becomes node k and operation j becomes node n_inputs + j."""
 
+    def __init__(self, source: str, share: bool = True):
+        self.source = source
+        self.share = share
+        self.input_rows: list[list] = []
+        self.op_rows: list[list] = []
+        self.inputs: dict[str, int] = {}
+        self.memo: dict = {}
+        self.bound: dict[str, object] = {}  # statement names → id or Const
+        self.last: tuple = (None, None)  # the last statement: (name, ref)
 
-def binding_values(syntax: Syntax) -> list[tuple[str, float, tuple[int, int]]]:
-    """The (name, value, span of the name) of each `name = constant expression` in a
-    bindings parse, such as the text after --at: x=2,y=pi/2."""
-    source, exprs = syntax.source, syntax.exprs
-    out = []
-    refs: list = [None] * len(exprs)
-    for st, first in _blocks(syntax):
-        for k in range(first, st.root + 1):
-            e = exprs[k]
-            if type(e) is Num:
-                refs[k] = Const(e.value, e.text)
-            elif type(e) is Name:
-                if e.id not in CONSTANTS:
-                    raise UnknownNameError(
-                        f"{e.id} is not a constant: a value is a number or an expression of "
-                        "numbers, pi and e", source=source, span=(e.start, e.end))
-                refs[k] = Const(CONSTANTS[e.id], e.id)
+    def number(self, text, start, end):
+        return _new(Const, (float(text), text))
+
+    def name(self, id, start, end):
+        ref = self.bound.get(id)
+        if ref is not None:
+            return ref
+        ref = self.inputs.get(id)
+        if ref is not None:
+            return ref
+        if id in CONSTANTS:
+            return Const(CONSTANTS[id], id)
+        if id in OPS:
+            raise UnknownNameError(f"{id} is a function: call it as {id}(…)",
+                                   source=self.source, span=(start, end))
+        ref = self.inputs[id] = -1 - len(self.input_rows)
+        self.input_rows.append([INPUT, (), (id,), start, end])
+        return ref
+
+    def operator(self, op, args, start, end):
+        if type(args[0]) is not int and (len(args) == 1 or type(args[1]) is not int):
+            return fold(OPS[op], args, self.source, (start, end))
+        key = (op, args)
+        ref = self.memo.get(key) if self.share else None
+        if ref is None:
+            ref = len(self.op_rows)
+            self.op_rows.append([op, args, (), start, end])
+            if self.share:
+                self.memo[key] = ref
+        return ref
+
+    def call(self, fname, args, start, end, name_end):
+        checked_op(fname, len(args), self.source, start, end, name_end)
+        return self.operator(fname, args, start, end)
+
+    def statement(self, name, ref, start, end):
+        if name is not None:
+            span = (start, start + len(name))
+            if name in self.bound:
+                raise StatementError(f"{name} is assigned twice; each name names one node",
+                                     source=self.source, span=span)
+            if name in CONSTANTS or name in OPS:
+                raise StatementError(f"{name} is a built-in name and cannot be assigned",
+                                     source=self.source, span=span)
+            if name in self.inputs:
+                row = self.input_rows[-1 - self.inputs[name]]
+                raise StatementError(f"{name} is used before the statement that assigns it",
+                                     source=self.source, span=(row[3], row[4]))
+            self.bound[name] = ref
+            if type(ref) is int:  # the node gets the statement's name (`c = a`, a second one)
+                row = self.op_rows[ref] if ref >= 0 else self.input_rows[-1 - ref]
+                row[2] += (name,)
+        self.last = (name, ref)
+
+    def result(self) -> Program:
+        n_in = len(self.input_rows)
+
+        def final(ref):
+            if type(ref) is not int:
+                return ref
+            return -1 - ref if ref < 0 else n_in + ref
+
+        nodes = [Node(*row) for row in self.input_rows]
+        append = nodes.append
+        for op, args, names, start, end in self.op_rows:
+            # final() inlined: this loop runs once per node
+            a = args[0]
+            if type(a) is int:
+                a = -1 - a if a < 0 else n_in + a
+            if len(args) == 1:
+                args = (a,)
             else:
-                op = _checked_op(e, source)
-                refs[k] = fold(op, [refs[a] for a in e.args], source[e.start:e.end], source,
-                               (e.start, e.end))
-        out.append((st.name, refs[st.root].value, (st.start, st.start + len(st.name))))
-    return out
+                b = args[1]
+                if type(b) is int:
+                    b = -1 - b if b < 0 else n_in + b
+                args = (a, b)
+            append(_new(Node, (op, args, names, start, end)))
+        name, ref = self.last
+        return Program(self.source, nodes, n_in, final(ref), name)
+
+
+class ConstantBuilder:
+    """Values after --at: `name = constant expression`, folded as they are parsed.
+    result() is a list of (name, value, span of the name)."""
+
+    def __init__(self, source: str, origin: str = "--at"):
+        self.source = source
+        self.origin = origin
+        self.values: list[tuple[str, float, tuple[int, int]]] = []
+
+    def number(self, text, start, end):
+        return Const(float(text), text)
+
+    def name(self, id, start, end):
+        if id not in CONSTANTS:
+            raise UnknownNameError(f"{id} is not a constant: a value is a number or an "
+                                   "expression of numbers, pi and e", source=self.source,
+                                   span=(start, end), origin=self.origin)
+        return Const(CONSTANTS[id], id)
+
+    def operator(self, op, args, start, end):
+        return fold(OPS[op], args, self.source, (start, end), self.origin)
+
+    def call(self, fname, args, start, end, name_end):
+        op = checked_op(fname, len(args), self.source, start, end, name_end, self.origin)
+        return fold(op, args, self.source, (start, end), self.origin)
+
+    def statement(self, name, const, start, end):
+        self.values.append((name, const.value, (start, start + len(name))))
+
+    def result(self):
+        return self.values
+
+
+def lower(source: str, *, share: bool = True) -> Program:
+    """The SSA program of an expression or a list of statements."""
+    return parse(source, builder=ProgramBuilder(source, share))
+
+
+def binding_values(source: str, origin: str = "--at") -> list[tuple[str, float, tuple]]:
+    """The (name, value, span of the name) of each binding in `x=2,y=pi/2`."""
+    return parse(source, "bindings", origin=origin, builder=ConstantBuilder(source, origin))

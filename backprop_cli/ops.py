@@ -8,7 +8,8 @@ A row gives, for an op of n operands a, b:
   language (parsed by the grammar) for the tables: cos → "-sin(a)", a*b → "b" / "a";
 - `domain`: where the op is defined (checked only when a value comes out non-finite),
   with the sentence a user reads when it is not;
-- `kink`: where the op is not differentiable, with the convention used there.
+- `kink`: where the op is not differentiable, with the convention used there;
+- `infix`: for operators, how formulas print them: (precedence, ascii, unicode).
 
 tests/test_ops.py holds every row's partials against its templates and against central
 differences, so the two spellings of one derivative cannot drift apart.
@@ -36,6 +37,7 @@ class Op:
     kink: Callable | None = None  # operands -> True where not differentiable
     kink_text: str = ""
     callable: bool = True  # False for ops only written as operators (a + b, -a)
+    infix: tuple[int, str, str] | None = None  # (precedence, ascii, unicode) of an operator
 
 
 def _sigmoid(a):
@@ -61,20 +63,22 @@ def _unit_domain(name):
 OPS: dict[str, Op] = {op.name: op for op in [
     # --- arithmetic: written as operators --------------------------------------------
     Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0), ("1", "1"),
-       "a + b", callable=False),
+       "a + b", callable=False, infix=(1, "+", "+")),
     Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0), ("1", "-1"),
-       "a - b", callable=False),
+       "a - b", callable=False, infix=(1, "-", "−")),
     Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a), ("b", "a"),
-       "a * b", callable=False),
+       "a * b", callable=False, infix=(2, "*", "·")),
     Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
        ("1/b", "-a/b^2"), "a / b", domain=lambda a, b: b != 0,
-       domain_text="division by zero", callable=False),
-    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False),
+       domain_text="division by zero", callable=False, infix=(2, "/", "/")),
+    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False,
+       infix=(3, "-", "−")),
     Op("pow", 2, np.power,
        (lambda a, b, out: b * a ** (b - 1), lambda a, b, out: out * np.log(a)),
        ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
-       domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one"),
+       domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",
+       infix=(4, "**", "^")),
     # --- elementary functions --------------------------------------------------------
     Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine"),
     Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine"),

@@ -23,7 +23,6 @@ import zlib
 from functools import lru_cache
 
 from .errors import ParseError
-from .syntax import Call, Name, Num, Statement, Syntax
 
 TABLE_FORMAT = 1  # bump when the cached table layout changes
 
@@ -175,13 +174,12 @@ def describe(terminal: str, literal: dict) -> str:
 _OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "pow"})
 
 
-def _reducers(rules, exprs: list, statements: list) -> list:
-    """One function per rule, building that rule's node from the values it reduces
-    (a list of (value, start, end)): the tree shaping, decided once per rule."""
-    append = exprs.append
-    # tuple.__new__ builds a NamedTuple without its Python-level __new__: a third of the
-    # cost, on the path every node of a 10^6-node expression takes.
-    new = tuple.__new__
+def _reducers(rules, builder) -> list:
+    """One function per rule: it takes the values the rule reduces, as a list of
+    (value, start, end), and gives the value of the rule, asking the builder for a node
+    where the rule has an alias. The tree shaping is decided here, once per rule."""
+    operator, number, name, call = builder.operator, builder.number, builder.name, builder.call
+    statement = builder.statement
 
     def children(kids, keep, splice):
         out = []
@@ -192,96 +190,67 @@ def _reducers(rules, exprs: list, statements: list) -> list:
                 out.append(kids[i][0])
         return out
 
-    def operator(name, keep):
+    def make_operator(op, keep):
         if len(keep) == 2:
             i, j = keep
-
-            def binary(kids, begin, end):
-                append(new(Call, (name, (kids[i][0], kids[j][0]), begin, end, begin)))
-                return len(exprs) - 1
-            return binary
+            return lambda kids, begin, end: operator(op, (kids[i][0], kids[j][0]), begin, end)
         (i,) = keep
+        return lambda kids, begin, end: operator(op, (kids[i][0],), begin, end)
 
-        def unary(kids, begin, end):
-            append(new(Call, (name, (kids[i][0],), begin, end, begin)))
-            return len(exprs) - 1
-        return unary
-
-    def number(kids, begin, end):
-        text = kids[0][0]
-        append(new(Num, (float(text), text, begin, end)))
-        return len(exprs) - 1
-
-    def name_(kids, begin, end):
-        append(new(Name, (kids[0][0], begin, end)))
-        return len(exprs) - 1
-
-    def call(keep, splice):
+    def make_call(keep, splice):
         def reduce(kids, begin, end):
             fname, *args = children(kids, keep, splice)
-            append(Call(fname, tuple(args), begin, end, begin + len(fname)))
-            return len(exprs) - 1
+            return call(fname, tuple(args), begin, end, begin + len(fname))
         return reduce
 
-    def statement(keep, splice):
-        def reduce(kids, begin, end):
-            name, root = children(kids, keep, splice)
-            return Statement(name, root, begin, end)
-        return reduce
-
-    def top(keep, splice):
-        def reduce(kids, begin, end):
-            # a bare expression statement arrives as its expression's index
-            statements.extend(c if isinstance(c, Statement)
-                              else Statement(None, c, exprs[c].start, exprs[c].end)
-                              for c in children(kids, keep, splice))
-        return reduce
-
-    def inline(keep, splice):
-        return lambda kids, begin, end: children(kids, keep, splice)
-
-    def single(keep, splice, build):
-        # a ?rule that passes one child through, or builds when it has more
+    def make_statement(keep, splice, named):
         def reduce(kids, begin, end):
             got = children(kids, keep, splice)
-            return got[0] if len(got) == 1 else build(kids, begin, end)
+            statement(got[0] if named else None, got[-1], begin, end)
         return reduce
 
+    def make_single(keep, splice):
+        # a ?rule whose one child passes through, such as ( expr )
+        return lambda kids, begin, end: children(kids, keep, splice)[0]
+
     out = []
-    for shape, origin, size, keep, splice, name, expand1 in rules:
+    for shape, origin, size, keep, splice, alias, expand1 in rules:
         if shape == _PASS:
             out.append(None)
-            continue
-        if shape == _SPLICE:
-            out.append(inline(keep, splice))
-            continue
-        if name in _OPERATORS:
-            build = operator(name, keep)
-        elif name == "number":
-            build = number
-        elif name == "name":
-            build = name_
-        elif name == "call":
-            build = call(keep, splice)
-        elif name in ("assign", "binding"):
-            build = statement(keep, splice)
-        elif name in ("program", "bindings"):
-            build = top(keep, splice)
+        elif shape == _SPLICE:
+            out.append(lambda kids, begin, end, keep=keep, splice=splice:
+                       children(kids, keep, splice))
+        elif alias in _OPERATORS:
+            out.append(make_operator(alias, keep))
+        elif alias == "number":
+            out.append(lambda kids, begin, end: number(kids[0][0], begin, end))
+        elif alias == "name":
+            out.append(lambda kids, begin, end: name(kids[0][0], begin, end))
+        elif alias == "call":
+            out.append(make_call(keep, splice))
+        elif alias in ("assign", "binding", "bare"):
+            out.append(make_statement(keep, splice, alias != "bare"))
+        elif alias in ("program", "bindings"):
+            out.append(lambda kids, begin, end: builder.result())
         elif expand1:
-            build = None  # e.g. ( expr ): one child after the parentheses are dropped
-        else:  # pragma: no cover - a grammar alias without a builder
-            raise AssertionError(f"grammar rule {name!r} has no builder")
-        out.append(single(keep, splice, build) if expand1 else build)
+            out.append(make_single(keep, splice))
+        else:  # pragma: no cover - a grammar alias without a builder method
+            raise AssertionError(f"grammar rule {alias!r} has no builder")
     return out
 
 
-def parse(source: str, start: str = "program", origin: str = "expression") -> Syntax:
-    """Parse `source` from the start symbol `program` or `bindings`."""
+def parse(source: str, start: str = "program", origin: str = "expression", builder=None):
+    """Parse `source` from the start symbol `program` or `bindings`, calling the builder's
+    number, name, operator, call and statement as the parser reduces the rules, in
+    post-order, left to right; returns builder.result(). The default builder gives the
+    flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program."""
+    from .syntax import SyntaxBuilder
+
     t, states, rules, master, splitter, ignore, literal, unit_chains = _machine()
+    if builder is None:
+        builder = SyntaxBuilder(source)
+    reducers = _reducers(rules, builder)
     types: dict[str, str] = {}
-    exprs: list = []
-    statements: list[Statement] = []
-    reducers = _reducers(rules, exprs, statements)
 
     # The LALR loop. sstack holds states; vstack holds (value, start, end) per symbol.
     state = t["start"][start]
@@ -343,7 +312,7 @@ def parse(source: str, start: str = "program", origin: str = "expression") -> Sy
                 state = states[sstack[-1]][rule_origin]
                 push_state(state)
             if state == end_state and ttype == "$END":
-                return Syntax(source, exprs, statements)
+                return vstack[-1][0]
         prev_type = ttype
     raise AssertionError("the parse loop ended without accepting")  # pragma: no cover
 

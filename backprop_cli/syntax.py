@@ -1,9 +1,10 @@
-"""The syntax tree, stored flat.
+"""The syntax tree, stored flat: what parser.parse gives with its default builder.
 
-A parse gives a list of expression nodes in post-order (every node after its operands, left
-to right: the order an LALR parser reduces them in). Operands are indices into that list, so
-the tree is plain data whose repr, == and hash never recurse, however deep the user nests,
-and lowering is one loop over the list. Every node keeps its source span for error carets.
+The product does not build it: lowering, templates and --at values are built straight
+from the parser's reductions (Lark's transform-while-parsing). It is the plain-data view
+of a parse for tests and tools: a list of expression nodes in post-order (every node after
+its operands, left to right, the order an LALR parser reduces them in) whose operands are
+indices into that list, so its repr, == and hash never recurse however deep the nesting.
 """
 
 from __future__ import annotations
@@ -51,3 +52,34 @@ class Syntax(NamedTuple):
     source: str
     exprs: list[Expr]
     statements: list[Statement]
+
+
+class SyntaxBuilder:
+    """Builds the flat tree. Each method returns the new node's index in `exprs`."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.exprs: list[Expr] = []
+        self.statements: list[Statement] = []
+
+    def _add(self, node) -> int:
+        self.exprs.append(node)
+        return len(self.exprs) - 1
+
+    def number(self, text, start, end):
+        return self._add(Num(float(text), text, start, end))
+
+    def name(self, id, start, end):
+        return self._add(Name(id, start, end))
+
+    def operator(self, op, args, start, end):
+        return self._add(Call(op, args, start, end, start))
+
+    def call(self, fname, args, start, end, name_end):
+        return self._add(Call(fname, args, start, end, name_end))
+
+    def statement(self, name, root, start, end):
+        self.statements.append(Statement(name, root, start, end))
+
+    def result(self) -> Syntax:
+        return Syntax(self.source, self.exprs, self.statements)

@@ -24,27 +24,41 @@ _f64 = np.float64
 
 class Layout(NamedTuple):
     """A program prepared for the loops: per operation node (index j - n_inputs) its op
-    and its operand slots into the value list; the constants that follow the nodes."""
+    and its operand slots into the value list; the constants that follow the nodes; the
+    nodes whose op has a kink, to check after the passes."""
 
     ops: list[Op]
     slots: list[tuple[int, ...]]
     consts: list
+    kinks: list[int]
 
 
 def layout(program: Program) -> Layout:
-    n = len(program.nodes)
+    nodes, n_in = program.nodes, program.n_inputs
+    n = len(nodes)
     consts: list = []
-    slots = []
-    for node in program.nodes[program.n_inputs:]:
-        row = []
-        for a in node.args:
-            if type(a) is int:
-                row.append(a)
-            else:
-                row.append(n + len(consts))
-                consts.append(_f64(a.value))
-        slots.append(tuple(row))
-    return Layout([OPS[node.op] for node in program.nodes[program.n_inputs:]], slots, consts)
+    slots: list = []
+    ops: list = []
+    kinks: list = []
+    for j in range(n_in, n):
+        node = nodes[j]
+        args = node.args
+        if type(args[0]) is int and (len(args) == 1 or type(args[1]) is int):
+            slots.append(args)  # operands all nodes: the slots are the args
+        else:
+            row = []
+            for a in args:
+                if type(a) is int:
+                    row.append(a)
+                else:
+                    row.append(n + len(consts))
+                    consts.append(_f64(a.value))
+            slots.append(tuple(row))
+        op = OPS[node.op]
+        ops.append(op)
+        if op.kink is not None:
+            kinks.append(j)
+    return Layout(ops, slots, consts, kinks)
 
 
 def forward(program: Program, point: dict[str, float], lay: Layout | None = None,
@@ -112,9 +126,9 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
 def _kinks(program: Program, vals: list, lay: Layout, warnings: list) -> None:
     """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the
     convention used there, as a warning."""
-    n_in = program.n_inputs
-    for j, (op, s) in enumerate(zip(lay.ops, lay.slots), start=n_in):
-        if op.kink is not None and op.kink(*[vals[k] for k in s]):
+    for j in lay.kinks:
+        op = lay.ops[j - program.n_inputs]
+        if op.kink(*[vals[k] for k in lay.slots[j - program.n_inputs]]):
             warnings.append(Warning_("kink", node_id(j),
                                      f"{node_id(j)} = {op.name}(…) is not differentiable "
                                      f"here; {op.kink_text}"))
