@@ -49,6 +49,7 @@ ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
 @lru_cache(maxsize=None)
 def template(op_name: str, k: int) -> Formula:
     """The partial of `op_name` with respect to operand k, as a formula in a, b, out."""
+    from .lower import constant
     from .parser import parse
 
     syntax = parse(OPS[op_name].templates[k], origin=f"template of {op_name}")
@@ -60,8 +61,7 @@ def template(op_name: str, k: int) -> Formula:
             if e.id in OPERAND_NAMES or e.id == "out":
                 built.append(Param(e.id))
             else:
-                from .ops import CONSTANTS
-                built.append(Const(CONSTANTS[e.id], e.id))
+                built.append(constant(e.id))
         else:
             built.append(make(e.op, tuple(built[a] for a in e.args)))
     return built[syntax.statements[-1].root]
@@ -188,9 +188,7 @@ def var_name(index: int, bar: bool, style: str) -> str:
 
 
 def _const_text(c: Const, style: str) -> tuple[str, int]:
-    text = c.text
-    if style == "unicode" and text == "pi":
-        text = "π"
+    text = c.text.replace("pi", "π") if style == "unicode" else c.text.replace("π", "pi")
     if text.startswith("-"):
         return ("−" + text[1:] if style == "unicode" else text), _NEG_PREC
     if text.replace(".", "", 1).replace("e", "", 1).replace("-", "").replace("+", "").isalnum():

@@ -12,6 +12,7 @@ ConstantBuilder does the same for the values after --at, where only constants ma
 from __future__ import annotations
 
 import difflib
+import re
 
 import numpy as np
 
@@ -20,11 +21,14 @@ from .ops import CONSTANTS, OPS, callable_names
 from .parser import parse
 from .program import INPUT, Const, Node, Program
 
-_new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
+_new = tuple.__new__
+_NAME = re.compile(r"[^\W\d]\w*")  # a NamedTuple without its Python-level __new__, on the hot path
 
 
 def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:
-    """Evaluate an op whose operands are all constants, or say why it cannot be."""
+    """Evaluate an op whose operands are all constants, or say why it cannot be. The
+    constant keeps the text the user wrote (2*pi), unless that names statements (u*3),
+    which mean nothing outside the program: then its value is its text."""
     text = source[span[0]:span[1]]
     values = [c.value for c in consts]
     with np.errstate(all="ignore"):
@@ -32,7 +36,28 @@ def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expressi
     if not np.isfinite(value):
         why = op.domain_text if op.domain and not op.domain(*values) else f"{op.name} overflows"
         raise DomainError(f"{why}: {text}", source=source, span=span, origin=origin)
-    return Const(float(value), text)
+    if any(name not in CONSTANTS and not is_function(name) for name in _NAME.findall(text)):
+        text = repr(float(value)).removesuffix(".0")
+    return Const(float(value), " ".join(text.split()))
+
+
+def number(text: str, source: str, start: int, end: int, origin: str) -> Const:
+    value = float(text)
+    if value - value != 0:  # inf: 1e999 does not fit a float
+        raise DomainError(f"{text} is too large for a 64-bit float", source=source,
+                          span=(start, end), origin=origin)
+    return _new(Const, (value, text))
+
+
+def constant(name: str) -> Const:
+    """pi, π or e as an operand; π is spelled pi, so ascii formulas stay ascii."""
+    return Const(CONSTANTS[name], "pi" if name == "π" else name)
+
+
+def is_function(name: str) -> bool:
+    """Names a call can use; operator ops (add, mul, …) are free for variables."""
+    op = OPS.get(name)
+    return op is not None and op.callable
 
 
 def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_end: int,
@@ -68,7 +93,7 @@ class ProgramBuilder:
         self.last: tuple = (None, None)  # the last statement: (name, ref)
 
     def number(self, text, start, end):
-        return _new(Const, (float(text), text))
+        return number(text, self.source, start, end, "expression")
 
     def name(self, id, start, end):
         ref = self.bound.get(id)
@@ -78,8 +103,8 @@ class ProgramBuilder:
         if ref is not None:
             return ref
         if id in CONSTANTS:
-            return Const(CONSTANTS[id], id)
-        if id in OPS:
+            return constant(id)
+        if is_function(id):
             raise UnknownNameError(f"{id} is a function: call it as {id}(…)",
                                    source=self.source, span=(start, end))
         ref = self.inputs[id] = -1 - len(self.input_rows)
@@ -108,7 +133,7 @@ class ProgramBuilder:
             if name in self.bound:
                 raise StatementError(f"{name} is assigned twice; each name names one node",
                                      source=self.source, span=span)
-            if name in CONSTANTS or name in OPS:
+            if name in CONSTANTS or is_function(name):
                 raise StatementError(f"{name} is a built-in name and cannot be assigned",
                                      source=self.source, span=span)
             if name in self.inputs:
@@ -158,14 +183,14 @@ class ConstantBuilder:
         self.values: list[tuple[str, float, tuple[int, int]]] = []
 
     def number(self, text, start, end):
-        return Const(float(text), text)
+        return number(text, self.source, start, end, self.origin)
 
     def name(self, id, start, end):
         if id not in CONSTANTS:
             raise UnknownNameError(f"{id} is not a constant: a value is a number or an "
                                    "expression of numbers, pi and e", source=self.source,
                                    span=(start, end), origin=self.origin)
-        return Const(CONSTANTS[id], id)
+        return constant(id)
 
     def operator(self, op, args, start, end):
         return fold(OPS[op], args, self.source, (start, end), self.origin)

@@ -48,6 +48,12 @@ def _step(a):
     return np.heaviside(a, 0.0)
 
 
+def _where(condition, x, y):
+    """np.where, giving a scalar back for scalars (np.where makes a 0-d array)."""
+    out = np.where(condition, x, y)
+    return out[()] if out.ndim == 0 else out
+
+
 def _not_integer(b):
     return b != np.floor(b)
 
@@ -73,8 +79,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
        domain_text="division by zero", callable=False, infix=(2, "/", "/")),
     Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False,
        infix=(3, "-", "−")),
+    # At base 0 the formulas give 0·inf; the derivatives there are 0 (PyTorch's masks).
     Op("pow", 2, np.power,
-       (lambda a, b, out: b * a ** (b - 1), lambda a, b, out: out * np.log(a)),
+       (lambda a, b, out: _where(b == 0, 0.0, b * a ** (b - 1)),
+        lambda a, b, out: _where(a == 0, 0.0, out * np.log(a))),
        ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
        domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",

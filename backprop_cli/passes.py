@@ -91,8 +91,12 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
     n_in, n = program.n_inputs, len(program.nodes)
     adj: list = [0.0] * n
     partials: list = [()] * n
+    # A node the output does not use passes nothing back, even where its local partial
+    # is infinite (0·inf would be nan): its adjoint is a structural zero, as in JAX.
+    reached = [False] * n
     if type(program.output) is int:
         adj[program.output] = 1.0
+        reached[program.output] = True
     isfinite = math.isfinite
     ops, slots = lay.ops, lay.slots
     with np.errstate(all="ignore"):
@@ -100,10 +104,13 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
             op = ops[j - n_in]
             s = slots[j - n_in]
             g = adj[j]
+            used = reached[j]
             if len(s) == 1:
                 i = s[0]
                 p = op.partials[0](vals[i], vals[j])
-                adj[i] += g * p
+                if used:
+                    adj[i] += g * p
+                    reached[i] = True
                 partials[j] = (p,)
                 if not isfinite(p):
                     _not_differentiable(program, j, (i,), (p,), vals, warnings)
@@ -113,10 +120,13 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
             # an operand past the nodes is a constant: no edge, no partial
             p0 = op.partials[0](a, b, vals[j]) if i0 < n else None
             p1 = op.partials[1](a, b, vals[j]) if i1 < n else None
-            if p0 is not None:
-                adj[i0] += g * p0
-            if p1 is not None:
-                adj[i1] += g * p1
+            if used:
+                if p0 is not None:
+                    adj[i0] += g * p0
+                    reached[i0] = True
+                if p1 is not None:
+                    adj[i1] += g * p1
+                    reached[i1] = True
             partials[j] = (p0, p1)
             if not (p0 is None or isfinite(p0)) or not (p1 is None or isfinite(p1)):
                 _not_differentiable(program, j, s, (p0, p1), vals, warnings)
