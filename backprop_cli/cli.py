@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
             from .render.terminal import render_error
 
-            render_error(error, Console(stderr=True, highlight=False))
+            render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
         return error.exit_code
     if args.json:
         from .render.json_doc import render_trace
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from .render.terminal import render
 
-        render(trace, Console(highlight=False), precision=args.precision,
+        # markup and emoji off: cells are plain text, and parsing them as markup cost ~10 ms
+        render(trace, Console(highlight=False, markup=False, emoji=False), precision=args.precision,
                max_rows=args.max_rows)
     return 0
 

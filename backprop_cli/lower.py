@@ -11,7 +11,6 @@ ConstantBuilder does the same for the values after --at, where only constants ma
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import numpy as np
@@ -65,6 +64,8 @@ def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_en
     """The op a call names, or the error that says what is wrong with the call."""
     op = OPS.get(name)
     if op is None or not op.callable:
+        import difflib  # only on this error path: start-up time counts
+
         names = callable_names()
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = (f"did you mean {' or '.join(close)}?" if close
@@ -93,7 +94,10 @@ class ProgramBuilder:
         self.last: tuple = (None, None)  # the last statement: (name, ref)
 
     def number(self, text, start, end):
-        return number(text, self.source, start, end, "expression")
+        value = float(text)
+        if value - value != 0:  # inf
+            return number(text, self.source, start, end, "expression")  # raises
+        return _new(Const, (value, text))
 
     def name(self, id, start, end):
         ref = self.bound.get(id)
@@ -124,7 +128,9 @@ class ProgramBuilder:
         return ref
 
     def call(self, fname, args, start, end, name_end):
-        checked_op(fname, len(args), self.source, start, end, name_end)
+        op = OPS.get(fname)
+        if op is None or not op.callable or op.arity != len(args):
+            checked_op(fname, len(args), self.source, start, end, name_end)  # raises
         return self.operator(fname, args, start, end)
 
     def statement(self, name, ref, start, end):

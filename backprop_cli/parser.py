@@ -21,6 +21,7 @@ import re
 import sys
 import zlib
 from functools import lru_cache
+from typing import NamedTuple
 
 from .errors import ParseError
 
@@ -119,6 +120,18 @@ def tables() -> dict:
     return data
 
 
+class Machine(NamedTuple):
+    tables: dict
+    states: list  # per state: {terminal or rule name: shift state (≥ 0) or ~rule}
+    rules: list  # per rule: (shape, origin, size, keep, splice, alias, expand1)
+    heads: list  # per rule: (shape, origin, size)
+    master: re.Pattern  # every terminal as a named group, and a catch-all _ERROR
+    splitter: object  # findall of the same alternation without names
+    ignore: frozenset
+    literal: dict  # terminal name → its literal text, for "expected: …"
+    unit_chains: dict  # memo of _walk_unit_chain
+
+
 # Rule shapes, decided once per rule so the parse loop branches on a small int.
 _PASS, _SPLICE, _BUILD = 0, 1, 2
 
@@ -150,7 +163,10 @@ def _machine():
                                    + ["(?s:.)"]))
     assert splitter.groups == 0, "terminal patterns must use (?:…) groups, not capturing ones"
     splitter = splitter.findall
-    return t, states, rules, master, splitter, frozenset(t["ignore"]), literal, {}
+    heads = [rule[:3] for rule in rules]  # (shape, origin, size): what the loop reads
+    chains: dict = {}  # per lookahead type: (state below << 16 | state) → state
+    return Machine(t, states, rules, heads, master, splitter, frozenset(t["ignore"]), literal,
+                   chains)
 
 
 def _walk_unit_chain(states, rules, below, state, ttype):
@@ -198,6 +214,14 @@ def _reducers(rules, builder) -> list:
         return lambda kids, begin, end: operator(op, (kids[i][0],), begin, end)
 
     def make_call(keep, splice):
+        if len(keep) == 2 and splice == (keep[1],):  # NAME ( _args ): the usual case
+            i, j = keep
+
+            def reduce_args(kids, begin, end):
+                fname = kids[i][0]
+                return call(fname, tuple(kids[j][0]), begin, end, begin + len(fname))
+            return reduce_args
+
         def reduce(kids, begin, end):
             fname, *args = children(kids, keep, splice)
             return call(fname, tuple(args), begin, end, begin + len(fname))
@@ -246,7 +270,7 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program."""
     from .syntax import SyntaxBuilder
 
-    t, states, rules, master, splitter, ignore, literal, unit_chains = _machine()
+    t, states, rules, heads, master, splitter, ignore, literal, unit_chains = _machine()
     if builder is None:
         builder = SyntaxBuilder(source)
     reducers = _reducers(rules, builder)
@@ -279,6 +303,9 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
                                  span=(tstart, tend), origin=origin)
         else:
             ttype, tstart, tend = "$END", pos, pos
+        chains = unit_chains.get(ttype)
+        if chains is None:
+            chains = unit_chains[ttype] = {}
         while True:
             action = states[state].get(ttype)
             if action is None:
@@ -290,16 +317,16 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
                 push_value((tvalue, tstart, tend))
                 break
             rule = ~action
-            shape, rule_origin, size = rules[rule][:3]
+            shape, rule_origin, size = heads[rule]
             if shape == _PASS:
                 # A chain of ?rules passing one child through (atom → power → … → expr)
                 # leaves the value and span alone and depends only on the state below,
                 # the state on top and the lookahead: walk it once, then remember it.
                 below = sstack[-2]
-                key = (below, state, ttype)
-                final = unit_chains.get(key)
+                key = below << 16 | state
+                final = chains.get(key)
                 if final is None:
-                    final = unit_chains[key] = _walk_unit_chain(states, rules, below, state, ttype)
+                    final = chains[key] = _walk_unit_chain(states, rules, below, state, ttype)
                 state = sstack[-1] = final
             else:
                 if size:

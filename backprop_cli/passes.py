@@ -97,39 +97,37 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
     if type(program.output) is int:
         adj[program.output] = 1.0
         reached[program.output] = True
-    isfinite = math.isfinite
-    ops, slots = lay.ops, lay.slots
     with np.errstate(all="ignore"):
-        for j in range(n - 1, n_in - 1, -1):
-            op = ops[j - n_in]
-            s = slots[j - n_in]
-            g = adj[j]
-            used = reached[j]
+        for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
             if len(s) == 1:
                 i = s[0]
                 p = op.partials[0](vals[i], vals[j])
-                if used:
-                    adj[i] += g * p
-                    reached[i] = True
                 partials[j] = (p,)
-                if not isfinite(p):
-                    _not_differentiable(program, j, (i,), (p,), vals, warnings)
+                if reached[j]:
+                    adj[i] += adj[j] * p
+                    reached[i] = True
                 continue
             i0, i1 = s
             a, b = vals[i0], vals[i1]
             # an operand past the nodes is a constant: no edge, no partial
             p0 = op.partials[0](a, b, vals[j]) if i0 < n else None
             p1 = op.partials[1](a, b, vals[j]) if i1 < n else None
-            if used:
+            partials[j] = (p0, p1)
+            if reached[j]:
+                g = adj[j]
                 if p0 is not None:
                     adj[i0] += g * p0
                     reached[i0] = True
                 if p1 is not None:
                     adj[i1] += g * p1
                     reached[i1] = True
-            partials[j] = (p0, p1)
-            if not (p0 is None or isfinite(p0)) or not (p1 is None or isfinite(p1)):
-                _not_differentiable(program, j, s, (p0, p1), vals, warnings)
+    # An infinite or nan partial on a used node reaches some input's adjoint, so only
+    # then is it worth looking for them, to say where the derivative does not exist.
+    if warnings is not None and not all(math.isfinite(adj[k]) for k in range(n_in)):
+        for j in range(n_in, n):
+            s = lay.slots[j - n_in]
+            if reached[j] and not all(p is None or math.isfinite(p) for p in partials[j]):
+                _not_differentiable(program, j, s, partials[j], vals, warnings)
     return partials, adj
 
 

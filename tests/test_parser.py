@@ -130,7 +130,7 @@ def check_spans_reparse(syntax) -> None:
 
 # --- three parsers, one verdict ---------------------------------------------------------
 
-_LITERAL = _machine()[6]
+_LITERAL = _machine().literal
 
 
 def lark_expected(err) -> set[str]:
