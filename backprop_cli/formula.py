@@ -222,7 +222,7 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         if lp <= prec:
             left = f"({left})"
         b = f.args[1]
-        if style == "unicode" and type(b) is Const and b.text.isdigit() and len(b.text) == 1:
+        if style == "unicode" and type(b) is Const and b.text.isascii() and b.text.isdigit():
             return left + b.text.translate(_SUPERSCRIPT), prec
         return left + sym + (f"({right})" if rp < _NEG_PREC else right), prec
     if lp < prec:

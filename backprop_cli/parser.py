@@ -28,7 +28,7 @@ from .errors import ParseError
 TABLE_FORMAT = 1  # bump when the cached table layout changes
 
 # How the terminals of the grammar are named to a user in "expected: …".
-_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "_NEWLINE": "a new line",
+_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²", "_NEWLINE": "a new line",
              "$END": "the end of the input", "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
 
 
@@ -188,6 +188,7 @@ def describe(terminal: str, literal: dict) -> str:
 
 
 _OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "pow"})
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
 def _reducers(rules, builder) -> list:
@@ -233,6 +234,16 @@ def _reducers(rules, builder) -> list:
             statement(got[0] if named else None, got[-1], begin, end)
         return reduce
 
+    def make_superscript(keep):
+        # x² is x**2: the exponent is a number whose span is the superscript digits
+        i, j = keep
+
+        def reduce(kids, begin, end):
+            digits, dstart, dend = kids[j]
+            exponent = number(digits.translate(_SUPERSCRIPT_DIGITS), dstart, dend)
+            return operator("pow", (kids[i][0], exponent), begin, end)
+        return reduce
+
     def make_single(keep, splice):
         # a ?rule whose one child passes through, such as ( expr )
         return lambda kids, begin, end: children(kids, keep, splice)[0]
@@ -252,6 +263,8 @@ def _reducers(rules, builder) -> list:
             out.append(lambda kids, begin, end: name(kids[0][0], begin, end))
         elif alias == "call":
             out.append(make_call(keep, splice))
+        elif alias == "superscript":
+            out.append(make_superscript(keep))
         elif alias in ("assign", "binding", "bare"):
             out.append(make_statement(keep, splice, alias != "bare"))
         elif alias in ("program", "bindings"):

@@ -62,6 +62,9 @@ def _lark_expr(node) -> tuple:
     if data == "call":
         name, *args = node.children
         return ("call", str(name), *[_lark_expr(a) for a in args])
+    if data == "superscript":  # x² is pow(x, 2)
+        base, digits = node.children
+        return ("pow", _lark_expr(base), ("number", str(digits).translate(SUPERSCRIPT)))
     assert data in _OPS, data
     return (data, *[_lark_expr(c) for c in node.children])
 
@@ -118,11 +121,17 @@ def check_flat_invariants(syntax) -> None:
     assert first == n
 
 
+SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
 def check_spans_reparse(syntax) -> None:
-    """Every node's span is the text of that node: it parses alone into the same form."""
+    """Every node's span is the text of that node: it parses alone into the same form
+    (but the exponent of x², whose span is the superscript digits alone)."""
     forms = our_forms(syntax)
     for e, form in zip(syntax.exprs, forms):
         piece = syntax.source[e.start:e.end]
+        if piece.translate(SUPERSCRIPT) != piece and piece.translate(SUPERSCRIPT).isdigit():
+            continue
         alone = parse(piece)
         assert len(alone.statements) == 1, piece
         assert our_forms(alone)[alone.statements[0].root] == form, (piece, form)
@@ -218,6 +227,8 @@ class Gen:
     def power(self, d: int) -> str:
         if d <= 0 or self.rng.random() < 0.7:
             return self.atom(d)
+        if self.rng.random() < 0.2:
+            return f"{self.atom(d - 1)}{self.ws()}{self.pick('²', '³', '¹⁰')}"
         return f"{self.atom(d - 1)}{self.ws()}{self.pick('**', '^')}{self.ws()}{self.factor(d - 1)}"
 
     def atom(self, d: int) -> str:
