@@ -1,16 +1,19 @@
-"""Text → flat syntax (syntax.py), driven by the LALR tables Lark builds from grammar/.
+"""Text → whatever a builder makes of it, driven by the LALR tables Lark builds from grammar/.
 
 Lark is the grammar's compiler: it reads backprop.lark and builds the LALR(1) tables and
-the terminal patterns. Running them is this module's loop, not Lark's parser, for two
-reasons measured by benchmarks/bench.py: Lark's runtime parser costs 10–20 µs a token, too
-slow for the 10^6-node target, where this loop with one master regex costs about 1–2 µs;
-and the loop builds the flat post-order tree directly. tests/test_parser.py holds it
-against Lark's own parser. The tables are cached on disk (marshal, keyed by the grammar,
-Lark's version and Python's), so a normal run does not import Lark at all.
+the terminal patterns. Running them is this module's loop, not Lark's parser: Lark's
+runtime parser costs 10–20 µs a token here, too slow for a 10^6-node expression, and this
+loop with one master regex a few µs (benchmarks/bench.py, the `parse` column).
+tests/test_parser.py holds it against Lark's own parser. The tables are cached on disk
+(marshal, keyed by the grammar's text and Python's version), so a run does not import Lark.
 
-Tree shaping follows Lark's rules for the constructs the grammar uses: anonymous and
-_underscored tokens are dropped, _underscored rules are spliced into their parent, a ?rule
-with one child passes it through, and an alias (-> add) names the node built.
+At each reduction the loop calls the builder's number, name, operator, call or statement,
+in post-order, left to right, as Lark's transformer does when it transforms while
+parsing: lower.ProgramBuilder makes SSA nodes, lower.ConstantBuilder folds --at values,
+syntax.SyntaxBuilder (the default) makes the plain flat tree. Tree shaping follows Lark's
+rules for what the grammar uses: anonymous and _underscored tokens are dropped,
+_underscored rules are spliced into their parent, a ?rule with one child passes it
+through, and an alias (-> add) names the builder call.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from .errors import ParseError
 TABLE_FORMAT = 1  # bump when the cached table layout changes
 
 # How the terminals of the grammar are named to a user in "expected: …".
-_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²", "_NEWLINE": "a new line",
-             "$END": "the end of the input", "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
+_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²",
+             "_NEWLINE": "a new line", "$END": "the end of the input",
+             "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
 
 
 def grammar_path() -> str:
@@ -69,7 +73,8 @@ def build_tables(text: str) -> dict:
     for rule in rules:
         keep = [i for i, sym in enumerate(rule.expansion)
                 if rule.options.keep_all_tokens or not (sym.is_term and sym.filter_out)]
-        splice = [i for i in keep if not rule.expansion[i].is_term and rule.expansion[i].name.startswith("_")]
+        splice = [i for i in keep if not rule.expansion[i].is_term
+                  and rule.expansion[i].name.startswith("_")]
         name = str(rule.alias or rule.origin.name)
         rule_rows.append((str(rule.origin.name), len(rule.expansion), tuple(keep), tuple(splice),
                           name, bool(rule.options.expand1) and not rule.alias))
@@ -121,15 +126,20 @@ def tables() -> dict:
 
 
 class Machine(NamedTuple):
+    """The tables in the shape the parse loop wants: symbols are small ints, and a state's
+    actions a list indexed by them (a list index is cheaper than a dict lookup)."""
+
     tables: dict
-    states: list  # per state: {terminal or rule name: shift state (≥ 0) or ~rule}
+    symbols: list[str]  # symbol id → terminal or rule name
+    ids: dict[str, int]  # and back
+    rows: list  # per state, per symbol id: shift or goto state (≥ 0), ~rule, or None
     rules: list  # per rule: (shape, origin, size, keep, splice, alias, expand1)
-    heads: list  # per rule: (shape, origin, size)
+    heads: list  # per rule: (shape, origin id, size), what the loop reads
+    kinds: list  # per symbol id: 0 a token to parse, 1 to ignore, 2 an unexpected character
     master: re.Pattern  # every terminal as a named group, and a catch-all _ERROR
     splitter: object  # findall of the same alternation without names
-    ignore: frozenset
     literal: dict  # terminal name → its literal text, for "expected: …"
-    unit_chains: dict  # memo of _walk_unit_chain
+    unit_chains: list  # per lookahead id, the memo of _walk_unit_chain
 
 
 # Rule shapes, decided once per rule so the parse loop branches on a small int.
@@ -137,13 +147,17 @@ _PASS, _SPLICE, _BUILD = 0, 1, 2
 
 
 @lru_cache(maxsize=1)
-def _machine():
-    """The tables in the shape the parse loop wants: states as a list of dicts, one tuple
-    per rule, and one master regex that tries the terminals in Lark's order."""
+def _machine() -> Machine:
     t = tables()
-    states = [None] * (max(t["states"]) + 1)
+    terminals = [name for name, _, _ in t["terminals"]]
+    symbols = sorted({sym for actions in t["states"].values() for sym in actions}
+                     | set(terminals) | {"_ERROR", "$END"})
+    ids = {name: i for i, name in enumerate(symbols)}
+    rows: list = [None] * (max(t["states"]) + 1)
     for state, actions in t["states"].items():
-        states[state] = actions
+        rows[state] = row = [None] * len(symbols)
+        for sym, action in actions.items():
+            row[ids[sym]] = action
     rules = []
     for origin, size, keep, splice, name, expand1 in t["rules"]:
         if expand1 and size == 1 and keep == (0,):
@@ -153,8 +167,10 @@ def _machine():
         else:
             shape = _BUILD
         rules.append((shape, origin, size, keep, splice, name, expand1))
-    # A last catch-all group makes every character belong to some token, so finditer
-    # never skips one silently: an _ERROR token is an unexpected character.
+    heads = [(shape, ids[origin], size) for shape, origin, size, *_ in rules]
+    kinds = [1 if name in t["ignore"] else 2 if name == "_ERROR" else 0 for name in symbols]
+    # A last catch-all group makes every character belong to some token, so the tokens
+    # tile the text: an _ERROR token is an unexpected character.
     master = re.compile("|".join([f"(?P<{name}>{regexp})" for name, regexp, _ in t["terminals"]]
                                  + ["(?P<_ERROR>(?s:.))"]))
     literal = {name: lit for name, _, lit in t["terminals"] if lit}
@@ -162,21 +178,18 @@ def _machine():
     splitter = re.compile("|".join([f"(?:{regexp})" for _, regexp, _ in t["terminals"]]
                                    + ["(?s:.)"]))
     assert splitter.groups == 0, "terminal patterns must use (?:…) groups, not capturing ones"
-    splitter = splitter.findall
-    heads = [rule[:3] for rule in rules]  # (shape, origin, size): what the loop reads
-    chains: dict = {}  # per lookahead type: (state below << 16 | state) → state
-    return Machine(t, states, rules, heads, master, splitter, frozenset(t["ignore"]), literal,
-                   chains)
+    return Machine(t, symbols, ids, rows, rules, heads, kinds, master, splitter.findall,
+                   literal, [{} for _ in symbols])
 
 
-def _walk_unit_chain(states, rules, below, state, ttype):
+def _walk_unit_chain(rows, heads, below, state, tid):
     """The state reached by reducing pass-through ?rules on top of `below` while the
-    lookahead is `ttype`, starting from `state`."""
+    lookahead is `tid`, starting from `state`."""
     while True:
-        action = states[state].get(ttype)
-        if action is None or action >= 0 or rules[~action][0] != _PASS:
+        action = rows[state][tid]
+        if action is None or action >= 0 or heads[~action][0] != _PASS:
             return state
-        state = states[below][rules[~action][1]]
+        state = rows[below][heads[~action][1]]
 
 
 def describe(terminal: str, literal: dict) -> str:
@@ -283,47 +296,48 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program."""
     from .syntax import SyntaxBuilder
 
-    t, states, rules, heads, master, splitter, ignore, literal, unit_chains = _machine()
+    m = _machine()
+    rows, heads, kinds, unit_chains = m.rows, m.heads, m.kinds, m.unit_chains
     if builder is None:
         builder = SyntaxBuilder(source)
-    reducers = _reducers(rules, builder)
-    types: dict[str, str] = {}
+    reducers = _reducers(m.rules, builder)
+    # token text → (symbol id, its unit-chain memo, its kind): one lookup per token
+    infos: dict[str, tuple] = {}
+    end_id = m.ids["$END"]
 
     # The LALR loop. sstack holds states; vstack holds (value, start, end) per symbol.
-    state = t["start"][start]
-    end_state = t["end"][start]
+    state = m.tables["start"][start]
+    end_state = m.tables["end"][start]
     sstack = [state]
     vstack: list = []
     push_state, push_value = sstack.append, vstack.append
-    prev_type = None
+    prev = None
     # Lexing: one C call splits the whole text into tokens (the master regex has a
     # catch-all, so they tile it and positions are running sums of lengths); a token's
     # type is its text's, asked of the same regex once per distinct text.
-    texts = splitter(source)
+    texts = m.splitter(source)
     texts.append(None)
     pos = 0
     for tvalue in texts:
         if tvalue is not None:
-            ttype = types.get(tvalue)
-            if ttype is None:
-                ttype = types[tvalue] = master.fullmatch(tvalue).lastgroup
+            info = infos.get(tvalue)
+            if info is None:
+                tid = m.ids[m.master.fullmatch(tvalue).lastgroup]
+                info = infos[tvalue] = (tid, unit_chains[tid], kinds[tid])
+            tid, chains, kind = info
             tstart = pos
             pos = tend = pos + len(tvalue)
-            if ttype in ignore:
-                continue
-            if ttype == "_ERROR":
+            if kind:
+                if kind == 1:  # white space, a comment
+                    continue
                 raise ParseError(f"unexpected character {tvalue!r}", source=source,
                                  span=(tstart, tend), origin=origin)
         else:
-            ttype, tstart, tend = "$END", pos, pos
-        chains = unit_chains.get(ttype)
-        if chains is None:
-            chains = unit_chains[ttype] = {}
+            tid, chains, tstart, tend = end_id, unit_chains[end_id], pos, pos
         while True:
-            action = states[state].get(ttype)
+            action = rows[state][tid]
             if action is None:
-                raise _unexpected(source, origin, ttype, tvalue, tstart, prev_type,
-                                  states[state], literal)
+                raise _unexpected(m, source, origin, tid, tvalue, tstart, prev, rows[state])
             if action >= 0:  # shift
                 state = action
                 push_state(state)
@@ -339,7 +353,7 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
                 key = below << 16 | state
                 final = chains.get(key)
                 if final is None:
-                    final = chains[key] = _walk_unit_chain(states, rules, below, state, ttype)
+                    final = chains[key] = _walk_unit_chain(rows, heads, below, state, tid)
                 state = sstack[-1] = final
             else:
                 if size:
@@ -349,17 +363,19 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
                 else:
                     kids, begin, end = (), tstart, tstart
                 push_value((reducers[rule](kids, begin, end), begin, end))
-                state = states[sstack[-1]][rule_origin]
+                state = rows[sstack[-1]][rule_origin]
                 push_state(state)
-            if state == end_state and ttype == "$END":
+            if state == end_state and tid == end_id:
                 return vstack[-1][0]
-        prev_type = ttype
+        prev = tid
     raise AssertionError("the parse loop ended without accepting")  # pragma: no cover
 
 
-def _unexpected(source, origin, ttype, tvalue, tstart, prev_type, actions, literal) -> ParseError:
-    expected = sorted({describe(sym, literal) for sym in actions
-                       if sym == sym.upper()})
+def _unexpected(m: Machine, source, origin, tid, tvalue, tstart, prev, row) -> ParseError:
+    ttype = m.symbols[tid]
+    prev_type = m.symbols[prev] if prev is not None else None
+    expected = sorted({describe(sym, m.literal) for sym, action in zip(m.symbols, row)
+                       if action is not None and sym == sym.upper()})
     if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source):
         return ParseError("the expression is empty: nothing to differentiate", source=source,
                           span=(0, 1), origin=origin)
@@ -370,7 +386,7 @@ def _unexpected(source, origin, ttype, tvalue, tstart, prev_type, actions, liter
     else:
         what, span = f"unexpected {tvalue!r}", (tstart, tstart + len(tvalue))
     hint = None
-    operand_end = ("NUMBER", "NAME", "RPAR")
+    operand_end = ("NUMBER", "NAME", "RPAR", "SUPERSCRIPT")
     if prev_type in operand_end and ttype in ("NUMBER", "NAME", "LPAR"):
         hint = "a missing operator? Multiplication is written with *, as in 2*x"
     elif ttype == "$END" and "\")\"" in expected:

@@ -118,6 +118,17 @@ def at_for(source: str, values: list[float]) -> dict | None:
     return {name: repr(float(values[i % len(values)])) for i, name in enumerate(inputs)}
 
 
+def traced(source: str, values: list[float]):
+    """The trace of `source` at a point made of `values`, or None outside the domain."""
+    at = at_for(source, values)
+    if at is None:
+        return None
+    try:
+        return differentiate(source, at=at)
+    except DomainError:
+        return None
+
+
 def same_float(a, b) -> bool:
     a, b = float(a), float(b)
     return a == b or (math.isnan(a) and math.isnan(b))
@@ -252,12 +263,8 @@ def test_every_lowered_program_validates(source):
 @examples(100)
 @given(program(), st.lists(point_value, min_size=3, max_size=3))
 def test_traces_are_consistent(source, values):
-    at = at_for(source, values)
-    if at is None:
-        return
-    try:
-        t = differentiate(source, at=at)
-    except DomainError:
+    t = traced(source, values)
+    if t is None:
         return
     p = t.program
     p.validate()
@@ -310,12 +317,8 @@ def eval_text(text: str, env: dict) -> float:
 @given(program(), st.lists(point_value, min_size=3, max_size=3))
 def test_printed_formulas_evaluate_to_the_traced_numbers(validate, source, values):
     values = [v if abs(v) < 1e3 else 1.0 / v for v in values]  # keep the numbers tame
-    at = at_for(source, values)
-    if at is None:
-        return
-    try:
-        t = differentiate(source, at=at)
-    except DomainError:
+    t = traced(source, values)
+    if t is None:
         return
     assume(all(math.isfinite(v) for v in list(t.values) + list(t.adjoints)))
     assume(not t.warnings)
