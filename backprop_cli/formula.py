@@ -18,7 +18,6 @@ import numpy as np
 
 from .ops import OPERAND_NAMES, OPS
 from .program import Const, Program, node_id
-from .syntax import Call, Name, Num
 
 
 class Var(NamedTuple):
@@ -46,25 +45,37 @@ ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
 
 # --- templates -----------------------------------------------------------------------
 
+class _TemplateBuilder:
+    """Builds a template's formula as the parser reduces it: a, b and out are Params."""
+
+    def number(self, text, start, end):
+        return Const(float(text), text)
+
+    def name(self, id, start, end):
+        from .lower import constant
+
+        return Param(id) if id in OPERAND_NAMES or id == "out" else constant(id)
+
+    def operator(self, op, args, start, end):
+        return make(op, args)
+
+    def call(self, fname, args, start, end, name_end):
+        return make(fname, args)
+
+    def statement(self, name, formula, start, end):
+        self.formula = formula
+
+    def result(self) -> Formula:
+        return self.formula
+
+
 @lru_cache(maxsize=None)
 def template(op_name: str, k: int) -> Formula:
     """The partial of `op_name` with respect to operand k, as a formula in a, b, out."""
-    from .lower import constant
     from .parser import parse
 
-    syntax = parse(OPS[op_name].templates[k], origin=f"template of {op_name}")
-    built: list = []
-    for e in syntax.exprs:
-        if type(e) is Num:
-            built.append(Const(e.value, e.text))
-        elif type(e) is Name:
-            if e.id in OPERAND_NAMES or e.id == "out":
-                built.append(Param(e.id))
-            else:
-                built.append(constant(e.id))
-        else:
-            built.append(make(e.op, tuple(built[a] for a in e.args)))
-    return built[syntax.statements[-1].root]
+    return parse(OPS[op_name].templates[k], origin=f"template of {op_name}",
+                 builder=_TemplateBuilder())
 
 
 def substitute(f: Formula, env: dict) -> Formula:

@@ -294,11 +294,11 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     number, name, operator, call and statement as the parser reduces the rules, in
     post-order, left to right; returns builder.result(). The default builder gives the
     flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program."""
-    from .syntax import SyntaxBuilder
-
     m = _machine()
     rows, heads, kinds, unit_chains = m.rows, m.heads, m.kinds, m.unit_chains
     if builder is None:
+        from .syntax import SyntaxBuilder  # the product passes its own builders
+
         builder = SyntaxBuilder(source)
     reducers = _reducers(m.rules, builder)
     # token text → (symbol id, its unit-chain memo, its kind): one lookup per token

@@ -7,7 +7,6 @@ templates (formula.py), so a 10^6-node run pays nothing for text nobody prints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .program import Program, node_id
@@ -29,8 +28,9 @@ class Edge(NamedTuple):
     positions: tuple[int, ...]
 
 
-@dataclass
-class Trace:
+class Trace(NamedTuple):
+    # A NamedTuple, not a dataclass: creating a dataclass costs milliseconds at import,
+    # and every run of the command pays for its imports.
     program: Program
     point: dict[str, float]  # the input values
     values: list  # value of each node
@@ -38,7 +38,7 @@ class Trace:
     adjoints: list  # adjoint of each node
     value: float  # the output's value
     gradient: dict[str, float]  # ∂output/∂input for each input
-    warnings: list[Warning_] = field(default_factory=list)
+    warnings: list[Warning_]
 
     @property
     def output_name(self) -> str:

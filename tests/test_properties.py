@@ -273,7 +273,7 @@ def test_traces_are_consistent(source, values):
     for i, node in enumerate(p.nodes):
         if i < p.n_inputs:
             assert t.partials[i] == ()
-            assert same_float(t.values[i], float(at[node.names[0]]))
+            assert same_float(t.values[i], t.point[node.names[0]])
         else:
             assert len(t.partials[i]) == len(node.args)
             for a, part in zip(node.args, t.partials[i]):
