@@ -7,12 +7,9 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from .errors import BackpropError, InputError
-from .passes import evaluate
 from .lower import binding_values, lower
+from .passes import evaluate
 from .trace import Trace
-
-Point = "str | Mapping[str, float | str] | None"
-
 
 def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
     """Values for the inputs: "x=2,y=pi/2" (or several such strings), or a mapping whose
@@ -58,11 +55,12 @@ def _differentiate(source: str, at, share: bool) -> Trace:
     point = parse_point(at)
     inputs = program.inputs
     missing = [name for name in inputs if name not in point]
+    known = set(inputs)
     if missing:
         example = ",".join(f"{name}=…" for name in missing)
         raise InputError(f"no value for {', '.join(missing)}",
                          hint=f"give every input a value: --at {example}")
-    unknown = [name for name in point if name not in inputs]
+    unknown = [name for name in point if name not in known]
     if unknown:
         have = ", ".join(inputs) if inputs else "no inputs"
         raise InputError(f"{', '.join(unknown)} is not an input of the expression "

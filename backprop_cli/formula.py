@@ -264,13 +264,19 @@ def edge_formula(program: Program, edge, style: str = "unicode") -> str:
     return show(edge_partial(program, edge), style)
 
 
-def adjoint_formula(trace, i: int, successors: list, style: str = "unicode") -> str:
-    """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1."""
+def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
+                    max_terms: int | None = None) -> str:
+    """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1.
+    With max_terms, a longer sum shows its first terms and how many there are."""
     if trace.program.output == i:
         return "1"
     if not successors:
         return "0"
     parts = []
+    more = ""
+    if max_terms is not None and len(successors) > max_terms:
+        more = f" + … ({len(successors)} terms)"
+        successors = successors[:max_terms]
     for edge in successors:
         p = edge_partial(trace.program, edge)
         bar = var_name(edge.to, True, style)
@@ -291,4 +297,4 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode") -> 
     out = (minus if parts[0][0] == "-" else "") + parts[0][1]
     for sign, term in parts[1:]:
         out += f" {minus if sign == '-' else '+'} {term}"
-    return out
+    return out + more

@@ -15,7 +15,7 @@ SCHEMA_VERSION = "1"  # of the JSON document; see schema/trace.schema.json
 
 
 class Warning_(NamedTuple):
-    kind: str  # "kink", "not_differentiable", "overflow", "unused"
+    kind: str  # "kink", "not_differentiable" or "overflow"
     node: str | None
     message: str
 

@@ -19,6 +19,9 @@ from ..trace import Trace
 from .numbers import fmt
 
 
+MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
+
+
 def _rows(count: int, max_rows: int) -> tuple[range, range]:
     """The rows to show: all of them, or a head and a tail around an ellipsis."""
     if max_rows <= 0 or count <= max_rows:
@@ -40,7 +43,8 @@ def _fill(table: Table, count: int, max_rows: int, row) -> None:
     for k in head:
         table.add_row(*row(k))
     if tail:
-        table.add_row(Text(f"… {count - len(head) - len(tail)} more rows …", style="dim"))
+        hidden = Text(f"… {count - len(head) - len(tail)} more rows", style="dim")
+        table.add_row(*[Text("⋮", style="dim")] * (len(table.columns) - 2), hidden, "")
         for k in tail:
             table.add_row(*row(k))
 
@@ -60,6 +64,8 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     # the statements on one line, without comments: the file's layout is the user's
     lines = [line.split("#", 1)[0].strip() for line in program.source.splitlines()]
     shown = "; ".join(line for line in lines if line)
+    if len(shown) > 160:  # a generated expression: its start says what it is
+        shown = f"{shown[:150]}… ({len(shown)} characters)"
     console.print(Text.assemble(("backprop ", "bold"), shown,
                                 (f"   at {point}" if point else "", "dim")))
     console.print()
@@ -84,7 +90,7 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     adjoints = _table("adjoint", "formula", "value")
     _fill(adjoints, len(order), max_rows, lambda k: (
         Text(var_name(order[k], True, "unicode"), style="bold green"),
-        adjoint_formula(trace, order[k], succ[order[k]])
+        adjoint_formula(trace, order[k], succ[order[k]], max_terms=MAX_TERMS)
         + ("  (seed)" if order[k] == out else ""),
         fmt(trace.adjoints[order[k]], precision)))
     if nodes:
