@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="backprop", formatter_class=argparse.RawDescriptionHelpFormatter,
-                description="Show the forward and backward pass of an expression: the SSA "
+                description="Show the forward and backward pass of an expression: the SSA\n"
                             "list w1…wn, values, local partials, adjoints and the gradient.",
                 epilog=EPILOG)
     p.add_argument("expression", nargs="?",

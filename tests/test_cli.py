@@ -178,3 +178,14 @@ def test_big_graphs_elide_rows_and_long_sums():
     assert max(columns(line) for line in r.stdout.splitlines()) <= 80
     everything = run_cli(expr, "--at", "x=0.5", "--max-rows", "0")
     assert "more rows" not in everything.stdout and "w120" in everything.stdout
+
+
+def test_every_option_is_in_the_readme():
+    from conftest import REPO
+
+    from backprop_cli.cli import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    options = [o for a in build_parser()._actions for o in a.option_strings
+               if o.startswith("--") and o not in ("--help", "--version")]
+    assert options and [o for o in options if f"`{o}" not in readme and f" {o}" not in readme] == []
