@@ -17,7 +17,7 @@ import numpy as np
 from .errors import DomainError
 from .ops import OPS, Op
 from .program import Program, node_id
-from .trace import Trace, Warning_
+from .trace import Partials, Trace, Warning_
 
 _f64 = np.float64
 
@@ -83,14 +83,15 @@ def forward(program: Program, point: dict[str, float], lay: Layout | None = None
 
 
 def reverse(program: Program, vals: list, lay: Layout | None = None,
-            warnings: list | None = None) -> tuple[list, list]:
+            warnings: list | None = None) -> tuple[Partials, list]:
     """w̄_out = 1, then w̄_i += w̄_j·∂w_j/∂w_i for j from the last node down. Returns the
     partials (per node, a tuple aligned with its operands, None for a constant) and the
     adjoints."""
     lay = lay or layout(program)
     n_in, n = program.n_inputs, len(program.nodes)
     adj: list = [0.0] * n
-    partials: list = [()] * n
+    first: list = [None] * n  # the partial for each node's first operand
+    second: list = [None] * n  # and for its second
     # A node the output does not use passes nothing back, even where its local partial
     # is infinite (0·inf would be nan): its adjoint is a structural zero, as in JAX.
     reached = [False] * n
@@ -101,8 +102,7 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
         for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
             if len(s) == 1:
                 i = s[0]
-                p = op.partials[0](vals[i], vals[j])
-                partials[j] = (p,)
+                p = first[j] = op.partials[0](vals[i], vals[j])
                 if reached[j]:
                     adj[i] += adj[j] * p
                     reached[i] = True
@@ -110,9 +110,8 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
             i0, i1 = s
             a, b = vals[i0], vals[i1]
             # an operand past the nodes is a constant: no edge, no partial
-            p0 = op.partials[0](a, b, vals[j]) if i0 < n else None
-            p1 = op.partials[1](a, b, vals[j]) if i1 < n else None
-            partials[j] = (p0, p1)
+            p0 = first[j] = op.partials[0](a, b, vals[j]) if i0 < n else None
+            p1 = second[j] = op.partials[1](a, b, vals[j]) if i1 < n else None
             if reached[j]:
                 g = adj[j]
                 if p0 is not None:
@@ -121,6 +120,7 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
                 if p1 is not None:
                     adj[i1] += g * p1
                     reached[i1] = True
+    partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
     # An infinite or nan partial on a used node reaches some input's adjoint, so only
     # then is it worth looking for them, to say where the derivative does not exist.
     if warnings is not None and not all(math.isfinite(adj[k]) for k in range(n_in)):
