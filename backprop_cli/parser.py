@@ -228,13 +228,13 @@ def _reducers(rules, builder) -> list:
         return lambda kids, begin, end: operator(op, (kids[i][0],), begin, end)
 
     def make_call(keep, splice):
-        if len(keep) == 2 and splice == (keep[1],):  # NAME ( _args ): the usual case
+        if len(keep) == 2 and not splice:  # NAME ( expr ): the usual case
             i, j = keep
 
-            def reduce_args(kids, begin, end):
+            def reduce_one(kids, begin, end):
                 fname = kids[i][0]
-                return call(fname, tuple(kids[j][0]), begin, end, begin + len(fname))
-            return reduce_args
+                return call(fname, (kids[j][0],), begin, end, begin + len(fname))
+            return reduce_one
 
         def reduce(kids, begin, end):
             fname, *args = children(kids, keep, splice)
