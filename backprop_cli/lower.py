@@ -20,8 +20,8 @@ from .ops import CONSTANTS, OPS, callable_names
 from .parser import parse
 from .program import INPUT, Const, Node, Program
 
-_new = tuple.__new__
-_NAME = re.compile(r"[^\W\d]\w*")  # a NamedTuple without its Python-level __new__, on the hot path
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
+_NAME = re.compile(r"[^\W\d]\w*")
 
 
 def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:

@@ -178,7 +178,7 @@ def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings) -
 
 def _not_differentiable(program, j, slots, ps, vals, warnings) -> None:
     n = len(program.nodes)
-    if warnings is None or not all(math.isfinite(vals[k]) for k in slots):
+    if not all(math.isfinite(vals[k]) for k in slots):
         return
     for i, p in zip(slots, ps):
         if p is not None and i < n and not math.isfinite(p):

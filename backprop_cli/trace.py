@@ -81,10 +81,11 @@ class Trace(NamedTuple):
     def edge_value(self, edge: Edge) -> float:
         return sum(self.partials[edge.to][k] for k in edge.positions)
 
-    def successors(self) -> list[list[Edge]]:
-        """For each node, the edges from the nodes that use it, in node order."""
+    def successors(self, edges: list[Edge] | None = None) -> list[list[Edge]]:
+        """For each node, the edges from the nodes that use it, in node order. Pass the
+        edges when you have them: listing them walks the whole program."""
         succ: list[list[Edge]] = [[] for _ in self.program.nodes]
-        for edge in reversed(self.edges()):
+        for edge in reversed(self.edges() if edges is None else edges):
             succ[edge.frm].append(edge)
         return succ
 
@@ -93,7 +94,8 @@ class Trace(NamedTuple):
         from .formula import adjoint_formula, edge_formula, node_text
 
         program = self.program
-        succ = self.successors()
+        edges = self.edges()
+        succ = self.successors(edges)
         nodes = []
         for i, node in enumerate(program.nodes):
             row = {"id": node_id(i), "op": node.op,
@@ -118,7 +120,7 @@ class Trace(NamedTuple):
             "nodes": nodes,
             "partials": [{"from": node_id(e.frm), "to": node_id(e.to),
                           "formula": edge_formula(program, e, "ascii"),
-                          "value": number(self.edge_value(e))} for e in self.edges()],
+                          "value": number(self.edge_value(e))} for e in edges],
             "value": number(self.value),
             "gradient": {name: number(v) for name, v in self.gradient.items()},
             "warnings": [w._asdict() for w in self.warnings],

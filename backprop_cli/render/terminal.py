@@ -85,7 +85,7 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     if edges:
         _print(console, "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order", partials)
 
-    succ = trace.successors()
+    succ = trace.successors(edges)
     order = list(range(len(nodes) - 1, -1, -1))  # the backward pass: w̄n first
     adjoints = _table("adjoint", "formula", "value")
     _fill(adjoints, len(order), max_rows, lambda k: (
