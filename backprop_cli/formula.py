@@ -5,12 +5,14 @@ small trees; a partial is its template with the operands substituted (a → w4) 
 simplified as a person writes it (2·w1, not 2·w1^(2-1)). Trees here are as deep as a
 template, never as deep as the user's expression, so recursion over them is safe.
 
-Two styles: "ascii" parses again with backprop's grammar (w1**2, -sin(w4), w7bar) and is
-what JSON carries; "unicode" is for the terminal (w1², −sin(w4), w̄7).
+Three styles: "ascii" parses again with backprop's grammar (w1**2, -sin(w4), w7bar) and is
+what JSON carries; "unicode" is for the terminal (w1², −sin(w4), w̄7); "latex" fills the op
+table's LaTeX templates (w_1^{2}, -\\sin\\left(w_4\\right), \\bar{w}_7).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import NamedTuple, Union
 
@@ -193,12 +195,23 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def var_name(index: int, bar: bool, style: str) -> str:
+    if style == "latex":
+        n = index + 1
+        return ("\\bar{w}_" if bar else "w_") + (str(n) if n < 10 else f"{{{n}}}")
     if not bar:
         return node_id(index)
     return f"{node_id(index)}bar" if style == "ascii" else f"w\u0304{index + 1}"
 
 
+def _paren(text: str, style: str) -> str:
+    return f"\\left({text}\\right)" if style == "latex" else f"({text})"
+
+
 def _const_text(c: Const, style: str) -> tuple[str, int]:
+    if style == "latex":
+        from .latex_text import const_latex  # only --format latex needs it
+
+        return const_latex(c, _show)
     text = c.text.replace("pi", "π") if style == "unicode" else c.text.replace("π", "pi")
     if text.startswith("-"):
         return ("−" + text[1:] if style == "unicode" else text), _NEG_PREC
@@ -222,13 +235,21 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         return f.name, _ATOM
     infix = OPS[f.op].infix
     if infix is None:  # a function call
+        if style == "latex":  # e^{w1} is a power: (e^{w1})^{2}, not e^{w1}^{2}
+            text = _fill(f.op, [_show(a, style)[0] for a in f.args])
+            return text, OPS["pow"].infix[0] if "^" in OPS[f.op].latex else _ATOM
         return f"{f.op}({', '.join(_show(a, style)[0] for a in f.args)})", _ATOM
     prec, sym = infix[0], infix[2] if style == "unicode" else infix[1]
     if f.op == "neg":
         text, p = _show(f.args[0], style)
-        return sym + (f"({text})" if p < 2 else text), prec
+        text = _paren(text, style) if p < 2 else text
+        return (_fill(f.op, [text]) if style == "latex" else sym + text), prec
     left, lp = _show(f.args[0], style)
     right, rp = _show(f.args[1], style)
+    if style == "latex" and f.op in ("pow", "div"):  # braced operands need no parentheses
+        if f.op == "pow" and lp <= prec:
+            left = _paren(left, style)
+        return _fill(f.op, [left, right]), prec
     if f.op == "pow":  # right-associative, and tighter than unary minus
         if lp <= prec:
             left = f"({left})"
@@ -237,12 +258,19 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
             return left + b.text.translate(_SUPERSCRIPT), prec
         return left + sym + (f"({right})" if rp < _NEG_PREC else right), prec
     if lp < prec:
-        left = f"({left})"
+        left = _paren(left, style)
     if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
-        right = f"({right})"
+        right = _paren(right, style)
+    if style == "latex":
+        return _fill(f.op, [left, right]), prec
     if f.op in ("add", "sub"):
         sym = f" {sym} "
     return left + sym + right, prec
+
+
+def _fill(op: str, operands: list[str]) -> str:
+    """The op table's LaTeX template with #1, #2 replaced, in one pass."""
+    return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], OPS[op].latex)
 
 
 # --- what the tables print -------------------------------------------------------------
@@ -275,7 +303,8 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
     parts = []
     more = ""
     if max_terms is not None and len(successors) > max_terms:
-        more = f" + … ({len(successors)} terms)"
+        more = (f" + \\dots \\text{{ ({len(successors)} terms)}}" if style == "latex"
+                else f" + … ({len(successors)} terms)")
         successors = successors[:max_terms]
     for edge in successors:
         p = edge_partial(trace.program, edge)
@@ -289,11 +318,12 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         if _is(p, 1):
             term = bar
         else:
-            term = f"{bar}{'*' if style == 'ascii' else '·'}{text if prec >= _NEG_PREC else f'({text})'}"
+            times = {"ascii": "*", "unicode": "·", "latex": " \\cdot "}[style]
+            term = f"{bar}{times}{text if prec >= _NEG_PREC else _paren(text, style)}"
         parts.append(("-" if negative is not None else "+", term))
     if not parts:
         return "0"
-    minus = "-" if style == "ascii" else "−"
+    minus = "−" if style == "unicode" else "-"
     out = (minus if parts[0][0] == "-" else "") + parts[0][1]
     for sign, term in parts[1:]:
         out += f" {minus if sign == '-' else '+'} {term}"

@@ -1,4 +1,4 @@
-"""THE table of primitives. Every mode reads it; adding a function is adding one row.
+r"""THE table of primitives. Every mode reads it; adding a function is adding one row.
 
 A row gives, for an op of n operands a, b:
 - `forward`: the value, with numpy's functions (so scalars and arrays take the same path);
@@ -9,7 +9,10 @@ A row gives, for an op of n operands a, b:
 - `domain`: where the op is defined (checked only when a value comes out non-finite),
   with the sentence a user reads when it is not;
 - `kink`: where the op is not differentiable, with the convention used there;
-- `infix`: for operators, how formulas print them: (precedence, ascii, unicode).
+- `infix`: for operators, how formulas print them: (precedence, ascii, unicode);
+- `latex`: how --format latex prints the op, #1 and #2 standing for the operands as in a
+  TeX macro: cos → "\cos\left(#1\right)". An operand in braces ({#1}) needs no
+  parentheses: \frac{#1}{#2}, #1^{#2}.
 
 tests/test_ops.py holds every row's partials against its templates and against central
 differences, so the two spellings of one derivative cannot drift apart.
@@ -36,6 +39,7 @@ class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at i
     kink_text: str = ""
     callable: bool = True  # False for ops only written as operators (a + b, -a)
     infix: tuple[int, str, str] | None = None  # (precedence, ascii, unicode) of an operator
+    latex: str = ""  # how LaTeX prints it, #1 and #2 standing for the operands
 
 
 def _sigmoid(a):
@@ -67,16 +71,16 @@ def _unit_domain(name):
 OPS: dict[str, Op] = {op.name: op for op in [
     # --- arithmetic: written as operators --------------------------------------------
     Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0), ("1", "1"),
-       "a + b", callable=False, infix=(1, "+", "+")),
+       "a + b", callable=False, infix=(1, "+", "+"), latex="#1 + #2"),
     Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0), ("1", "-1"),
-       "a - b", callable=False, infix=(1, "-", "−")),
+       "a - b", callable=False, infix=(1, "-", "−"), latex="#1 - #2"),
     Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a), ("b", "a"),
-       "a * b", callable=False, infix=(2, "*", "·")),
+       "a * b", callable=False, infix=(2, "*", "·"), latex=r"#1 \cdot #2"),
     Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
        ("1/b", "-a/b^2"), "a / b", domain=lambda a, b: b != 0,
-       domain_text="division by zero", callable=False, infix=(2, "/", "/")),
+       domain_text="division by zero", callable=False, infix=(2, "/", "/"), latex=r"\frac{#1}{#2}"),
     Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False,
-       infix=(3, "-", "−")),
+       infix=(3, "-", "−"), latex="-#1"),
     # At base 0 the formulas give 0·inf; the derivatives there are 0 (PyTorch's masks).
     Op("pow", 2, np.power,
        (lambda a, b, out: _where(b == 0, 0.0, b * a ** (b - 1)),
@@ -84,48 +88,48 @@ OPS: dict[str, Op] = {op.name: op for op in [
        ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
        domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",
-       infix=(4, "**", "^")),
+       infix=(4, "**", "^"), latex="#1^{#2}"),
     # --- elementary functions --------------------------------------------------------
-    Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine"),
-    Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine"),
-    Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent"),
+    Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine", latex=r"\sin\left(#1\right)"),
+    Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine", latex=r"\cos\left(#1\right)"),
+    Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent", latex=r"\tan\left(#1\right)"),
     Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt(1.0 - a * a),),
-       ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin")),
+       ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin"), latex=r"\arcsin\left(#1\right)"),
     Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt(1.0 - a * a),),
-       ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos")),
+       ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos"), latex=r"\arccos\left(#1\right)"),
     Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
-       "inverse tangent"),
-    Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine"),
-    Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine"),
+       "inverse tangent", latex=r"\arctan\left(#1\right)"),
+    Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine", latex=r"\sinh\left(#1\right)"),
+    Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine", latex=r"\cosh\left(#1\right)"),
     Op("tanh", 1, np.tanh, (lambda a, out: 1.0 - out * out,), ("1 - out^2",),
-       "hyperbolic tangent"),
-    Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a"),
+       "hyperbolic tangent", latex=r"\tanh\left(#1\right)"),
+    Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a", latex="e^{#1}"),
     Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
-       *_log_domain("log")),
+       *_log_domain("log"), latex=r"\log\left(#1\right)"),
     Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
-       "base-2 logarithm", *_log_domain("log2")),
+       "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}\left(#1\right)"),
     Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
-       "base-10 logarithm", *_log_domain("log10")),
+       "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}\left(#1\right)"),
     Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
-       lambda a: a >= 0, "sqrt needs a non-negative argument"),
+       lambda a: a >= 0, "sqrt needs a non-negative argument", latex=r"\sqrt{#1}"),
     # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
     Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
-       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0"),
+       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0", latex=r"\left|#1\right|"),
     Op("relu", 1, lambda a: np.maximum(a, 0.0), (lambda a, out: _step(a),), ("step(a)",),
-       "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0"),
+       "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0", latex=r"\operatorname{relu}\left(#1\right)"),
     Op("sigmoid", 1, _sigmoid, (lambda a, out: out * (1.0 - out),), ("out*(1 - out)",),
-       "1 / (1 + exp(-a))"),
+       "1 / (1 + exp(-a))", latex=r"\sigma\left(#1\right)"),
     # At a tie the whole adjoint goes to the first operand (TensorFlow's convention).
     Op("max", 2, np.maximum, (lambda a, b, out: 1.0 - _step(b - a), lambda a, b, out: _step(b - a)),
        ("1 - step(b - a)", "step(b - a)"), "the larger of a and b",
-       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand"),
+       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand", latex=r"\max\left(#1, #2\right)"),
     Op("min", 2, np.minimum, (lambda a, b, out: 1.0 - _step(a - b), lambda a, b, out: _step(a - b)),
        ("1 - step(a - b)", "step(a - b)"), "the smaller of a and b",
-       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand"),
+       kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand", latex=r"\min\left(#1, #2\right)"),
     Op("sign", 1, np.sign, (lambda a, out: 0.0,), ("0",), "-1, 0 or 1",
-       kink=lambda a: a == 0, kink_text="sign'(0) is taken as 0"),
+       kink=lambda a: a == 0, kink_text="sign'(0) is taken as 0", latex=r"\operatorname{sign}\left(#1\right)"),
     Op("step", 1, _step, (lambda a, out: 0.0,), ("0",), "1 where a > 0, else 0",
-       kink=lambda a: a == 0, kink_text="step'(0) is taken as 0"),
+       kink=lambda a: a == 0, kink_text="step'(0) is taken as 0", latex=r"\operatorname{step}\left(#1\right)"),
 ]}
 
 # Names that stand for numbers.
