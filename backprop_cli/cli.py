@@ -4,6 +4,7 @@ exit codes (0 success, 2 bad input or usage). Nothing here computes anything."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -15,10 +16,25 @@ examples:
   backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --json | jq .gradient
   backprop "c = a + b; d = c + a" --at a=1,b=2
   backprop -f examples/lecture_f.bp --at x=-1,y=pi/3
+  backprop -f examples/lecture_f.bp --at x=-1,y=pi/3 --format latex > f.tex
+  backprop "x*y*exp(x*y)" --at x=1,y=2 --format dot | dot -Tpng -o g.png
+  backprop "x*y*exp(x*y)" --at x=1,y=2 --blank --format markdown
 
 exit codes: 0 success, 2 bad input or usage (parse error, unknown function,
 missing value, domain error). Errors under --json are JSON on stdout too.
 """
+
+
+# --format NAME: the module of backprop_cli/render/ that prints it (its emit(trace,
+# options)). A new format is one line here and one module there.
+FORMATS = {
+    "table": "terminal",
+    "json": "json_doc",
+    "latex": "latex",
+    "markdown": "markdown",
+    "dot": "dot",
+    "mermaid": "mermaid",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "2*e); may be repeated")
     p.add_argument("--json", action="store_true",
                    help="print one JSON document (schema: backprop_cli/schema/"
-                        "trace.schema.json) instead of tables")
+                        "trace.schema.json) instead of tables; the same as --format json")
+    p.add_argument("--format", choices=list(FORMATS), metavar="FORMAT",
+                   help="what to print: " + ", ".join(FORMATS) + " (default table)")
+    p.add_argument("--graph", action="store_true",
+                   help="add a tree of the graph to the tables (values, partials, adjoints)")
+    p.add_argument("--blank", action="store_true",
+                   help="a worksheet: the SSA list and definitions, with values, partials "
+                        "and adjoints left empty (table, markdown, latex, dot, mermaid)")
     p.add_argument("--precision", type=int, default=6, metavar="N",
                    help="significant digits in tables (default 6)")
     p.add_argument("--no-share", dest="share", action="store_false",
@@ -77,12 +100,37 @@ def _read_source(args) -> str:
     return args.expression
 
 
+def _wants_json(argv: list[str]) -> bool:
+    """Whether errors should be JSON: --json, --format json or --format=json."""
+    return "--json" in argv or "--format=json" in argv or any(
+        a == "--format" and b == "json" for a, b in zip(argv, argv[1:]))
+
+
+def _renderer(args):
+    """The module that prints the chosen format, after the checks of what goes with it."""
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} ask for two formats; give one")
+    name = "json" if args.json else args.format or "table"
+    if args.graph and name != "table":
+        raise UsageError(f"--graph adds a tree to the tables, not to --format {name}",
+                         hint="for a picture of the graph: --format dot or --format mermaid")
+    module = importlib.import_module(f".render.{FORMATS[name]}", __package__)
+    if args.blank and not getattr(module, "WORKSHEET", False):
+        sheets = [f for f in FORMATS if f != name and getattr(
+            importlib.import_module(f".render.{FORMATS[f]}", __package__), "WORKSHEET", False)]
+        raise UsageError(f"--blank makes a worksheet, which --format {name} does not print "
+                         "(it always carries the answers)",
+                         hint="use --format " + ", ".join(sheets))
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
-    as_json = "--json" in (sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         if args.precision < 1 or args.precision > 17:
             raise UsageError("--precision takes 1 to 17 significant digits")
+        renderer = _renderer(args)
         from .api import differentiate
 
         trace = differentiate(_read_source(args), args.at, share=args.share)
@@ -98,18 +146,9 @@ def main(argv: list[str] | None = None) -> int:
 
             render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
         return error.exit_code
-    if args.json:
-        from .render.json_doc import render_trace
+    from .render import Options
 
-        print(render_trace(trace))
-    else:
-        from rich.console import Console
-
-        from .render.terminal import render
-
-        # markup and emoji off: cells are plain text, and parsing them as markup cost ~10 ms
-        render(trace, Console(highlight=False, markup=False, emoji=False), precision=args.precision,
-               max_rows=args.max_rows)
+    renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph))
     return 0
 
 

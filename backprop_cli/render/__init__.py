@@ -1,2 +1,16 @@
 """Renderers: one module per output format, each reading a Trace. Only terminal.py
-imports Rich, and only when the terminal format is asked for."""
+imports Rich, and only when the terminal format is asked for.
+
+A format module has `emit(trace, options)`, which prints to standard output, and may set
+WORKSHEET = True when it can print a blank worksheet (--blank). cli.FORMATS maps each
+--format name to its module.
+"""
+
+from typing import NamedTuple
+
+
+class Options(NamedTuple):
+    precision: int = 6  # significant digits
+    max_rows: int = 60  # rows per table before the middle is elided (0: all)
+    blank: bool = False  # a worksheet: definitions kept, values, partials, adjoints empty
+    graph: bool = False  # the terminal adds a tree of the graph

@@ -19,3 +19,7 @@ def render_trace(trace: Trace) -> str:
 
 def render_error(error: BackpropError) -> str:
     return dumps({"schema": SCHEMA_VERSION, "error": error.to_dict()})
+
+
+def emit(trace: Trace, options) -> None:
+    print(render_trace(trace))

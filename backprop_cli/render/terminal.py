@@ -1,8 +1,6 @@
 """The terminal: Rich tables of the forward pass, the local partials and the adjoints, then
-the output value and the gradient. The only module that imports Rich.
-
-Big graphs show their first and last rows: formulas are derived only for the rows shown,
-so printing a 10^6-node run costs no more than printing a small one.
+the output value and the gradient; with --graph, a tree of the graph. The only module that
+imports Rich. What the cells say is render/tables.py's, shared with Markdown.
 """
 
 from __future__ import annotations
@@ -11,42 +9,36 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from rich.tree import Tree
 
 from ..errors import BackpropError
-from ..formula import adjoint_formula, edge_formula, node_text, var_name
+from ..formula import edge_formula, node_text, var_name
 from ..program import node_id
 from ..trace import Trace
+from . import Options
+from . import tables as cells
 from .numbers import fmt
 
-
-MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
-
-
-def _rows(count: int, max_rows: int) -> tuple[range, range]:
-    """The rows to show: all of them, or a head and a tail around an ellipsis."""
-    if max_rows <= 0 or count <= max_rows:
-        return range(count), range(0)
-    head = max_rows - max_rows // 2
-    return range(head), range(count - max_rows // 2, count)
+WORKSHEET = True
+_STYLES = {"forward": "bold cyan", "partials": "bold magenta", "adjoints": "bold green"}
+_BLANK_WIDTH = {"value": 12, "formula": 24}  # room to write in on a worksheet
+MAX_DEPTH = 8  # levels of the --graph tree: each takes 4 of the 80 columns
 
 
-def _table(*columns: str) -> Table:
+def _rich_table(t: cells.Table, blank: bool) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    for name in columns:
+    for name in t.columns:
         table.add_column(name, justify="right" if name == "value" else "left",
-                         overflow="fold")
+                         overflow="fold", min_width=_BLANK_WIDTH.get(name) if blank else None)
+    style = _STYLES.get(t.kind)
+    for row in t.head:
+        table.add_row(Text(row[0], style=style) if style else row[0], *row[1:])
+    if t.tail:
+        hidden = Text(f"… {t.hidden} more rows", style="dim")
+        table.add_row(*[Text("⋮", style="dim")] * (len(t.columns) - 2), hidden, "")
+        for row in t.tail:
+            table.add_row(Text(row[0], style=style) if style else row[0], *row[1:])
     return table
-
-
-def _fill(table: Table, count: int, max_rows: int, row) -> None:
-    head, tail = _rows(count, max_rows)
-    for k in head:
-        table.add_row(*row(k))
-    if tail:
-        hidden = Text(f"… {count - len(head) - len(tail)} more rows", style="dim")
-        table.add_row(*[Text("⋮", style="dim")] * (len(table.columns) - 2), hidden, "")
-        for k in tail:
-            table.add_row(*row(k))
 
 
 def _print(console: Console, title: str, table: Table) -> None:
@@ -54,60 +46,93 @@ def _print(console: Console, title: str, table: Table) -> None:
     console.print(table)
 
 
-def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 60) -> None:
-    program = trace.program
-    nodes = program.nodes
-    out = program.output
-    name = trace.output_name
-    point = ", ".join(f"{k} = {fmt(v, precision)}" for k, v in trace.point.items())
-
-    # the statements on one line, without comments: the file's layout is the user's
-    lines = [line.split("#", 1)[0].strip() for line in program.source.splitlines()]
-    shown = "; ".join(line for line in lines if line)
-    if len(shown) > 160:  # a generated expression: its start says what it is
-        shown = f"{shown[:150]}… ({len(shown)} characters)"
-    console.print(Text.assemble(("backprop ", "bold"), shown,
+def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 60,
+           options: Options | None = None) -> None:
+    options = options or Options(precision, max_rows)
+    point = cells.point_text(trace, options.precision)
+    console.print(Text.assemble(("backprop ", "bold"), cells.source_line(trace),
                                 (f"   at {point}" if point else "", "dim")))
     console.print()
-
-    forward = _table("node", "name", "definition", "value")
-    _fill(forward, len(nodes), max_rows, lambda i: (
-        Text(node_id(i), style="bold cyan"), ", ".join(nodes[i].names),
-        "input" if i < program.n_inputs else node_text(program, i),
-        fmt(trace.values[i], precision)))
-    _print(console, "Forward pass: the SSA list and its values", forward)
-
     edges = trace.edges()
-    partials = _table("edge", "formula", "value")
-    _fill(partials, len(edges), max_rows, lambda k: (
-        Text(f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}", style="bold magenta"),
-        edge_formula(program, edges[k]), fmt(trace.edge_value(edges[k]), precision)))
-    if edges:
-        _print(console, "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order", partials)
-
-    succ = trace.successors(edges)
-    order = list(range(len(nodes) - 1, -1, -1))  # the backward pass: w̄n first
-    adjoints = _table("adjoint", "formula", "value")
-    _fill(adjoints, len(order), max_rows, lambda k: (
-        Text(var_name(order[k], True, "unicode"), style="bold green"),
-        adjoint_formula(trace, order[k], succ[order[k]], max_terms=MAX_TERMS)
-        + ("  (seed)" if order[k] == out else ""),
-        fmt(trace.adjoints[order[k]], precision)))
-    if nodes:
-        _print(console, "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1", adjoints)
-
-    where = f" = {node_id(out)}" if type(out) is int else ""
-    console.print(Text.assemble((f"{name}{where} = ", "bold"),
-                                (fmt(trace.value, precision), "bold")))
-    if trace.gradient:
-        gradient = _table("input", "partial", "value")
-        for var, g in trace.gradient.items():
-            k = program.inputs.index(var)
-            gradient.add_row(var, f"∂{name}/∂{var} = {var_name(k, True, 'unicode')}",
-                             fmt(g, precision))
-        _print(console, "Gradient", gradient)
+    for t in cells.tables(trace, options, edges):
+        _print(console, t.title, _rich_table(t, options.blank))
+    console.print(Text(cells.output_line(trace, options), style="bold"))
+    gradient = cells.gradient(trace, options)
+    if gradient:
+        _print(console, gradient.title, _rich_table(gradient, options.blank))
     for w in trace.warnings:
         console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
+    if options.graph:
+        console.print()
+        console.print(Text("The graph, from the output down to the inputs", style="bold"))
+        console.print(graph_tree(trace, options, edges))
+
+
+def graph_tree(trace: Trace, options: Options, edges=None) -> Tree | Text:
+    """The graph as a tree from the output: each node with its definition, value and
+    adjoint, each edge with its partial. A shared node is drawn once and referenced
+    after; an explicit stack, not recursion, walks the user's graph."""
+    program, p, blank = trace.program, options.precision, options.blank
+    out = program.output
+    if type(out) is not int:
+        return Text("(the output is a constant: no graph)", style="dim")
+    limit = options.max_rows if options.max_rows > 0 else None
+    edges = trace.edges() if edges is None else edges
+    uses = {}  # j -> its edges, operands left to right
+    for e in edges:
+        uses.setdefault(e.to, []).append(e)
+
+    def label(i: int, edge) -> Text:
+        text = Text(node_id(i), style="bold cyan")
+        text.append(f" = {node_text(program, i)}")
+        if not blank:
+            text.append(f" = {fmt(trace.values[i], p)}")
+            text.append(f"   {var_name(i, True, 'unicode')} = {fmt(trace.adjoints[i], p)}",
+                        style="green")
+        if edge is not None:
+            text.append("   " + _edge_text(trace, edge, p, blank), style="magenta")
+        return text
+
+    root = Tree(Text.assemble((f"{trace.output_name} = ", "bold"), label(out, None)),
+                guide_style="dim")
+    seen, drawn, cut = {out}, 1, 0
+    stack = [(root, e, 1) for e in reversed(uses.get(out, []))]
+    while stack:
+        parent, edge, depth = stack.pop()
+        i = edge.frm
+        if limit is not None and drawn >= limit:
+            cut += 1
+            continue
+        drawn += 1
+        if i in seen:
+            parent.add(Text.assemble((node_id(i), "bold cyan"), " … (shown above)   ",
+                                     (_edge_text(trace, edge, p, blank), "magenta")))
+            continue
+        seen.add(i)
+        branch = parent.add(label(i, edge))
+        below = uses.get(i, [])
+        if below and depth >= MAX_DEPTH:
+            branch.add(Text(f"… deeper: {len(below)} operand(s) not drawn", style="dim"))
+        elif below:
+            stack.extend((branch, e, depth + 1) for e in reversed(below))
+    if cut:
+        root.add(Text(f"… {cut} more branches not drawn (--max-rows {limit}); the tables "
+                      "above list every node", style="dim"))
+    return root
+
+
+def _edge_text(trace: Trace, edge, precision: int, blank: bool) -> str:
+    name = f"∂{node_id(edge.to)}/∂{node_id(edge.frm)}"
+    if blank:
+        return name
+    formula = edge_formula(trace.program, edge)
+    value = fmt(trace.edge_value(edge), precision)
+    return f"{name} = {formula}" + ("" if formula == value else f" = {value}")
+
+
+def emit(trace: Trace, options: Options) -> None:
+    # markup and emoji off: cells are plain text, and parsing them as markup cost ~10 ms
+    render(trace, Console(highlight=False, markup=False, emoji=False), options=options)
 
 
 def render_error(error: BackpropError, console: Console) -> None:
