@@ -1,0 +1,48 @@
+"""--format markdown: the terminal's tables as GitHub pipe tables, for notes and pull
+requests. The cells are render/tables.py's, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from ..trace import Trace
+from . import Options
+from . import tables as cells
+
+WORKSHEET = True
+_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|*_`[]<>#"})
+
+
+def escape(text: str) -> str:
+    """A cell's text with what Markdown would read as markup or a column break escaped."""
+    return text.translate(_SPECIAL)
+
+
+def _table(t: cells.Table) -> list[str]:
+    lines = [f"**{escape(t.title)}**", ""]
+    lines.append("| " + " | ".join(t.columns) + " |")
+    lines.append("|" + "|".join("---:" if c == "value" else "---" for c in t.columns) + "|")
+    row = lambda cells_: "| " + " | ".join(escape(c) for c in cells_) + " |"  # noqa: E731
+    lines.extend(row(r) for r in t.head)
+    if t.tail:
+        lines.append(row(["⋮"] * (len(t.columns) - 2) + [f"… {t.hidden} more rows", ""]))
+        lines.extend(row(r) for r in t.tail)
+    return lines + [""]
+
+
+def text(trace: Trace, options: Options) -> str:
+    point = cells.point_text(trace, options.precision)
+    # the source in a code span: a backtick in it cannot occur (the grammar has none)
+    lines = [f"**backprop** `{cells.source_line(trace)}`" + (f" at {point}" if point else ""),
+             ""]
+    edges = trace.edges()
+    for t in cells.tables(trace, options, edges):
+        lines.extend(_table(t))
+    lines.extend([f"**{escape(cells.output_line(trace, options))}**", ""])
+    gradient = cells.gradient(trace, options)
+    if gradient:
+        lines.extend(_table(gradient))
+    lines.extend(f"- warning: {escape(w.message)}" for w in trace.warnings)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def emit(trace: Trace, options: Options) -> None:
+    print(text(trace, options), end="")

@@ -1,0 +1,49 @@
+"""--format mermaid: the computational graph as a Mermaid flowchart, which GitHub and many
+note apps draw from a ```mermaid block. Each node shows its definition, value and adjoint,
+each edge its local partial; inputs are rounded, the output has a thick border. Labels are
+quoted, with the characters Mermaid reads as syntax written as its entities (#quot;)."""
+
+from __future__ import annotations
+
+from ..formula import edge_formula, var_name
+from ..program import node_id
+from ..trace import Trace
+from . import Options
+from .dot import node_label
+from .numbers import fmt
+from .tables import source_line
+
+WORKSHEET = True  # --blank: the graph with its definitions, to be labelled by hand
+_ENTITIES = str.maketrans({'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;",
+                           "`": "#96;", "\n": " "})
+
+
+def label(s: str) -> str:
+    """A quoted Mermaid label; <br/> breaks lines."""
+    return '"' + "<br/>".join(line.translate(_ENTITIES) for line in s.split("\n")) + '"'
+
+
+def text(trace: Trace, options: Options) -> str:
+    program, p, blank = trace.program, options.precision, options.blank
+    lines = [f"%% backprop {source_line(trace).replace('%', 'percent')}", "flowchart LR"]
+    for i in range(len(program.nodes)):
+        parts = [node_label(trace, i)]
+        bar = var_name(i, True, "unicode")
+        parts += ([f"{bar} = ?"] if blank else
+                  [f"= {fmt(trace.values[i], p)}", f"{bar} = {fmt(trace.adjoints[i], p)}"])
+        shape = ("([", "])") if i < program.n_inputs else ("[", "]")
+        lines.append(f"  {node_id(i)}{shape[0]}{label(chr(10).join(parts))}{shape[1]}")
+    for e in trace.edges():
+        name = f"∂{node_id(e.to)}/∂{node_id(e.frm)}"
+        if not blank:
+            formula, value = edge_formula(program, e), fmt(trace.edge_value(e), p)
+            name += f" = {formula}" + ("" if formula == value else f" = {value}")
+        lines.append(f"  {node_id(e.frm)} -->|{label(name)}| {node_id(e.to)}")
+    lines.append("  classDef output stroke-width:3px")
+    if type(program.output) is int:
+        lines.append(f"  class {node_id(program.output)} output")
+    return "\n".join(lines) + "\n"
+
+
+def emit(trace: Trace, options: Options) -> None:
+    print(text(trace, options), end="")
