@@ -1,0 +1,307 @@
+"""--format latex, markdown, dot, mermaid; --graph; --blank. The oracles are outside this
+code: pdflatex and Graphviz parse what we print (skipped, with the reason, where they are
+not installed), the course notes give the numbers, and the tables printed back are parsed
+and held against the Trace.
+
+    python tests/test_formats.py --regenerate    # the .md and .mmd snapshots in examples/
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import REPO, run_cli  # noqa: E402
+from test_cli import columns  # noqa: E402
+from test_examples import EXAMPLES, command  # noqa: E402
+
+from backprop_cli import differentiate  # noqa: E402
+from backprop_cli.ops import OPS  # noqa: E402
+from backprop_cli.render.markdown import escape  # noqa: E402
+from backprop_cli.render.numbers import fmt  # noqa: E402
+
+LECTURE = ["x**2*cos(x*y)+1", "--at", "x=-1,y=pi/3"]
+SNAPSHOTS = {"markdown": ".md", "mermaid": ".mmd"}
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                    reason="pdflatex is not installed (apt-get install "
+                                           "texlive-latex-base texlive-latex-recommended)")
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+def _trace(args):
+    """The Trace a command line computes, through the library."""
+    expr, at = args[0], args[args.index("--at") + 1]
+    if expr == "-f":
+        expr = (REPO / args[1]).read_text()
+    return differentiate(expr, at=at)
+
+
+def _ok(*args) -> str:
+    r = run_cli(*args)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return r.stdout
+
+
+# --- LaTeX -------------------------------------------------------------------------------
+
+def _compile(tex: str, tmp_path: Path) -> None:
+    (tmp_path / "doc.tex").write_text(tex)
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("args", [LECTURE] + [command(e) for e in EXAMPLES],
+                         ids=["lecture"] + [e.stem for e in EXAMPLES])
+@pytest.mark.parametrize("blank", [False, True], ids=["answers", "blank"])
+def test_latex_compiles(args, blank, tmp_path):
+    _compile(_ok(*args, "--format", "latex", *(["--blank"] if blank else [])), tmp_path)
+
+
+@needs_pdflatex
+def test_latex_escapes_what_the_user_wrote(tmp_path):
+    # a subscript-looking name, a Greek one, an accented one, a name in a statement
+    tex = _ok("rate_1 = x_1*θ; total = rate_1 + é + 2*pi*x_1", "--at",
+              "x_1=1,θ=2,é=3", "--format", "latex")
+    assert r"(rate\_1)" in tex and r"\mathit{x\_1}" in tex and r"\theta" in tex and r"2 \cdot \pi" in tex
+    assert "θ" not in tex and "é" not in tex
+    _compile(tex, tmp_path)
+
+
+@needs_pdflatex
+def test_latex_of_every_op_compiles(tmp_path):
+    expr = ("tan(x) + asin(x/2) + acos(x/3) + atan(x*y) + sinh(y) + cosh(x) + tanh(x*y)"
+            " + log(x) + log2(y) + log10(x*y) + sigmoid(x - y) + relu(x) + abs(y - 2)"
+            " + max(x, y) * min(x, y) + pow(x, 3) - -x + exp(x)**2 + sqrt(x)**y + sign(x)"
+            " + step(y) + sin(x)/cos(y) + 1e-3*x + x**(1/3)")
+    tex = _ok(expr, "--at", "x=0.4,y=0.9", "--format", "latex")
+    _compile(tex, tmp_path)
+
+
+def test_latex_parenthesizes_as_a_reader_needs():
+    from backprop_cli.formula import App, Var, show
+    from backprop_cli.program import Const
+
+    two, w1, w2 = Const(2.0, "2"), Var(0), Var(1)
+    assert show(App("pow", (App("exp", (w1,)), two)), "latex") == r"\left(e^{w_1}\right)^{2}"
+    assert show(App("pow", (App("div", (w1, w2)), two)), "latex") == \
+        r"\left(\frac{w_1}{w_2}\right)^{2}"
+    assert show(App("mul", (App("add", (w1, w2)), App("neg", (w2,)))), "latex") == \
+        r"\left(w_1 + w_2\right) \cdot \left(-w_2\right)"
+    assert show(App("div", (App("add", (w1, w2)), two)), "latex") == r"\frac{w_1 + w_2}{2}"
+    assert show(App("pow", (w1, App("sub", (w2, two)))), "latex") == "w_1^{w_2 - 2}"
+
+
+def test_every_op_has_a_latex_template():
+    for op in OPS.values():
+        assert [f"#{k}" in op.latex for k in (1, 2)] == [True, op.arity == 2], op.name
+
+
+def test_latex_derivations_are_the_lectures():
+    tex = _ok(*LECTURE, "--format", "latex")
+    # the SSA list as the lecture writes it
+    for line in ["w_1 &= x", "w_3 &= w_1^{2}", r"w_5 &= \cos\left(w_4\right)",
+                 "w_7 &= w_6 + 1", "f &= w_7"]:
+        assert line in tex.splitlines() or line + r"\\" in tex.splitlines()
+    # w̄1 sums over its two successors, then the partials substituted, then the value
+    assert (r"\bar{w}_1 &= \bar{w}_3\frac{\partial w_3}{\partial w_1} + "
+            r"\bar{w}_4\frac{\partial w_4}{\partial w_1}\\" "\n"
+            r"&= \bar{w}_3 \cdot \left(2 \cdot w_1\right) + \bar{w}_4 \cdot w_2\\" "\n"
+            r"&= -0.0931003") in tex
+    # the adjoints the notes print beside torch.autograd: the last line of each derivation
+    finals = dict(re.findall(r"\\bar\{w\}_(\d) &=(?:[^\n]*\n&=)*[^\n]*?(-?[\d.]+)(?:\\\\)?\n",
+                             tex))
+    printed = {"1": -0.0931, "2": -0.8660, "3": 0.5, "4": 0.8660, "5": 1, "6": 1, "7": 1}
+    assert {k: round(float(v), 4) for k, v in finals.items()} == printed
+    assert r"\frac{\partial f}{\partial x} &= \bar{w}_1 = -0.0931003" in tex
+
+
+def test_latex_blank_has_no_answers():
+    tex = _ok(*LECTURE, "--format", "latex", "--blank")
+    assert "0.0931" not in tex and "0.866" not in tex and r"\sin" not in tex
+    assert r"\cos\left(w_4\right)" in tex  # the definitions stay
+    # 7 values, 7 partials, 7 adjoints, f and the gradient; and the macro's definition
+    assert tex.count(r"\blank") == 7 + 7 + 7 + 1 + 2 + 1
+    assert "At $x = -1$, $y = 1.0472$." in tex  # the point is the question, not the answer
+
+
+# --- DOT ---------------------------------------------------------------------------------
+
+def _dot_args():
+    return [LECTURE] + [command(e) for e in EXAMPLES]
+
+
+@needs_dot
+@pytest.mark.parametrize("args", _dot_args(), ids=["lecture"] + [e.stem for e in EXAMPLES])
+@pytest.mark.parametrize("blank", [False, True], ids=["answers", "blank"])
+def test_dot_parses_with_one_node_per_ssa_node_and_one_edge_per_trace_edge(args, blank):
+    src = _ok(*args, "--format", "dot", *(["--blank"] if blank else []))
+    svg = subprocess.run(["dot", "-Tsvg"], input=src, capture_output=True, text=True,
+                         timeout=60)
+    assert svg.returncode == 0 and "Warning" not in svg.stderr, svg.stderr
+    trace = _trace(args)
+    # Graphviz's own count of what it drew
+    assert svg.stdout.count('class="node"') == len(trace.program.nodes)
+    assert svg.stdout.count('class="edge"') == len(trace.edges())
+
+
+def test_dot_labels_carry_values_partials_and_green_adjoints():
+    src = _ok(*LECTURE, "--format", "dot")
+    assert 'w7 [label="f = w7 = w6 + 1\\n= 1.5", xlabel=<<font color="#1a7f37">w̄7 = 1' in src
+    assert "peripheries=2" in src.split("w7 [", 1)[1].split("\n", 1)[0]
+    assert 'w4 -> w5 [label="∂w5/∂w4 = −sin(w4)\\n= 0.866025"];' in src
+    assert src == _ok(*LECTURE, "--format", "dot")  # deterministic
+
+
+# --- Mermaid and Markdown snapshots ------------------------------------------------------
+
+@pytest.mark.parametrize("fmt_", SNAPSHOTS)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_snapshot(example, fmt_):
+    out = _ok(*command(example), "--format", fmt_)
+    assert out == example.with_suffix(SNAPSHOTS[fmt_]).read_text()
+
+
+_MERMAID_LINE = re.compile(
+    r'%% .*|flowchart LR|  classDef output stroke-width:3px|  class w\d+ output'
+    r'|  (w\d+)(?:\(\["([^"]*)"\]\)|\["([^"]*)"\])'
+    r'|  (w\d+) -->\|"([^"]*)"\| (w\d+)')
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_mermaid_structure(example):
+    """Every line is one of the forms we mean, labels quoted with no quote inside; one
+    node per SSA node with its value and adjoint; one edge per trace edge."""
+    trace = _trace(command(example))
+    out = _ok(*command(example), "--format", "mermaid")
+    nodes, edges = {}, []
+    for line in out.splitlines():
+        m = _MERMAID_LINE.fullmatch(line)
+        assert m, line
+        if m.group(1):
+            nodes[m.group(1)] = (m.group(2) or m.group(3)).split("<br/>")
+        if m.group(4):
+            edges.append((m.group(4), m.group(6)))
+    assert list(nodes) == [f"w{i + 1}" for i in range(len(trace.program.nodes))]
+    for i, lines in enumerate(nodes.values()):
+        assert lines[1] == f"= {fmt(trace.values[i])}"
+        assert lines[2] == f"w̄{i + 1} = {fmt(trace.adjoints[i])}"
+    assert edges == [(f"w{e.frm + 1}", f"w{e.to + 1}") for e in trace.edges()]
+
+
+def _md_tables(md: str) -> dict[str, list[list[str]]]:
+    """The pipe tables of a Markdown text by their bold titles, cells unescaped."""
+    out, title = {}, None
+    for line in md.splitlines():
+        if line.startswith("**") and line.endswith("**"):
+            title = line.strip("*").split(":")[0].split(" ")[0]
+        elif line.startswith("|") and not line.startswith("|--") and title:
+            cells = [c.strip().replace("\\|", "|") for c in
+                     re.split(r"(?<!\\)\|", line)[1:-1]]
+            out.setdefault(title, []).append(cells)
+    return out
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_markdown_numbers_are_the_traces(example):
+    trace = _trace(command(example))
+    t = _md_tables(_ok(*command(example), "--format", "markdown"))
+    forward, partials, adjoints = t["Forward"], t["Local"], t["Adjoints"]
+    assert forward[0] == ["node", "name", "definition", "value"]
+    assert len(forward) - 1 == len(trace.program.nodes)
+    assert len(partials) - 1 == len(trace.edges())
+    assert len(adjoints) - 1 == len(trace.program.nodes)
+    for row, v in zip(forward[1:], trace.values):
+        assert float(row[3]) == pytest.approx(float(v), rel=1e-5, abs=1e-12)
+    for row, e in zip(partials[1:], trace.edges()):
+        assert row[0] == f"∂w{e.to + 1}/∂w{e.frm + 1}"
+        assert float(row[2]) == pytest.approx(float(trace.edge_value(e)), rel=1e-5, abs=1e-12)
+    for row, i in zip(adjoints[1:], range(len(trace.adjoints) - 1, -1, -1)):
+        assert float(row[2]) == pytest.approx(float(trace.adjoints[i]), rel=1e-5, abs=1e-12)
+    for row, (name, g) in zip(t["Gradient"][1:], trace.gradient.items()):
+        assert row[0] == name and float(row[2]) == pytest.approx(g, rel=1e-5)
+
+
+def test_markdown_escapes_pipes_and_markup():
+    assert escape("a|b*c_d") == "a\\|b\\*c\\_d"
+    t = _md_tables(_ok("rate_1 = x*2; rate_1 + 1", "--at", "x=1", "--format", "markdown"))
+    assert t["Forward"][2][1] == "rate\\_1"  # a name with _ stays a name, not italics
+    assert all(len(row) == 4 for row in t["Forward"])
+
+
+def test_markdown_blank_keeps_definitions_and_empties_the_rest():
+    t = _md_tables(_ok(*LECTURE, "--format", "markdown", "--blank"))
+    assert [r[2] for r in t["Forward"][1:]] == ["input", "input", "w1²", "w1·w2", "cos(w4)",
+                                                "w3·w5", "w6 + 1"]
+    assert all(r[3] == "" for r in t["Forward"][1:])
+    assert all(r[1:] == ["", ""] for r in t["Local"][1:] + t["Adjoints"][1:])
+
+
+# --- the terminal: --graph and --blank ---------------------------------------------------
+
+def test_graph_draws_a_shared_node_once():
+    out = _ok(*LECTURE, "--graph")
+    tree = out.split("The graph, from the output down to the inputs\n", 1)[1]
+    assert tree.startswith("f = w7 = w6 + 1 = 1.5   w̄7 = 1\n")
+    assert "w4 = w1·w2 = -1.0472   w̄4 = 0.866025   ∂w5/∂w4 = −sin(w4) = 0.866025" in tree
+    assert tree.count("w1 = x = -1") == 1 and "w1 … (shown above)" in tree
+    assert len(tree.strip().splitlines()) == 1 + len(_trace(LECTURE).edges())
+
+
+BIG = {"long sum": "+".join(f"sin({k}*x)*y" for k in range(1, 3334)),  # 10^4 nodes
+       "deep nest": "sin(" * 9999 + "x" + ")" * 9999}
+
+
+@pytest.mark.parametrize("flags", [["--graph"], ["--blank"], ["--graph", "--blank"]],
+                         ids=" ".join)
+@pytest.mark.parametrize("args", [command(e) for e in EXAMPLES] +
+                         [[expr, "--at", "x=0.5,y=2"] for expr in BIG.values()],
+                         ids=[e.stem for e in EXAMPLES] + list(BIG))
+def test_graph_and_blank_fit_80_columns(args, flags):
+    if args[0] == BIG["deep nest"]:
+        args = [args[0], "--at", "x=0.5"]
+    out = _ok(*args, *flags)
+    assert max(columns(line) for line in out.splitlines()) <= 80
+    assert len(out.splitlines()) < 400  # cut to a readable size
+    if "--graph" in flags and len(args[0]) > 1000:
+        assert "… deeper:" in out or "more branches not drawn" in out
+
+
+def test_blank_tables_keep_names_and_drop_numbers():
+    out = _ok(*LECTURE, "--blank")
+    assert "cos(w4)" in out and "w̄1" in out and "∂w5/∂w4" in out
+    assert "0.0931" not in out and "0.866" not in out and "sin" not in out
+
+
+# --- the options -------------------------------------------------------------------------
+
+def test_json_flag_is_format_json():
+    assert _ok(*LECTURE, "--json") == _ok(*LECTURE, "--format", "json")
+    assert _ok(*LECTURE) == _ok(*LECTURE, "--format", "table")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--format", "dot", "--json"], "--json and --format dot ask for two formats"),
+    (["--format", "latex", "--graph"], "--graph adds a tree to the tables"),
+    (["--format", "json", "--blank"], "--blank makes a worksheet"),
+    (["--format", "svg"], "invalid choice: 'svg'"),
+])
+def test_format_usage_errors(args, message):
+    r = run_cli(*LECTURE, *args)
+    assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
+    assert message in r.stdout + r.stderr
+
+
+if __name__ == "__main__" and "--regenerate" in sys.argv:
+    for example in EXAMPLES:
+        for name, suffix in SNAPSHOTS.items():
+            example.with_suffix(suffix).write_text(run_cli(*command(example), "--format",
+                                                           name).stdout)
+            print("wrote", example.with_suffix(suffix).name)
