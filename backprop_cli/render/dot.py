@@ -55,7 +55,8 @@ def text(trace: Trace, options: Options) -> str:
              '  edge [fontname="Helvetica", fontsize=10];']
     for i, node in enumerate(nodes):
         head = node_label(trace, i)
-        attrs = [f"label={quote(head if blank else head + chr(10) + '= ' + fmt(trace.values[i], p))}"]
+        shown = head if blank else f"{head}\n= {fmt(trace.values[i], p)}"
+        attrs = [f"label={quote(shown)}"]
         bar = var_name(i, True, "unicode")
         adjoint = f"{bar} = " + ("?" if blank else fmt(trace.adjoints[i], p))
         attrs.append(f'xlabel=<<font color="{ADJOINT_COLOR}">{html(adjoint)}</font>>')

@@ -2,7 +2,8 @@ r"""--format latex: the lecture's align blocks as a standalone document (article
 that compiles with pdflatex: the SSA definitions w_1 = x, …, the forward values, the local
 partials, each adjoint's derivation
 
-    \bar{w}_1 &= \bar{w}_3\frac{\partial w_3}{\partial w_1} + \bar{w}_4\frac{\partial w_4}{\partial w_1}\\
+    \bar{w}_1 &= \bar{w}_3\frac{\partial w_3}{\partial w_1}
+                  + \bar{w}_4\frac{\partial w_4}{\partial w_1}\\
               &= \bar{w}_3 \cdot \left(2 \cdot w_1\right) + \bar{w}_4 \cdot w_2\\
               &= -0.0931003
 
@@ -31,7 +32,8 @@ PREAMBLE = r"""\documentclass{article}
 
 
 def _partial(j: int, i: int) -> str:
-    return rf"\frac{{\partial {var_name(j, False, 'latex')}}}{{\partial {var_name(i, False, 'latex')}}}"
+    wj, wi = var_name(j, False, "latex"), var_name(i, False, "latex")
+    return rf"\frac{{\partial {wj}}}{{\partial {wi}}}"
 
 
 def _align(lines: list[str], max_rows: int, after: tuple[str, ...] = ()) -> list[str]:

@@ -68,7 +68,8 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                                  "" if blank else fmt(trace.values[i], p))))
     edges = trace.edges() if edges is None else edges
     if edges:
-        out.append(_table("partials", "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order",
+        out.append(_table("partials",
+                          "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order",
                           ("edge", "formula", "value"), len(edges), max_rows,
                           lambda k: (f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}",
                                      "" if blank else edge_formula(program, edges[k]),
@@ -86,7 +87,8 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                     adjoint_formula(trace, i, succ[i], max_terms=MAX_TERMS) + seed,
                     fmt(trace.adjoints[i], p))
 
-        out.append(_table("adjoints", "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1",
+        out.append(_table("adjoints",
+                          "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1",
                           ("adjoint", "formula", "value"), len(order), max_rows, adjoint))
     return out
 

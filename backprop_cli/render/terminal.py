@@ -9,7 +9,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from ..errors import BackpropError
 from ..formula import edge_formula, node_text, var_name
@@ -68,10 +67,11 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
         console.print(graph_tree(trace, options, edges))
 
 
-def graph_tree(trace: Trace, options: Options, edges=None) -> Tree | Text:
+def graph_tree(trace: Trace, options: Options, edges=None):
     """The graph as a tree from the output: each node with its definition, value and
     adjoint, each edge with its partial. A shared node is drawn once and referenced
     after; an explicit stack, not recursion, walks the user's graph."""
+    from rich.tree import Tree  # only --graph pays for it
     program, p, blank = trace.program, options.precision, options.blank
     out = program.output
     if type(out) is not int:
