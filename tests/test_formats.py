@@ -280,6 +280,14 @@ def test_blank_tables_keep_names_and_drop_numbers():
     assert "0.0931" not in out and "0.866" not in out and "sin" not in out
 
 
+@needs_pdflatex
+def test_latex_of_a_big_graph_is_elided_and_compiles(tmp_path):
+    tex = _ok(BIG["long sum"], "--at", "x=0.5,y=2", "--format", "latex")
+    assert tex.count(r"&\vdots") == 4  # SSA list, forward, partials, adjoints
+    assert len(tex.splitlines()) < 600
+    _compile(tex, tmp_path)
+
+
 # --- the options -------------------------------------------------------------------------
 
 def test_json_flag_is_format_json():
