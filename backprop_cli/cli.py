@@ -1,5 +1,5 @@
 """The command line: parse arguments, call the library, pick a renderer, map errors to
-exit codes (0 success, 2 bad input or usage). Nothing here computes anything."""
+exit codes (0 success, 1 a wrong answer, 2 bad input or usage). Nothing here computes anything."""
 
 from __future__ import annotations
 
@@ -20,8 +20,13 @@ examples:
   backprop "x*y*exp(x*y)" --at x=1,y=2 --format dot | dot -Tpng -o g.png
   backprop "x*y*exp(x*y)" --at x=1,y=2 --blank --format markdown
 
-exit codes: 0 success, 2 bad input or usage (parse error, unknown function,
-missing value, domain error). Errors under --json are JSON on stdout too.
+  backprop "x*y*exp(x*y)" --at x=1,y=2 --expect 'dg/dy = x*exp(x*y)'
+  backprop --answers homework.toml
+
+exit codes: 0 success (with --expect or --answers: every answer right),
+1 an answer is wrong, 2 bad input or usage (parse error, unknown function,
+missing value, domain error, unknown target). Errors under --json are JSON on
+stdout too.
 """
 
 
@@ -70,6 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not merge identical sub-expressions: show the expression tree")
     p.add_argument("--max-rows", type=int, default=60, metavar="N",
                    help="rows per table before the middle is elided (0: all; default 60)")
+    grading = p.add_argument_group("checking answers (exit 1 when one is wrong)")
+    grading.add_argument("--expect", action="append", metavar="'TARGET = ANSWER'",
+                         help="grade an answer: TARGET is f, df/dx, w4 or w4bar; ANSWER a "
+                              "number or a formula; may be repeated")
+    grading.add_argument("--answers", metavar="FILE",
+                         help="grade the problems of an answers file (.toml or .json)")
+    grading.add_argument("--answers-out", metavar="FILE",
+                         help="write the answer key of the run (.toml or .json)")
+    grading.add_argument("--rtol", type=float, metavar="R",
+                         help="numbers are right within this relative tolerance, instead "
+                              "of to the digits written")
+    grading.add_argument("--atol", type=float, metavar="A",
+                         help="numbers are right within this absolute tolerance")
     p.add_argument("--version", action="version", version=f"backprop {_version()}")
     return p
 
@@ -124,16 +142,80 @@ def _renderer(args):
     return module
 
 
+def _tolerance(args):
+    if args.rtol is None and args.atol is None:
+        return None
+    from .check import Tolerance
+
+    for name in ("rtol", "atol"):
+        value = getattr(args, name)
+        if value is not None and not value >= 0:  # also nan
+            raise UsageError(f"--{name} takes a number ≥ 0")
+    return Tolerance(args.rtol or 0.0, args.atol or 0.0)
+
+
+def _grade(args):
+    """The report of --expect (on the expression) or of --answers (a file's problems)."""
+    tolerance = _tolerance(args)
+    if args.format not in (None, "table", "json") or args.graph or args.blank:
+        raise UsageError("--expect and --answers print a report: as a table, or with --json",
+                         hint="--format, --graph and --blank are for the trace")
+    if args.answers:
+        if args.expression or args.file or args.at or args.expect or args.answers_out:
+            raise UsageError("--answers gives the problems: no expression, --at, --expect "
+                             "or --answers-out with it")
+        from .answers import load_answers
+        from .check import check_problems
+
+        return check_problems(load_answers(args.answers), tolerance)
+    from .check import Report, expect_entries, grade
+    from .api import differentiate
+
+    source = _read_source(args)
+    trace = differentiate(source, args.at, share=args.share)
+    if args.answers_out:
+        _write_key(args, trace)
+    return Report([grade(trace, expect_entries(args.expect), tolerance)])
+
+
+def _write_key(args, trace) -> None:
+    from .answers import write_answers
+    from .check import answer_key
+
+    at = ",".join(args.at) if args.at else None
+    write_answers(args.answers_out, [answer_key(trace, at)])
+
+
+def _print_report(args, report) -> None:
+    if args.json or args.format == "json":
+        from .render.json_doc import dumps
+
+        print(dumps(report.to_dict()))
+    else:
+        from rich.console import Console
+
+        from .render.report import render_report
+
+        render_report(report, Console(highlight=False, markup=False, emoji=False),
+                      precision=args.precision)
+
+
 def main(argv: list[str] | None = None) -> int:
     as_json = _wants_json(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         if args.precision < 1 or args.precision > 17:
             raise UsageError("--precision takes 1 to 17 significant digits")
-        renderer = _renderer(args)
-        from .api import differentiate
+        if args.expect or args.answers:
+            report = _grade(args)
+        else:
+            renderer = _renderer(args)
+            from .api import differentiate
 
-        trace = differentiate(_read_source(args), args.at, share=args.share)
+            source = _read_source(args)
+            trace = differentiate(source, args.at, share=args.share)
+            if args.answers_out:
+                _write_key(args, trace)
     except BackpropError as error:
         if as_json:
             from .render.json_doc import render_error
@@ -146,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
 
             render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
         return error.exit_code
+    if args.expect or args.answers:
+        _print_report(args, report)
+        return 0 if report.all_right else 1
     from .render import Options
 
     renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph))

@@ -128,3 +128,10 @@ class UsageError(BackpropError):
     """Command-line usage the argument parser cannot catch."""
 
     kind = "usage_error"
+
+
+class AnswerError(BackpropError):
+    """A homework answer or target that cannot be graded: unparseable, unknown target,
+    a bad answers file."""
+
+    kind = "answer_error"

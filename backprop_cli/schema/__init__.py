@@ -1,4 +1,5 @@
-"""The JSON Schema of --json output (trace.schema.json), shipped with the package."""
+"""The JSON Schemas of --json output (trace.schema.json; report.schema.json when grading
+answers), shipped with the package."""
 
 from importlib import resources
 import json
@@ -6,3 +7,7 @@ import json
 
 def trace_schema() -> dict:
     return json.loads(resources.files(__name__).joinpath("trace.schema.json").read_text("utf-8"))
+
+
+def report_schema() -> dict:
+    return json.loads(resources.files(__name__).joinpath("report.schema.json").read_text("utf-8"))

@@ -1,0 +1,551 @@
+"""Grading homework answers against the truth: targets, answers and verdicts as plain data.
+
+A target names a quantity of the run: the output's value (`f`, `value`, the output's name),
+a node's value (`w4`, a statement's or input's name), an adjoint (`w4bar`, `w̄4`) or a
+gradient component (`df/dx`, `∂g/∂x`: any letter for the function, the input must exist).
+An answer is parsed by the grammar and read one of three ways:
+
+- a decimal number (`-0.0931`, `0.50`, `1e-3`): a rounded value. It is right when it is
+  within half a unit of the last digit written of the truth, i.e. equals the truth
+  rounded to the digits written (a tie at the half unit counts as right);
+- an integer (`1`, `-2`) or an expression of constants (`pi/3`): an exact value, right
+  when it equals the truth up to rounding;
+- a formula in the inputs, the w's and their adjoints (`w1bar = 2*w1*w5 - w2*w3*sin(w4)`):
+  a function, held against the truth at the point and at reproducible random points,
+  each w taking the value the trace has there. One point where it differs is shown.
+
+--rtol/--atol replace the first two rules by a tolerance. No terminal here: render/
+turns a Report into tables or JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from .api import differentiate, parse_point
+from .errors import AnswerError, BackpropError, DomainError
+from .lower import ProgramBuilder
+from .ops import OPS
+from .parser import parse
+from .passes import evaluate, forward, layout
+from .program import Const, Program, node_id
+from .trace import Trace, number
+
+SCHEMA_VERSION = "1"  # of the report document: schema/report.schema.json
+
+SEED = 364  # the course's number: the random points are the same on every run
+POINTS = 12  # random points a formula is checked at, besides the given one
+TRIES = 200  # candidate points drawn before giving up on finding POINTS valid ones
+FORMULA_RTOL, FORMULA_ATOL = 1e-9, 1e-12  # formulas are exact up to rounding
+EXACT_RTOL, EXACT_ATOL = 1e-9, 1e-12  # so are integers and constant expressions
+SLACK = 1e-9  # relative float slack on the half unit of a rounded number
+
+# The macron of w̄4 is a combining mark, which no name may hold; ˉ (a modifier letter,
+# one code point like the mark) may, so w̄4 reads as the name wˉ4 with spans unchanged.
+_MACRON, _BAR_LETTER = "\u0304", "\u02c9"
+_NAME = r"[^\W\d]\w*"
+_W_TARGET = re.compile(r"w_?([0-9]+)(_?bar)?|w\u02c9_?([0-9]+)")
+_D_TARGET = re.compile(rf"(?:d|∂)\s*({_NAME})?\s*/\s*(?:d|∂)\s*({_NAME})")
+_NUMBER = re.compile(r"\s*([-+−]?)\s*([0-9]*)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
+
+
+# --- targets ------------------------------------------------------------------------
+
+class Target(NamedTuple):
+    kind: str  # "value", "node", "adjoint" or "gradient"
+    index: int | None  # the node, for "node" and "adjoint"
+    input: str | None  # the input, for "gradient"
+
+    def label(self, trace: Trace) -> str:
+        """The canonical spelling: f, w4, w4bar, df/dx (with the output's name)."""
+        name = trace.output_name
+        if self.kind == "value":
+            return name
+        if self.kind == "gradient":
+            return f"d{name}/d{self.input}"
+        return node_id(self.index) + ("bar" if self.kind == "adjoint" else "")
+
+    def truth(self, trace: Trace) -> float:
+        if self.kind == "value":
+            return float(trace.value)
+        if self.kind == "gradient":
+            return float(trace.gradient[self.input])
+        return float((trace.adjoints if self.kind == "adjoint" else trace.values)[self.index])
+
+
+def targets_text(program: Program) -> str:
+    """What a user may grade, for the error that names an unknown target."""
+    name = program.output_name or "f"
+    n = len(program.nodes)
+    parts = [f"{name} (or value)"]
+    parts += [f"d{name}/d{x}" for x in program.inputs]
+    if n:
+        parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1 else ["w1", "w1bar"]
+    named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names]
+    return ", ".join(parts + named)
+
+
+def _statement_names(program: Program) -> dict[str, int]:
+    return {nm: i for i, node in enumerate(program.nodes) for nm in node.names}
+
+
+def _node_ref(text: str, program: Program) -> tuple[str, int] | None:
+    """("node" or "adjoint", index) for w4, w_4, w4bar, w4_bar, wˉ4; None if not that form."""
+    m = _W_TARGET.fullmatch(text)
+    if not m:
+        return None
+    if m.group(3) is not None:
+        return "adjoint", int(m.group(3)) - 1
+    return ("adjoint" if m.group(2) else "node"), int(m.group(1)) - 1
+
+
+def parse_target(text: str, program: Program, source: str, start: int, origin: str) -> Target:
+    """The target written at source[start:start+len(text)] (text already stripped)."""
+    span = (start, start + max(1, len(text)))
+    unknown = f"targets here: {targets_text(program)}"
+    n = len(program.nodes)
+    if not text:
+        raise AnswerError("no target before the =", source=source, span=span, origin=origin,
+                          hint=unknown)
+    ref = _node_ref(text, program)
+    if ref is not None:
+        kind, i = ref
+        if not 0 <= i < n:
+            raise AnswerError(f"there is no node {node_id(i)}: the program has w1…w{n}"
+                              if n else "the expression has no nodes",
+                              source=source, span=span, origin=origin, hint=unknown)
+        return Target(kind, i, None)
+    m = _D_TARGET.fullmatch(text)
+    if m:
+        x = m.group(2)
+        if x not in program.inputs:
+            have = ", ".join(program.inputs) or "none"
+            at = start + m.start(2)
+            raise AnswerError(f"{x} is not an input (the inputs are {have})", source=source,
+                              span=(at, at + len(x)), origin=origin, hint=unknown)
+        return Target("gradient", None, x)
+    if text in ("value", "f", program.output_name):
+        return Target("value", None, None)
+    names = _statement_names(program)
+    if text in names:
+        return Target("node", names[text], None)
+    if re.fullmatch(r"[^\W\d_]", text):  # any one letter: the function, as in g = …
+        return Target("value", None, None)
+    raise AnswerError(f"unknown target {text!r}", source=source, span=span, origin=origin,
+                      hint=unknown, expected=None)
+
+
+# --- answers ------------------------------------------------------------------------
+
+class Answer(NamedTuple):
+    text: str  # as written
+    kind: str  # "number" (rounded), "exact" (integer or constant expression), "formula"
+    value: float | None  # for number and exact
+    digits: int | None  # significant digits written, for number
+    place: int | None  # the power of ten of the last digit written, for number
+    scientific: bool  # the number had an exponent (it is shown back that way)
+    program: Program | None  # for formula
+    getters: list | None  # for formula: per input of `program`, trace -> value
+
+
+def _getter(name: str, problem: Program):
+    ref = _node_ref(name, problem)
+    n = len(problem.nodes)
+    if ref is not None and 0 <= ref[1] < n:
+        kind, i = ref
+        return (lambda t: t.adjoints[i]) if kind == "adjoint" else (lambda t: t.values[i])
+    names = _statement_names(problem)
+    if name in names:  # inputs and statement names
+        i = names[name]
+        return lambda t: t.values[i]
+    return None
+
+
+def names_text(program: Program) -> str:
+    n = len(program.nodes)
+    parts = list(_statement_names(program))
+    if n:
+        parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"]
+    return ", ".join(parts) + ", pi, e"
+
+
+def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answer:
+    """The answer written at source[start:] (the text after `TARGET =`)."""
+    text = source[start:].strip()
+    if not text:
+        raise AnswerError("no answer after the =", source=source,
+                          span=(len(source), len(source) + 1), origin=origin)
+    for sep in ("=", ";", "\n"):
+        k = source.find(sep, start)
+        if k >= 0:
+            raise AnswerError("an answer is one expression", source=source, span=(k, k + 1),
+                              origin=origin, hint="one --expect per target: "
+                              "--expect 'w4 = 2' --expect 'w5 = 1'")
+    # Parse the answer where it stands in the source, so spans are the source's own.
+    padded = " " * start + source[start:].replace(_MACRON, _BAR_LETTER)
+    try:
+        program = parse(padded, origin=origin, builder=ProgramBuilder(padded))
+    except BackpropError as error:
+        error.source, error.origin = source, origin
+        raise
+    m = _NUMBER.fullmatch(text)
+    if m and (m.group(2) or m.group(3)):
+        sign, whole, frac, exp = m.groups()
+        value = float(program.output.value)
+        if frac is None and exp is None:
+            return Answer(text, "exact", value, None, None, False, None, None)
+        exp_value = int(exp) if exp else 0
+        digits = len((whole + (frac or "")).lstrip("0"))
+        return Answer(text, "number", value, digits, exp_value - len(frac or ""),
+                      exp is not None, None, None)
+    if not program.inputs:  # an expression of constants: folded to one
+        return Answer(text, "exact", float(program.output.value), None, None, False, None, None)
+    getters = []
+    for k, name in enumerate(program.inputs):
+        get = _getter(name, problem)
+        if get is None:
+            node = program.nodes[k]
+            shown = name.replace(_BAR_LETTER, _MACRON)
+            raise AnswerError(f"{shown!r} is not a name of this problem", source=source,
+                              span=(node.start, node.end), origin=origin,
+                              hint=f"an answer may use {names_text(problem)}")
+        getters.append(get)
+    return Answer(text, "formula", None, None, None, False, program, getters)
+
+
+# --- verdicts -----------------------------------------------------------------------
+
+class Verdict(NamedTuple):
+    target: str  # as written
+    id: str  # canonical: f, w4, w4bar, df/dx
+    answer: str  # as written
+    kind: str  # number, exact, formula
+    right: bool
+    reason: str
+    truth: float  # at the given point
+    value: float | None  # the answer's value at the given point; None where undefined
+    digits: int | None  # significant digits written, for a number
+    points: int  # points compared (1 for a number)
+    counterexample: dict | None  # {"at": {input: value}, "answer": float|None, "truth": float}
+
+    def to_dict(self) -> dict:
+        d = {"target": self.target, "id": self.id, "answer": self.answer, "kind": self.kind,
+             "right": self.right, "reason": self.reason, "truth": number(self.truth),
+             "value": None if self.value is None else number(self.value),
+             "points": self.points}
+        if self.digits is not None:
+            d["digits"] = self.digits
+        if self.counterexample is not None:
+            c = self.counterexample
+            d["counterexample"] = {
+                "at": {k: number(v) for k, v in c["at"].items()},
+                "answer": None if c["answer"] is None else number(c["answer"]),
+                "truth": number(c["truth"])}
+            if c.get("why"):
+                d["counterexample"]["why"] = c["why"]
+        return d
+
+
+class ProblemReport(NamedTuple):
+    name: str | None
+    expression: str
+    point: dict  # input → value
+    verdicts: list[Verdict]
+
+    @property
+    def right(self) -> int:
+        return sum(v.right for v in self.verdicts)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "expression": self.expression,
+                "at": {k: number(v) for k, v in self.point.items()},
+                "right": self.right, "total": len(self.verdicts),
+                "answers": [v.to_dict() for v in self.verdicts]}
+
+
+class Report(NamedTuple):
+    problems: list[ProblemReport]
+
+    @property
+    def right(self) -> int:
+        return sum(p.right for p in self.problems)
+
+    @property
+    def total(self) -> int:
+        return sum(len(p.verdicts) for p in self.problems)
+
+    @property
+    def all_right(self) -> bool:
+        return self.right == self.total
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA_VERSION, "right": self.right, "total": self.total,
+                "all_right": self.all_right, "problems": [p.to_dict() for p in self.problems]}
+
+
+class Tolerance(NamedTuple):
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    def text(self) -> str:
+        return f"rtol {self.rtol:g}, atol {self.atol:g}"
+
+
+def _close(a: float, t: float, rtol: float, atol: float) -> bool:
+    if not (math.isfinite(a) and math.isfinite(t)):
+        return a == t  # the same infinity; nan is never right
+    return abs(a - t) <= atol + rtol * max(abs(a), abs(t))
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def grade_number(answer: Answer, truth: float, tolerance: Tolerance | None = None
+                 ) -> tuple[bool, str]:
+    """A number or exact answer against the truth: (right, reason)."""
+    a = answer.value
+    if tolerance is not None:
+        right = abs(a - truth) <= tolerance.atol + tolerance.rtol * abs(truth)
+        return right, f"{'right' if right else 'wrong'} within {tolerance.text()}"
+    if answer.kind == "exact":
+        right = _close(a, truth, EXACT_RTOL, EXACT_ATOL)
+        if right:
+            return True, "right (exact)"
+        what = "an integer is read as exact" if _NUMBER.fullmatch(answer.text) \
+            else f"{answer.text} = {a:.6g}"
+        return False, f"wrong: {what}; the truth is {truth:.6g}"
+    half = 0.5 * 10.0 ** answer.place
+    right = math.isfinite(truth) and abs(a - truth) <= half * (1 + SLACK) + 4e-16 * abs(truth)
+    if answer.digits:
+        precision = _plural(answer.digits, "significant digit")
+    else:  # 0.00: a zero to the places written
+        precision = _plural(-answer.place, "decimal place") if answer.place < 0 else "units"
+    if right:
+        return True, f"right to {precision}"
+    if not math.isfinite(truth):
+        return False, f"wrong: the truth is {truth}"
+    if answer.scientific:
+        shown = f"{truth:.{max(answer.digits, 1) - 1}e}"
+    else:
+        shown = f"{truth:.{max(0, -answer.place)}f}"
+    return False, f"wrong: to {precision} the truth is {shown}"
+
+
+class _Points:
+    """The given point's trace, then traces at random points drawn once per problem and
+    shared by its formulas: near the point and across [-3, 3], kept only where the
+    function and its gradient are defined and finite."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.program = trace.program
+        self._traces: list[Trace] | None = None
+
+    def traces(self) -> list[Trace]:
+        if self._traces is None:
+            self._traces = self._draw()
+        return self._traces
+
+    def _draw(self) -> list[Trace]:
+        rng = np.random.default_rng(SEED)
+        at = self.trace.point
+        names = list(at)
+        out: list[Trace] = []
+        if not names:
+            return out
+        center = np.array([float(at[k]) for k in names])
+        for k in range(TRIES):
+            if len(out) == POINTS:
+                break
+            if k % 2 == 0:
+                p = center + rng.normal(size=len(names)) * (0.5 + 0.5 * np.abs(center))
+            else:
+                p = rng.uniform(-3.0, 3.0, size=len(names))
+            point = {name: float(v) for name, v in zip(names, p)}
+            try:
+                with np.errstate(all="ignore"):
+                    t = evaluate(self.program, point)
+            except DomainError:
+                continue
+            if math.isfinite(t.value) and all(math.isfinite(g) for g in t.gradient.values()) \
+                    and not any(w.kind in ("kink", "not_differentiable") for w in t.warnings):
+                out.append(t)
+        return out
+
+
+def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, str | None]:
+    """The answer's value with the trace's inputs and w's; None and why where undefined."""
+    program = answer.program
+    env = {name: get(trace) for name, get in zip(program.inputs, answer.getters)}
+    try:
+        vals = forward(program, env, lay)
+    except DomainError as error:
+        # in the answer's own words: its w's are not the problem's
+        op = OPS[program.nodes[int(error.node[1:]) - 1].op]
+        text = error.source[error.span[0]:error.span[1]].replace(_BAR_LETTER, _MACRON)
+        return None, f"{text}: {op.domain_text}"
+    out = program.output
+    return float(vals[out] if type(out) is int else out.value), None
+
+
+def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
+    """(right, reason, value at the point, points compared, counterexample)."""
+    lay = layout(answer.program)
+    at_value = None
+    checked = 0
+    for k, trace in enumerate([points.trace] + points.traces()):
+        truth = target.truth(trace)
+        if k > 0 and not math.isfinite(truth):
+            continue
+        value, why = _formula_value(answer, trace, lay)
+        if k == 0:
+            at_value = value
+        checked += 1
+        if value is not None and _close(value, truth, FORMULA_RTOL, FORMULA_ATOL):
+            continue
+        where = ", ".join(f"{x} = {float(v):.6g}" for x, v in trace.point.items())
+        example = {"at": dict(trace.point), "answer": value, "truth": truth, "why": why}
+        got = f"the answer is undefined ({why})" if value is None \
+            else f"the answer is {value:.6g}"
+        if k == 0:
+            return False, f"wrong at the point: {got}, the truth {truth:.6g}", \
+                at_value, checked, example
+        return False, (f"right at the point only: at {where} {got}, the truth {truth:.6g}"), \
+            at_value, checked, example
+    others = _plural(checked - 1, "random point")
+    return True, f"right as a function: at the point and {others}", at_value, checked, None
+
+
+# --- entries and problems -----------------------------------------------------------
+
+class Entry(NamedTuple):
+    """One `TARGET = ANSWER` as written, and where it came from (for error carets)."""
+
+    source: str
+    origin: str = "--expect"
+
+
+def entry(target: str, answer: str, origin: str) -> Entry:
+    """An answers-file key and value, as the line `target = answer` the errors show."""
+    return Entry(f"{target} = {answer}", origin)
+
+
+def _split(e: Entry) -> tuple[str, int, int]:
+    """(target text, target start, answer start) of an entry."""
+    k = e.source.find("=")
+    if k < 0:
+        raise AnswerError("an expected answer is written TARGET = ANSWER", source=e.source,
+                          span=(0, max(1, len(e.source))), origin=e.origin,
+                          hint="--expect 'df/dx = 2*x*cos(x*y)' or --expect 'w4 = 2'")
+    raw = e.source[:k]
+    target = raw.strip().replace(_MACRON, _BAR_LETTER)
+    return target, len(raw) - len(raw.lstrip()), k + 1
+
+
+def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None,
+          name: str | None = None) -> ProblemReport:
+    """Grade each entry against the trace. Every entry is parsed before any is graded,
+    so a bad one is an error (exit 2) rather than half a report."""
+    program = trace.program
+    parsed = []
+    for e in entries:
+        target_text, t_start, a_start = _split(e)
+        target = parse_target(target_text, program, e.source, t_start, e.origin)
+        parsed.append((e, target, parse_answer(e.source, a_start, program, e.origin)))
+    points = _Points(trace)
+    verdicts = []
+    for e, target, answer in parsed:
+        truth = target.truth(trace)
+        written = e.source[:e.source.find("=")].strip()
+        common = dict(target=written, id=target.label(trace), answer=answer.text,
+                      kind=answer.kind, truth=truth)
+        if answer.kind == "formula":
+            right, reason, value, checked, example = grade_formula(answer, target, points)
+            verdicts.append(Verdict(**common, right=right, reason=reason, value=value,
+                                    digits=None, points=checked, counterexample=example))
+        else:
+            right, reason = grade_number(answer, truth, tolerance)
+            verdicts.append(Verdict(**common, right=right, reason=reason, value=answer.value,
+                                    digits=answer.digits, points=1, counterexample=None))
+    return ProblemReport(name, program.source, dict(trace.point), verdicts)
+
+
+def expect_entries(expect) -> list[Entry]:
+    """--expect texts, or a mapping target → answer, as entries."""
+    if isinstance(expect, Mapping):
+        return [entry(str(k), str(v), "expect") for k, v in expect.items()]
+    if isinstance(expect, str):
+        expect = [expect]
+    return [e if isinstance(e, Entry) else Entry(e) for e in expect]
+
+
+def check(source: str, at=None, expect=(), *, tolerance: Tolerance | None = None,
+          share: bool = True, name: str | None = None) -> Report:
+    """The library entry point: grade answers to one problem.
+
+    >>> report = check("x*y*exp(x*y)", "x=1,y=2", ["dg/dx = y*exp(x*y) + x*y**2*exp(x*y)"])
+    >>> report.all_right
+    True
+    """
+    trace = differentiate(source, at, share=share)
+    return Report([grade(trace, expect_entries(expect), tolerance, name)])
+
+
+class Problem(NamedTuple):
+    """A problem of an answers file: what to differentiate, where, and the answers."""
+
+    name: str
+    expression: str
+    at: object  # "x=1,y=2", a mapping, or None
+    entries: list[Entry]
+
+
+def check_problems(problems: list[Problem], tolerance: Tolerance | None = None) -> Report:
+    """Grade several problems into one report. An error in a problem's expression or
+    point says which problem it is in."""
+    reports = []
+    for p in problems:
+        try:
+            trace = differentiate(p.expression, p.at)
+        except BackpropError as error:
+            error.origin = f"problem {p.name!r}: {error.origin}"
+            error.message = f"problem {p.name!r}: {error.message}"
+            raise
+        reports.append(grade(trace, p.entries, tolerance, p.name))
+    return Report(reports)
+
+
+def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> dict:
+    """Every node value, every adjoint, the gradient and the value of a run, as a problem
+    of an answers file. Numbers are written in full (repr), so the key grades right;
+    values that are not finite cannot be written as answers and are left out."""
+    program = trace.program
+    expect: dict[str, str] = {}
+
+    def put(target: Target):
+        v = target.truth(trace)
+        if math.isfinite(v):
+            expect[target.label(trace)] = repr(v)
+
+    put(Target("value", None, None))
+    for x in program.inputs:
+        put(Target("gradient", None, x))
+    for i in range(len(program.nodes)):
+        put(Target("node", i, None))
+    for i in range(len(program.nodes)):
+        put(Target("adjoint", i, None))
+    doc = {"name": name, "expression": program.source}
+    if at_text:
+        doc["at"] = at_text
+    doc["expect"] = expect
+    return doc
+
+
+__all__ = ["check", "check_problems", "grade", "answer_key", "Report", "ProblemReport",
+           "Verdict", "Tolerance", "Problem", "Entry", "parse_point"]
