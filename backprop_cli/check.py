@@ -180,12 +180,12 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
     if not text:
         raise AnswerError("no answer after the =", source=source,
                           span=(len(source), len(source) + 1), origin=origin)
-    for sep in ("=", ";", "\n"):
-        k = source.find(sep, start)
-        if k >= 0:
-            raise AnswerError("an answer is one expression", source=source, span=(k, k + 1),
-                              origin=origin, hint="one --expect per target: "
-                              "--expect 'w4 = 2' --expect 'w5 = 1'")
+    sep = re.compile(r"[=;\n]").search(source, start)
+    if sep:
+        k = sep.start()
+        raise AnswerError("an answer is one expression", source=source, span=(k, k + 1),
+                          origin=origin, hint="one --expect per target: "
+                          "--expect 'w4 = 2' --expect 'w5 = 1'")
     # Parse the answer where it stands in the source, so spans are the source's own.
     padded = " " * start + source[start:].replace(_MACRON, _BAR_LETTER)
     try:
@@ -411,13 +411,12 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
             continue
         where = ", ".join(f"{x} = {float(v):.6g}" for x, v in trace.point.items())
         example = {"at": dict(trace.point), "answer": value, "truth": truth, "why": why}
-        got = f"the answer is undefined ({why})" if value is None \
-            else f"the answer is {value:.6g}"
+        got = f"answer undefined ({why})" if value is None else f"answer {value:.6g}"
         if k == 0:
-            return False, f"wrong at the point: {got}, the truth {truth:.6g}", \
+            return False, f"wrong at the point: {got}, truth {truth:.6g}", \
                 at_value, checked, example
-        return False, (f"right at the point only: at {where} {got}, the truth {truth:.6g}"), \
-            at_value, checked, example
+        return False, f"right at the point only; differs at {where}: {got}, " \
+            f"truth {truth:.6g}", at_value, checked, example
     others = _plural(checked - 1, "random point")
     return True, f"right as a function: at the point and {others}", at_value, checked, None
 
@@ -530,8 +529,9 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
 
     def put(target: Target):
         v = target.truth(trace)
-        if math.isfinite(v):
-            expect[target.label(trace)] = repr(v)
+        if math.isfinite(v):  # an integer as an exact one, else every digit
+            exact = v == int(v) and abs(v) < 2.0 ** 53
+            expect[target.label(trace)] = str(int(v)) if exact else repr(v)
 
     put(Target("value", None, None))
     for x in program.inputs:

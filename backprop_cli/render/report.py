@@ -35,9 +35,9 @@ def render_report(report: Report, console: Console, precision: int = 6) -> None:
         console.print(_title(problem, precision))
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
         table.add_column("target", overflow="fold", max_width=14)
-        table.add_column("answer", overflow="fold", max_width=28)
+        table.add_column("answer", overflow="fold", max_width=22)
         table.add_column("truth", justify="right", no_wrap=True)
-        table.add_column("verdict", overflow="fold", min_width=24)
+        table.add_column("verdict", overflow="fold")
         for v in problem.verdicts:
             table.add_row(Text(v.target, style="bold cyan"), v.answer, fmt(v.truth, precision),
                           _verdict(v))

@@ -1,0 +1,387 @@
+"""Grading answers (--expect, --answers, --answers-out). The oracles are the course notes'
+hand-derived partials and printed adjoints, and SymPy for every counterexample shown."""
+
+import json
+import math
+
+import pytest
+import sympy as sp
+
+from conftest import run_cli
+
+from backprop_cli.check import check
+from backprop_cli.errors import AnswerError, BackpropError
+
+G = "x*y*exp(x*y)"  # the lecture exercise g(x, y) = xy·e^{xy}
+F = "x**2*cos(x*y)+1"  # the lecture's f, graded at x = -1, y = π/3
+F_AT = "x=-1,y=pi/3"
+
+X, Y = sp.symbols("x y")
+G_SYM = X * Y * sp.exp(X * Y)
+
+
+def one(source, at, text, **kw):
+    report = check(source, at, [text], **kw)
+    (verdict,) = report.problems[0].verdicts
+    return verdict
+
+
+# --- the lecture exercise g ---------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "dg/dx = y*exp(x*y) + x*y**2*exp(x*y)",            # the notes' ∂g/∂x
+    "dg/dy = x*exp(x*y) + x**2*y*exp(x*y)",            # the notes' ∂g/∂y
+    "∂g/∂x = y·e^(x·y) + x·y²·e^(x·y)",                # as the tables print formulas
+    "∂g/∂y = x·exp(x·y) + x²·y·exp(x·y)",
+    "df/dy = x*e**(x*y)*(1 + x*y)",                    # factored, any letter for g
+])
+def test_hand_derived_partials_of_g_are_right(text):
+    v = one(G, "x=1,y=2", text)
+    assert v.right and v.kind == "formula", v.reason
+    assert v.points >= 10  # held at the point and at random points, not one
+
+
+def _holds_against_sympy(v, answer_sym, truth_sym):
+    """The counterexample is real: SymPy's truth there is the one shown and the answer
+    differs from it."""
+    at = {X: v.counterexample["at"]["x"], Y: v.counterexample["at"]["y"]}
+    truth = float(truth_sym.subs(at))
+    assert v.counterexample["truth"] == pytest.approx(truth, rel=1e-12)
+    assert v.counterexample["answer"] == pytest.approx(float(answer_sym.subs(at)), rel=1e-12)
+    assert not math.isclose(v.counterexample["answer"], truth, rel_tol=1e-6)
+
+
+def test_a_plausible_wrong_partial_is_rejected_with_a_counterexample():
+    v = one(G, "x=1,y=2", "∂g/∂y = x·e^(xy)".replace("xy", "x*y"))
+    assert not v.right and v.counterexample is not None
+    _holds_against_sympy(v, X * sp.exp(X * Y), sp.diff(G_SYM, Y))
+
+
+def test_an_answer_right_only_at_the_point_is_rejected():
+    # the truth plus a term that vanishes at (1, 2)
+    text = "dg/dx = y*exp(x*y) + x*y**2*exp(x*y) + (x - 1)*(y - 2)"
+    v = one(G, "x=1,y=2", text)
+    assert v.value == pytest.approx(float(sp.diff(G_SYM, X).subs({X: 1, Y: 2})))
+    assert not v.right and "at the point only" in v.reason
+    assert v.counterexample["at"] != {"x": 1.0, "y": 2.0}
+    dx = sp.diff(G_SYM, X)
+    _holds_against_sympy(v, dx + (X - 1) * (Y - 2), dx)
+
+
+def test_the_counterexample_is_the_same_on_every_run():
+    args = (G, "--at", "x=1,y=2", "--expect", "dg/dy = x*exp(x*y)", "--json")
+    first, second = run_cli(*args), run_cli(*args)
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+
+
+# --- the lecture's adjoints of f at x = -1, y = π/3 ------------------------------------
+
+# As the notes print them: the manual adjoints and the formulas of their torch cell.
+NOTES_NUMBERS = ["w1bar = -0.0931", "w2bar = -0.8660", "w3bar = 0.5000", "w4bar = 0.8660",
+                 "w5bar = 1.", "w6bar = 1", "w7bar = 1"]
+NOTES_FORMULAS = ["w7bar = 1", "w6bar = 1", "w5bar = w3", "w4bar = -w3*sin(w4)",
+                  "w3bar = w5", "w2bar = -w1*w3*sin(w4)", "w1bar = 2*w1*w5 - w2*w3*sin(w4)",
+                  "df/dx = 2*w1*w5 - w2*w3*sin(w4)", "∂f/∂y = -w1*w3*sin(w4)"]
+
+
+def test_the_notes_adjoints_are_right():
+    report = check(F, F_AT, NOTES_NUMBERS + NOTES_FORMULAS)
+    assert report.all_right, [v.reason for v in report.problems[0].verdicts if not v.right]
+    reasons = {v.target: v.reason for v in report.problems[0].verdicts[:4]}
+    assert reasons["w1bar"] == "right to 3 significant digits"
+    assert reasons["w2bar"] == "right to 4 significant digits"
+
+
+def test_exit_codes_through_the_console_script():
+    expects = [a for text in NOTES_NUMBERS + NOTES_FORMULAS for a in ("--expect", text)]
+    right = run_cli(F, "--at", F_AT, *expects)
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert f"{len(NOTES_NUMBERS + NOTES_FORMULAS)} of 16 answers right" in right.stdout
+    assert "✓ right to 3 significant digits" in right.stdout
+    perturbed = run_cli(F, "--at", F_AT, *expects, "--expect", "w1bar = -0.0932")
+    assert perturbed.returncode == 1
+    assert "16 of 17 answers right" in perturbed.stdout
+    assert "✗ wrong" in perturbed.stdout
+    assert graded(-0.0931003178, "-0.0932").reason == \
+        "wrong: to 3 significant digits the truth is -0.0931"
+    bad = run_cli(F, "--at", F_AT, "--expect", "w99 = 1")
+    assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
+    for out in (right.stdout, perturbed.stdout):
+        assert max(len(line) for line in out.splitlines()) <= 80 and "\x1b[" not in out
+
+
+def test_unicode_spellings_from_the_tables():
+    report = check(F, F_AT, ["w̄1 = w̄3·(2·w1) + w̄4·w2", "w̄4 = −w̄5·sin(w4)", "w̄2 = w̄4·w1",
+                             "w3 = w1²", "w̄1 = −0.0931"])
+    assert report.all_right
+
+
+def test_a_wrong_adjoint_formula_is_caught():
+    v = one(F, F_AT, "w1bar = 2*w1*w5 + w2*w3*sin(w4)")  # a sign slip
+    assert not v.right and v.counterexample is not None
+
+
+# --- the significant-digit rule ---------------------------------------------------------
+
+def graded(truth: float, answer: str, **kw):
+    """The answer for f(x) = x at x = truth, so the truth is exactly `truth`."""
+    return one("x", f"x={truth!r}", f"f = {answer}", **kw)
+
+
+@pytest.mark.parametrize("truth, answer, right", [
+    (-0.0931003178, "-0.0931", True),
+    (-0.0931003178, "−0.0931", True),          # the unicode minus of the tables
+    (-0.0931003178, "-0.0932", False),
+    (-0.0931003178, "0.0931", False),          # the sign counts
+    (-0.0931003178, "-0.09", True),
+    (-0.0931003178, "-0.093101", False),       # more digits claim more
+    (-0.0931003178, "-0.0931003", True),
+    (0.125, "0.13", True),                     # a tie at the half unit: either way
+    (0.125, "0.12", True),
+    (0.125, "0.11", False),
+    (-0.125, "-0.12", True),
+    (0.15, "0.1", True),                       # 0.15 is 0.1499999…: a tie up to float slack
+    (0.15, "0.2", True),
+    (2.0, "2", True),                          # exact integers
+    (2.0, "2.000", True),
+    (1.9999999999999998, "2", True),           # up to rounding
+    (2.4, "2", False),                         # an integer claims an exact value
+    (2.4, "2.", True),                         # a point says it is rounded
+    (1234.4, "1.234e3", True),
+    (1234.6, "1.234e3", False),
+    (0.0, "0", True),
+    (6.123233995736766e-17, "0", True),        # cos(pi/2): zero up to rounding
+    (-0.0931, "0", False),
+    (0.04, "0.0", True),                       # a zero to one decimal place
+    (0.06, "0.0", False),
+    (1.0471975511965976, "pi/3", True),        # a constant expression is exact
+    (1.0471975511965976, "1/3", False),
+])
+def test_significant_digit_rule(truth, answer, right):
+    v = graded(truth, answer)
+    assert v.right is right, v.reason
+
+
+def test_the_verdict_says_how_many_digits():
+    assert graded(-0.0931003, "-0.0931").reason == "right to 3 significant digits"
+    assert graded(-0.0931003, "-0.0931").digits == 3
+    assert graded(0.5, "0.50").reason == "right to 2 significant digits"
+    assert graded(0.004, "0.00").reason == "right to 2 decimal places"
+    assert graded(2.0, "2").reason == "right (exact)"
+    assert "the truth is 2.4" in graded(2.4, "2").reason
+
+
+def test_rtol_and_atol_replace_the_digit_rule():
+    from backprop_cli.check import Tolerance
+
+    assert not graded(1.0471975, "1.04").right  # 1.0471975 rounds to 1.05
+    assert graded(1.0471975, "1.04", tolerance=Tolerance(rtol=0.01)).right
+    assert not graded(1.0471975, "1.04", tolerance=Tolerance(rtol=1e-3)).right
+    assert graded(1.0471975, "1.04", tolerance=Tolerance(atol=0.008)).right
+    assert not graded(1.0471975, "1", tolerance=Tolerance(atol=0.003)).right
+    r = run_cli("x", "--at", "x=1.0471975", "--expect", "f = 1.04", "--rtol", "0.01")
+    assert r.returncode == 0 and "right within rtol 0.01" in r.stdout
+    r = run_cli("x", "--at", "x=1.0471975", "--expect", "f = 1.04", "--atol", "1e-3")
+    assert r.returncode == 1
+    assert run_cli("x", "--at", "x=1", "--expect", "f = 1", "--rtol", "-1").returncode == 2
+
+
+# --- formulas as functions --------------------------------------------------------------
+
+def test_points_outside_the_truths_domain_are_skipped():
+    # d/dx log(x) = 1/x where log is defined; random points with x ≤ 0 are not used
+    v = one("log(x)", "x=2", "df/dx = 1/x")
+    assert v.right and v.points >= 10
+
+
+def test_an_answer_undefined_where_the_truth_is_defined_is_wrong():
+    v = one("x**2", "x=1", "df/dx = 2*exp(log(x))")  # 2x only for x > 0
+    assert not v.right
+    c = v.counterexample
+    assert c["at"]["x"] <= 0 and c["answer"] is None and "log" in c["why"]
+    assert c["truth"] == pytest.approx(2 * c["at"]["x"])
+
+
+def test_targets_any_node_value_and_adjoint_and_named_statements():
+    report = check("c = a + b; d = c + a", "a=1,b=2",
+                   ["d = 4", "c = a + b", "c = 3", "w3 = 3", "dd/da = 2", "∂d/∂b = 1",
+                    "value = 4", "w1bar = 2", "w3bar = w4bar", "dd/da = w3bar + 1"])
+    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+
+
+# --- errors --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, message, column, hint", [
+    ("w99 = 1", "there is no node w99: the program has w1…w5", 1, "w1bar…w5bar"),
+    ("dg/dz = 1", "z is not an input (the inputs are x, y)", 5, "df/dx"),
+    ("d f/dz = 1", "z is not an input", 6, "df/dx"),
+    ("h2 = 1", "unknown target 'h2'", 1, "w1…w5"),
+    ("dg/dx = y*exp(x*y", "unexpected end of input", 18, "a ( is not closed"),
+    ("dg/dx = y*exp(z)", "'z' is not a name of this problem", 15, "x, y, w1…w5"),
+    ("dg/dx = ", "no answer after the =", 9, None),
+    ("dg/dx 3", "an expected answer is written TARGET = ANSWER", 1, None),
+    ("w4 = 2; w5 = 1", "an answer is one expression", 7, "one --expect per target"),
+])
+def test_bad_targets_and_answers_point_into_the_expect_text(text, message, column, hint):
+    with pytest.raises(BackpropError) as info:
+        check(G if "dg" in text or "w" in text or "h2" in text else "f = x*y*exp(x*y)",
+              "x=1,y=2", [text])
+    error = info.value
+    assert message in error.message
+    assert error.origin == "--expect" and error.position() == (1, column)
+    if hint:
+        assert hint in (error.hint or "")
+    r = run_cli(G, "--at", "x=1,y=2", "--expect", text)
+    assert r.returncode == 2 and "(--expect, column" in r.stderr and "^" in r.stderr
+
+
+def test_errors_under_json_are_json(report_validate):
+    r = run_cli(G, "--at", "x=1,y=2", "--expect", "w99 = 1", "--json")
+    assert r.returncode == 2
+    doc = report_validate(json.loads(r.stdout))
+    assert doc["error"]["type"] == "answer_error" and doc["error"]["origin"] == "--expect"
+
+
+# --- answers files -----------------------------------------------------------------------
+
+TOML = '''
+[[problems]]
+name = "lecture exercise g"
+expression = "x*y*exp(x*y)"
+at = "x=1,y=2"
+[problems.expect]
+"dg/dx" = "y*exp(x*y) + x*y**2*exp(x*y)"
+"∂g/∂y" = "x*exp(x*y)"     # wrong: half the product rule
+w3 = "2"
+w4bar = 2
+w5bar = 1.0
+
+[[problems]]
+name = "lecture f"
+expression = "x**2*cos(x*y)+1"
+at = { x = -1, y = "pi/3" }
+[problems.expect]
+w1bar = "-0.0931"
+w2bar = "2*w1*w5 - w2*w3*sin(w4)"    # the formula of w1bar: wrong
+f = 1.5
+'''
+
+
+def _as_json(toml_text: str) -> str:
+    import tomllib
+
+    return json.dumps(tomllib.loads(toml_text))
+
+
+@pytest.mark.parametrize("suffix", ["toml", "json"])
+def test_an_answers_file_with_several_problems(tmp_path, suffix, report_validate):
+    f = tmp_path / f"homework.{suffix}"
+    f.write_text(TOML if suffix == "toml" else _as_json(TOML), encoding="utf-8")
+    r = run_cli("--answers", str(f), "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    doc = report_validate(json.loads(r.stdout))
+    assert (doc["right"], doc["total"], doc["all_right"]) == (6, 8, False)
+    g, f_ = doc["problems"]
+    assert g["name"] == "lecture exercise g" and f_["at"]["y"] == pytest.approx(math.pi / 3)
+    wrong = {a["target"]: a for p in doc["problems"] for a in p["answers"] if not a["right"]}
+    assert set(wrong) == {"∂g/∂y", "w2bar"} and "counterexample" in wrong["∂g/∂y"]
+    assert {a["target"]: a["kind"] for a in g["answers"]}["w5bar"] == "number"  # 1.0
+    text = run_cli("--answers", str(f))
+    assert text.returncode == 1 and "lecture exercise g: x*y*exp(x*y)" in text.stdout
+    assert "6 of 8 answers right" in text.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[[problems]]\nexpression = "x"\nat = "x=1"\n[problems.expect]\nw9 = "1"\n',
+     "there is no node w9"),
+    ('[[problems]]\nname = "p1"\nat = "x=1"\n[problems.expect]\nw1 = "1"\n',
+     "problem 'p1': no expression"),
+    ('[[problems]]\nname = "p1"\nexpression = "x"\nat = "x=1"\nexpected = 3\n',
+     "problem 'p1': unknown key 'expected'"),
+    ('[[problems]]\nname = "p1"\nexpression = "x"\nat = "x=1"\n[problems.expect]\nw1 = true\n',
+     "problem 'p1', key 'w1': an answer is a string or a number"),
+    ('[[problems]]\nexpression = "x"\nat = "x=1"\n[problems.expect]\nw1 = = "1"\n',
+     "not valid TOML"),
+    ('[[problems]]\nname = "p1"\nexpression = "log(x)"\nat = "x=-1"\n[problems.expect]\nf = "1"\n',
+     "problem 'p1': w2 = log(w1): log needs a positive argument"),
+    ('title = "hw"\n', "no problems"),
+])
+def test_bad_answers_files_say_which_problem_and_key(tmp_path, content, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(content)
+    r = run_cli("--answers", str(f))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_bad_answer_in_a_file_points_at_problem_and_key(tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps({"problems": [
+        {"name": "g", "expression": G, "at": "x=1,y=2", "expect": {"dg/dx": "y*exp(x*)"}}]}))
+    r = run_cli("--answers", str(f))
+    assert r.returncode == 2
+    assert f"({f}, problem 'g', column 17)" in r.stderr
+    assert "dg/dx = y*exp(x*)" in r.stderr
+    f.write_text('{"problems": [')
+    r = run_cli("--answers", str(f))
+    assert r.returncode == 2 and "not valid JSON" in r.stderr and "^" in r.stderr
+
+
+@pytest.mark.parametrize("suffix", ["toml", "json"])
+@pytest.mark.parametrize("expression, at", [
+    (F, "x=-1,y=pi/3"), (G, "x=1,y=2"), ("c = a + b; d = c + a", "a=1,b=2"),
+    ("sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2))", "x=0.7"),
+])
+def test_answers_out_then_answers_grades_all_right(tmp_path, suffix, expression, at):
+    key = tmp_path / f"key.{suffix}"
+    r = run_cli(expression, "--at", at, "--answers-out", str(key))
+    assert r.returncode == 0 and "Forward pass" in r.stdout
+    graded = run_cli("--answers", str(key), "--json")
+    doc = json.loads(graded.stdout)
+    assert graded.returncode == 0 and doc["all_right"], graded.stdout
+    n = len(json.loads(run_cli(expression, "--at", at, "--json").stdout)["nodes"])
+    inputs = len(doc["problems"][0]["at"])
+    assert doc["total"] == 2 * n + inputs + 1  # every value, adjoint, partial and f
+
+
+def test_answers_needs_no_expression():
+    r = run_cli(G, "--answers", "x.toml")
+    assert r.returncode == 2 and "--answers gives the problems" in r.stderr
+
+
+# --- the report document ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def report_validate():
+    import jsonschema
+
+    from backprop_cli.schema import report_schema
+
+    validator = jsonschema.Draft202012Validator(report_schema())
+
+    def check_doc(doc):
+        validator.validate(doc)
+        return doc
+
+    return check_doc
+
+
+def test_the_json_report_validates(report_validate):
+    r = run_cli(F, "--at", F_AT, "--json", "--expect", "w1bar = -0.0931",
+                "--expect", "w1bar = 2*w1*w5 + w2*w3*sin(w4)", "--expect", "w4 = pi/3")
+    assert r.returncode == 1 and r.stdout.count("\n") == 1
+    doc = report_validate(json.loads(r.stdout))
+    right, formula, exact = doc["problems"][0]["answers"]
+    assert right["right"] and right["digits"] == 3 and right["id"] == "w1bar"
+    assert not formula["right"] and formula["kind"] == "formula"
+    assert exact["kind"] == "exact" and not exact["right"]  # w4 = -π/3
+    with pytest.raises(Exception):
+        report_validate({"schema": "1", "right": 1})
+
+
+def test_library_entry_point():
+    report = check(G, {"x": 1, "y": 2}, {"dg/dx": "y*exp(x*y) + x*y**2*exp(x*y)",
+                                         "w3": 2})
+    assert report.all_right and (report.right, report.total) == (2, 2)
+    with pytest.raises(AnswerError):
+        check(G, "x=1,y=2", {"w0": "1"})
