@@ -22,7 +22,7 @@ import re
 import sys
 
 from .check import Problem, entry
-from .errors import AnswerError
+from .errors import AnswerError, UsageError
 
 _KEYS = ("name", "expression", "at", "expect")
 
@@ -33,7 +33,7 @@ def _format(path: str) -> str:
         return "toml"
     if lower.endswith(".json"):
         return "json"
-    raise AnswerError(f"{path}: an answers file ends in .toml or .json")
+    raise UsageError(f"{path}: an answers file ends in .toml or .json")
 
 
 def _read(path: str) -> str:
@@ -166,4 +166,4 @@ def write_answers(path: str, problems: list[dict]) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as e:
-        raise AnswerError(f"cannot write {path}: {e.strerror}") from None
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
