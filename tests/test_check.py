@@ -148,6 +148,8 @@ def graded(truth: float, answer: str, **kw):
     (1.9999999999999998, "2", True),           # up to rounding
     (2.4, "2", False),                         # an integer claims an exact value
     (2.4, "2.", True),                         # a point says it is rounded
+    (0.996, "1.00", True),                     # rounded to the places written, past a decade
+    (0.996, "0.99", False),
     (1234.4, "1.234e3", True),
     (1234.6, "1.234e3", False),
     (0.0, "0", True),
@@ -385,3 +387,17 @@ def test_library_entry_point():
     assert report.all_right and (report.right, report.total) == (2, 2)
     with pytest.raises(AnswerError):
         check(G, "x=1,y=2", {"w0": "1"})
+
+
+def test_the_default_command_imports_no_grading():
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib\n"
+            "from backprop_cli.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['x*y', '--at', 'x=1,y=2']) == 0\n"
+            "loaded = {'backprop_cli.check', 'backprop_cli.answers', 'tomllib'} & set(sys.modules)\n"
+            "assert not loaded, loaded\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
