@@ -401,3 +401,9 @@ def test_the_default_command_imports_no_grading():
             "assert not loaded, loaded\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_grading_prints_a_report_not_a_format():
+    assert run_cli(G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--format", "json").returncode == 0
+    r = run_cli(G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--format", "latex")
+    assert r.returncode == 2 and "print a report" in r.stderr
