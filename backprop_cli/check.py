@@ -49,6 +49,9 @@ SLACK = 1e-9  # relative float slack on the half unit of a rounded number
 # one code point like the mark) may, so w̄4 reads as the name wˉ4 with spans unchanged.
 _MACRON, _BAR_LETTER = "\u0304", "\u02c9"
 _NAME = r"[^\W\d]\w*"
+# Names a function's value goes by besides f, `value` and the output's statement name.
+# Not any letter: `z = 3` for a missing input z is a mistake to report, not f.
+_FUNCTION_LETTERS = ("g", "h")
 _W_TARGET = re.compile(r"w_?([0-9]+)(_?bar)?|w\u02c9_?([0-9]+)")
 _D_TARGET = re.compile(rf"(?:d|∂)\s*({_NAME})?\s*/\s*(?:d|∂)\s*({_NAME})")
 _NUMBER = re.compile(r"\s*([-+−]?)\s*([0-9]*)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
@@ -134,7 +137,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     names = _statement_names(program)
     if text in names:
         return Target("node", names[text], None)
-    if re.fullmatch(r"[^\W\d_]", text):  # any one letter: the function, as in g = …
+    if text in _FUNCTION_LETTERS:  # the lecture's names: g = … for g(x, y)
         return Target("value", None, None)
     raise AnswerError(f"unknown target {text!r}", source=source, span=span, origin=origin,
                       hint=unknown, expected=None)

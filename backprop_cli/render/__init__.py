@@ -1,5 +1,6 @@
-"""Renderers: one module per output format, each reading a Trace. Only terminal.py
-imports Rich, and only when the terminal format is asked for.
+"""Renderers: one module per output format, each reading a Trace. Only terminal.py and
+report.py (the grading report of --expect, not a format) import Rich, and only when the
+terminal is asked for.
 
 A format module has `emit(trace, options)`, which prints to standard output, and may set
 WORKSHEET = True when it can print a blank worksheet (--blank). cli.FORMATS maps each
