@@ -97,7 +97,7 @@ def _statement_names(program: Program) -> dict[str, int]:
     return {nm: i for i, node in enumerate(program.nodes) for nm in node.names}
 
 
-def _node_ref(text: str, program: Program) -> tuple[str, int] | None:
+def _node_ref(text: str) -> tuple[str, int] | None:
     """("node" or "adjoint", index) for w4, w_4, w4bar, w4_bar, wˉ4; None if not that form."""
     m = _W_TARGET.fullmatch(text)
     if not m:
@@ -115,7 +115,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     if not text:
         raise AnswerError("no target before the =", source=source, span=span, origin=origin,
                           hint=unknown)
-    ref = _node_ref(text, program)
+    ref = _node_ref(text)
     if ref is not None:
         kind, i = ref
         if not 0 <= i < n:
@@ -140,7 +140,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     if text in _FUNCTION_LETTERS:  # the lecture's names: g = … for g(x, y)
         return Target("value", None, None)
     raise AnswerError(f"unknown target {text!r}", source=source, span=span, origin=origin,
-                      hint=unknown, expected=None)
+                      hint=unknown)
 
 
 # --- answers ------------------------------------------------------------------------
@@ -157,7 +157,7 @@ class Answer(NamedTuple):
 
 
 def _getter(name: str, problem: Program):
-    ref = _node_ref(name, problem)
+    ref = _node_ref(name)
     n = len(problem.nodes)
     if ref is not None and 0 <= ref[1] < n:
         kind, i = ref
@@ -198,7 +198,7 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
         raise
     m = _NUMBER.fullmatch(text)
     if m and (m.group(2) or m.group(3)):
-        sign, whole, frac, exp = m.groups()
+        _, whole, frac, exp = m.groups()
         value = float(program.output.value)
         if frac is None and exp is None:
             return Answer(text, "exact", value, None, None, False, None, None)
