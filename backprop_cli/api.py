@@ -6,7 +6,7 @@ import gc
 from collections.abc import Mapping
 from contextlib import contextmanager
 
-from .errors import BackpropError, InputError
+from .errors import BackpropError, InputError, UsageError
 from .lower import binding_values, lower
 from .passes import evaluate
 from .trace import Trace
@@ -44,10 +44,22 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def differentiate(source: str, at=None, *, share: bool = True) -> Trace:
-    """Parse, lower, and run the forward and reverse passes at the point `at`."""
+MODES = ("reverse", "forward", "both")
+
+
+def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reverse") -> Trace:
+    """Parse, lower, and run the forward and reverse passes at the point `at`. With
+    mode "forward" or "both", forward accumulation runs too, one tangent pass per input,
+    and its result is `trace.forward` (forward_mode.Tangents)."""
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     with _no_cyclic_gc():
-        return _differentiate(source, at, share)
+        trace = _differentiate(source, at, share)
+        if mode != "reverse":
+            from .forward_mode import forward_mode
+
+            trace = trace._replace(forward=forward_mode(trace))
+        return trace
 
 
 def _differentiate(source: str, at, share: bool) -> Trace:

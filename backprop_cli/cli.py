@@ -19,7 +19,7 @@ examples:
   backprop -f examples/lecture_f.bp --at x=-1,y=pi/3 --format latex > f.tex
   backprop "x*y*exp(x*y)" --at x=1,y=2 --format dot | dot -Tpng -o g.png
   backprop "x*y*exp(x*y)" --at x=1,y=2 --blank --format markdown
-
+  backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --mode both --expand
   backprop "x*y*exp(x*y)" --at x=1,y=2 --expect 'dg/dy = x*exp(x*y)'
   backprop --answers homework.toml
 
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not merge identical sub-expressions: show the expression tree")
     p.add_argument("--max-rows", type=int, default=60, metavar="N",
                    help="rows per table before the middle is elided (0: all; default 60)")
+    p.add_argument("--mode", choices=("reverse", "forward", "both"), default="reverse",
+                   help="reverse accumulation (backprop, the default), forward (dual "
+                        "numbers: one pass per input), or both side by side")
+    p.add_argument("--expand", action="store_true",
+                   help="also write each gradient entry in terms of the inputs")
     grading = p.add_argument_group("checking answers (exit 1 when one is wrong)")
     grading.add_argument("--expect", action="append", metavar="'TARGET = ANSWER'",
                          help="grade an answer: TARGET is f, df/dx, w4 or w4bar; ANSWER a "
@@ -213,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             from .api import differentiate
 
             source = _read_source(args)
-            trace = differentiate(source, args.at, share=args.share)
+            trace = differentiate(source, args.at, share=args.share, mode=args.mode)
             if args.answers_out:
                 _write_key(args, trace)
     except BackpropError as error:
@@ -233,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.all_right else 1
     from .render import Options
 
-    renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph))
+    renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph,
+                                 args.mode, args.expand))
     return 0
 
 

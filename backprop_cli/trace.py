@@ -60,6 +60,7 @@ class Trace(NamedTuple):
     value: float  # the output's value
     gradient: dict[str, float]  # ∂output/∂input for each input
     warnings: list[Warning_]
+    forward: object = None  # forward_mode.Tangents, when forward mode ran too
 
     @property
     def output_name(self) -> str:
@@ -89,13 +90,20 @@ class Trace(NamedTuple):
             succ[edge.frm].append(edge)
         return succ
 
-    def to_dict(self) -> dict:
-        """The JSON document (schema/trace.schema.json): numbers as plain floats."""
-        from .formula import adjoint_formula, edge_formula, node_text
+    def to_dict(self, expand: bool = False) -> dict:
+        """The JSON document (schema/trace.schema.json): numbers as plain floats. With
+        expand, each gradient entry also in terms of the inputs."""
+        from .formula import adjoint_formula, edge_formula, node_text, show
+        from .simplify import Adjoints
 
         program = self.program
         edges = self.edges()
         succ = self.successors(edges)
+        simplified = Adjoints(self, succ)
+        simple: list = [None] * len(program.nodes)
+        for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors' forms
+            f = simplified.formula(i)
+            simple[i] = None if f is None else show(f, "ascii")
         nodes = []
         for i, node in enumerate(program.nodes):
             row = {"id": node_id(i), "op": node.op,
@@ -104,14 +112,15 @@ class Trace(NamedTuple):
                    "text": node_text(program, i, "ascii"),
                    "value": number(self.values[i]),
                    "adjoint": number(self.adjoints[i]),
-                   "adjoint_formula": adjoint_formula(self, i, succ[i], "ascii")}
+                   "adjoint_formula": adjoint_formula(self, i, succ[i], "ascii"),
+                   "adjoint_simplified": simple[i]}
             if node.names:
                 row["name"] = node.names[0]
                 if len(node.names) > 1:
                     row["aliases"] = list(node.names[1:])
             nodes.append(row)
         out = program.output
-        return {
+        doc = {
             "schema": SCHEMA_VERSION,
             "expression": program.source,
             "inputs": {name: number(v) for name, v in self.point.items()},
@@ -125,6 +134,24 @@ class Trace(NamedTuple):
             "gradient": {name: number(v) for name, v in self.gradient.items()},
             "warnings": [w._asdict() for w in self.warnings],
         }
+        if expand:
+            from .simplify import expanded_gradient
+
+            doc["gradient_expanded"] = {
+                name: None if f is None else show(f, "ascii")
+                for name, f in expanded_gradient(simplified).items()}
+        if self.forward is not None:
+            from .forward_mode import largest_difference
+
+            fw = self.forward
+            doc["forward"] = {
+                "passes": fw.passes,
+                "tangents": {name: [number(t) for t in dot]
+                             for name, dot in zip(fw.inputs, fw.tangents)},
+                "gradient": {name: number(v) for name, v in fw.gradient.items()},
+                "largest_difference": number(largest_difference(fw.gradient, self.gradient)),
+            }
+        return doc
 
 
 def number(x) -> float | str:

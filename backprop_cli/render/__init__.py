@@ -15,3 +15,5 @@ class Options(NamedTuple):
     max_rows: int = 60  # rows per table before the middle is elided (0: all)
     blank: bool = False  # a worksheet: definitions kept, values, partials, adjoints empty
     graph: bool = False  # the terminal adds a tree of the graph
+    mode: str = "reverse"  # "forward": the tangents instead of the adjoints; "both": both
+    expand: bool = False  # the gradient also in terms of the inputs

@@ -13,8 +13,8 @@ def dumps(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
-def render_trace(trace: Trace) -> str:
-    return dumps(trace.to_dict())
+def render_trace(trace: Trace, expand: bool = False) -> str:
+    return dumps(trace.to_dict(expand=expand))
 
 
 def render_error(error: BackpropError) -> str:
@@ -22,4 +22,4 @@ def render_error(error: BackpropError) -> str:
 
 
 def emit(trace: Trace, options) -> None:
-    print(render_trace(trace))
+    print(render_trace(trace, expand=options.expand))

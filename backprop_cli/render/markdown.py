@@ -19,7 +19,7 @@ def escape(text: str) -> str:
 def _table(t: cells.Table) -> list[str]:
     lines = [f"**{escape(t.title)}**", ""]
     lines.append("| " + " | ".join(t.columns) + " |")
-    lines.append("|" + "|".join("---:" if c == "value" else "---" for c in t.columns) + "|")
+    lines.append("|" + "|".join("---:" if cells.numeric(c) else "---" for c in t.columns) + "|")
     row = lambda cells_: "| " + " | ".join(escape(c) for c in cells_) + " |"  # noqa: E731
     lines.extend(row(r) for r in t.head)
     if t.tail:
@@ -40,6 +40,9 @@ def text(trace: Trace, options: Options) -> str:
     gradient = cells.gradient(trace, options)
     if gradient:
         lines.extend(_table(gradient))
+    modes = cells.modes_line(trace, options)
+    if modes:
+        lines.extend([escape(modes), ""])
     lines.extend(f"- warning: {escape(w.message)}" for w in trace.warnings)
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..formula import adjoint_formula, edge_formula, node_text, var_name
+from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..program import node_id
+from ..simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
 from ..trace import Trace
 from . import Options
 from .numbers import fmt
@@ -19,7 +20,7 @@ MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
 
 
 class Table(NamedTuple):
-    kind: str  # "forward", "partials", "adjoints" or "gradient"
+    kind: str  # "forward", "partials", "tangents", "adjoints" or "gradient"
     title: str
     columns: tuple[str, ...]
     head: list[tuple[str, ...]]  # the rows shown before the elision
@@ -41,6 +42,11 @@ def _table(kind, title, columns, count, max_rows, row) -> Table:
                  count - len(head) - len(tail))
 
 
+def numeric(column: str) -> bool:
+    """Columns of numbers, aligned right: values, tangents, the two modes' gradients."""
+    return column in ("value", "forward", "reverse") or column.startswith("ẇ (")
+
+
 def source_line(trace: Trace) -> str:
     """The statements on one line, without comments: the file's layout is the user's."""
     lines = [line.split("#", 1)[0].strip() for line in trace.program.source.splitlines()]
@@ -55,7 +61,8 @@ def point_text(trace: Trace, precision: int) -> str:
 
 
 def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
-    """Forward pass, local partials, adjoints (each when it has rows). A blank worksheet
+    """Forward pass, local partials, tangents (forward mode), adjoints (reverse mode),
+    each when it has rows. A blank worksheet
     keeps the SSA list and the definitions and leaves values and formulas empty."""
     program = trace.program
     nodes = program.nodes
@@ -74,22 +81,10 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                           lambda k: (f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}",
                                      "" if blank else edge_formula(program, edges[k]),
                                      "" if blank else fmt(trace.edge_value(edges[k]), p))))
-    if nodes:
-        succ = trace.successors(edges)
-        order = list(range(len(nodes) - 1, -1, -1))  # the backward pass: w̄n first
-
-        def adjoint(k):
-            i = order[k]
-            if blank:
-                return var_name(i, True, "unicode"), "", ""
-            seed = "  (seed)" if i == program.output else ""
-            return (var_name(i, True, "unicode"),
-                    adjoint_formula(trace, i, succ[i], max_terms=MAX_TERMS) + seed,
-                    fmt(trace.adjoints[i], p))
-
-        out.append(_table("adjoints",
-                          "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1",
-                          ("adjoint", "formula", "value"), len(order), max_rows, adjoint))
+    if options.mode != "reverse" and trace.forward is not None:
+        out.extend(tangents(trace, options))
+    if nodes and options.mode != "forward":
+        out.append(adjoints(trace, options, edges))
     return out
 
 
@@ -100,12 +95,110 @@ def output_line(trace: Trace, options: Options) -> str:
                                                else fmt(trace.value, options.precision))
 
 
+def adjoints(trace: Trace, options: Options, edges) -> Table:
+    """w̄n first, as the backward pass goes: the chain-rule sum and, beside it, the same
+    adjoint simplified in terms of the w's (derived for the rows shown only)."""
+    program, p, blank = trace.program, options.precision, options.blank
+    succ = trace.successors(edges)
+    simplified = Adjoints(trace, succ)
+    order = list(range(len(program.nodes) - 1, -1, -1))
+
+    def adjoint(k):
+        i = order[k]
+        if blank:
+            return (var_name(i, True, "unicode"), "", "", "")[:len(columns)]
+        seed = "  (seed)" if i == program.output else ""
+        cells = [var_name(i, True, "unicode"),
+                 adjoint_formula(trace, i, succ[i], max_terms=MAX_TERMS) + seed]
+        if not simplified.too_big:
+            f = simplified.formula(i)
+            cells.append(show(f) if f is not None else TOO_LONG)
+        return (*cells, fmt(trace.adjoints[i], p))
+
+    columns = ("adjoint", "chain rule", "simplified", "value")
+    title = "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1"
+    if simplified.too_big:
+        columns = ("adjoint", "chain rule", "value")
+        title += f" (simplified up to {MAX_NODES} nodes)"
+    return _table("adjoints", title, columns, len(order), options.max_rows, adjoint)
+
+
+TANGENT_COLUMNS = 3  # input passes per tangent table; more inputs take more tables
+
+
+def tangents(trace: Trace, options: Options) -> list[Table]:
+    """ẇ of every node on each input's pass, w1 first, as forward accumulation goes; the
+    first table also has each node's tangent formula (ẇ4 = ẇ1·w2 + w1·ẇ2)."""
+    program, fw, blank = trace.program, trace.forward, options.blank
+    out = []
+    for start in range(0, len(fw.inputs), TANGENT_COLUMNS):
+        names = fw.inputs[start:start + TANGENT_COLUMNS]
+        first = start == 0
+
+        def row(i, names=names, start=start, first=first):
+            cells = [f"ẇ{i + 1}"]
+            if first:
+                cells.append("(seed)" if i < program.n_inputs else
+                             "" if blank else show(tangent_formula(program, i)))
+            return (*cells, *["" if blank else fmt(fw.tangents[start + k][i], options.precision)
+                              for k in range(len(names))])
+
+        columns = ("tangent", *(["formula"] if first else []), *[f"ẇ ({n})" for n in names])
+        title = ("Tangents ẇⱼ = Σₖ ∂wⱼ/∂wₖ·ẇₖ, one forward pass per input, seeded with "
+                 "ẇ = 1 on it" if first else "Tangents, continued")
+        out.append(_table("tangents", title, columns, len(program.nodes), options.max_rows, row))
+    return out
+
+
+TOO_LONG = "too long"  # a simplified form past simplify.MAX_SIZE: the chain rule stands
+
+
 def gradient(trace: Trace, options: Options) -> Table | None:
+    """One row per input: where its partial is read (w̄ᵢ in reverse mode, the output's
+    tangent on its pass in forward mode), or both modes' numbers side by side; with
+    --expand, also in terms of the inputs."""
     if not trace.gradient:
         return None
-    name = trace.output_name
-    program = trace.program
-    rows_ = [(var, f"∂{name}/∂{var} = {var_name(program.inputs.index(var), True, 'unicode')}",
-              "" if options.blank else fmt(g, options.precision))
-             for var, g in trace.gradient.items()]
-    return Table("gradient", "Gradient", ("input", "partial", "value"), rows_, [], 0)
+    program, p, blank = trace.program, options.precision, options.blank
+    name, out = trace.output_name, program.output
+    forward = trace.forward if options.mode != "reverse" else None
+    both = options.mode == "both" and forward is not None
+    expanded = {}
+    if options.expand and not blank:
+        expanded = expanded_gradient(Adjoints(trace))
+    columns = ["input"] + (["forward", "reverse"] if both else ["partial"])
+    columns += ["in terms of the inputs"] if options.expand else []
+    columns += [] if both else ["value"]
+    rows_ = []
+    for k, var in enumerate(program.inputs):
+        if both:
+            cells = [var, "" if blank else fmt(forward.gradient[var], p),
+                     "" if blank else fmt(trace.gradient[var], p)]
+        elif forward is not None:
+            dot = f"ẇ{out + 1} ({var})" if type(out) is int else "0"
+            cells = [var, f"∂{name}/∂{var} = {dot}"]
+        else:
+            cells = [var, f"∂{name}/∂{var} = {var_name(k, True, 'unicode')}"]
+        if options.expand:
+            f = expanded.get(var)
+            cells.append("" if blank else show(f) if f is not None else TOO_LONG)
+        if not both:
+            cells.append("" if blank else fmt((forward or trace).gradient[var], p))
+        rows_.append(tuple(cells))
+    return Table("gradient", "Gradient", tuple(columns), rows_, [], 0)
+
+
+def modes_line(trace: Trace, options: Options) -> str | None:
+    """With --mode both: whether the two modes agree, and the passes each took."""
+    forward = trace.forward
+    if options.mode != "both" or forward is None or not trace.gradient or options.blank:
+        return None
+    from ..forward_mode import largest_difference
+
+    diff = largest_difference(forward.gradient, trace.gradient)
+    scale = max([abs(float(g)) for g in trace.gradient.values()] + [1.0])
+    verdict = "agree" if diff <= 1e-10 * scale else "DISAGREE"
+    passes = forward.passes
+    return (f"Forward and reverse mode {verdict}: the largest difference is {fmt(diff, 3)}. "
+            f"Forward mode took {passes} pass{'es' if passes != 1 else ''} (one per input), "
+            "reverse mode 1.")

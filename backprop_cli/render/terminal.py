@@ -19,7 +19,8 @@ from . import tables as cells
 from .numbers import fmt
 
 WORKSHEET = True
-_STYLES = {"forward": "bold cyan", "partials": "bold magenta", "adjoints": "bold green"}
+_STYLES = {"forward": "bold cyan", "partials": "bold magenta", "tangents": "bold blue",
+           "adjoints": "bold green"}
 _BLANK_WIDTH = {"value": 12, "formula": 24}  # room to write in on a worksheet
 MAX_DEPTH = 8  # levels of the --graph tree: each takes 4 of the 80 columns
 
@@ -27,7 +28,7 @@ MAX_DEPTH = 8  # levels of the --graph tree: each takes 4 of the 80 columns
 def _rich_table(t: cells.Table, blank: bool) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     for name in t.columns:
-        table.add_column(name, justify="right" if name == "value" else "left",
+        table.add_column(name, justify="right" if cells.numeric(name) else "left",
                          overflow="fold", min_width=_BLANK_WIDTH.get(name) if blank else None)
     style = _STYLES.get(t.kind)
     for row in t.head:
@@ -59,6 +60,9 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     gradient = cells.gradient(trace, options)
     if gradient:
         _print(console, gradient.title, _rich_table(gradient, options.blank))
+    modes = cells.modes_line(trace, options)
+    if modes:
+        console.print(Text(modes))
     for w in trace.warnings:
         console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
     if options.graph:
