@@ -256,7 +256,9 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         b = f.args[1]
         if style == "unicode" and type(b) is Const and b.text.isascii() and b.text.isdigit():
             return left + b.text.translate(_SUPERSCRIPT), prec
-        return left + sym + (f"({right})" if rp < _NEG_PREC else right), prec
+        # 2**-z/w would read as (2**-z)/w: a negated exponent other than a number is wrapped
+        wrap = rp < _NEG_PREC or (rp == _NEG_PREC and type(b) is not Const)
+        return left + sym + (f"({right})" if wrap else right), prec
     if lp < prec:
         left = _paren(left, style)
     if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:

@@ -12,14 +12,14 @@ The rules hold wherever the original formula is defined: w^a·w^b is w^(a+b), an
 fractional power is only taken apart where that is true for every sign (w^0.5 stays).
 
 Shapes (all tuples, so they hash, and they are their own sort keys):
-    atom       (0, value, text)  a named constant: pi, e, 2*pi
+    atom       (0, value, text)  a named constant: pi, e
                (1, i)            w̄_i, kept as a symbol where its own form is too long
                (2, i, dot)       w_i, or its tangent ẇ_i when dot is 1
                (3, op, args)     a call; args are frozen sums
                (4, frozen)       a sum of several terms used as a factor: 1/(1 + w1²)
     monomial   tuple of (atom, exponent), sorted by atom
     sum        dict monomial → coefficient (float); {} is 0, {(): c} the number c
-Everything here is as deep as a formula kept under MAX_SIZE, so recursion is bounded.
+Everything here is as deep as a formula kept under MAX_EXPANDED, so recursion is bounded.
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ import math
 import numpy as np
 
 from .formula import App, Const, Formula, Param, Var, edge_partial, number_const
-from .ops import OPS
+from .ops import CONSTANTS
 
-MAX_SIZE = 60  # factors and terms in a simplified formula before it counts as too long
+# Factors and terms a simplified formula may hold before it counts as too long: an adjoint
+# in the table's column, a gradient entry in terms of the inputs (the wider column). Past
+# MAX_SIZE an adjoint stays as the symbol w̄_j in the sums that use it.
+MAX_SIZE = 30
+MAX_EXPANDED = 100
 MAX_NODES = 20000  # graphs larger than this are not simplified at all
 
 
@@ -95,7 +99,7 @@ def _times(m1: tuple, m2: tuple) -> tuple:
 
 
 def mul(a: dict, b: dict) -> dict:
-    if len(a) * len(b) > MAX_SIZE:
+    if len(a) * len(b) > MAX_EXPANDED:
         raise TooLong("too many terms")
     out: dict = {}
     for m1, c1 in a.items():
@@ -174,12 +178,8 @@ def normal(f: Formula, env: dict | None = None) -> dict:
         if env is not None and f in env:
             return env[f]
         return atom((1, f.index)) if f.bar else atom((2, f.index, 0))
-    if kind is Const:
-        try:
-            float(f.text)
-        except ValueError:  # pi, e, 2*pi: kept by name
-            return atom((0, f.value, f.text))
-        return number(f.value)
+    if kind is Const:  # pi and e keep their names; 2*pi, or a statement's name, is a number
+        return atom((0, f.value, f.text)) if f.text in CONSTANTS else number(f.value)
     if kind is App:
         return apply(f.op, tuple(normal(a, env) for a in f.args))
     raise ValueError(f"cannot simplify {f!r}")
@@ -199,8 +199,8 @@ def size(s: dict) -> int:
     return total
 
 
-def checked(s: dict) -> dict:
-    if size(s) > MAX_SIZE:
+def checked(s: dict, limit: int = MAX_SIZE) -> dict:
+    if size(s) > limit:
         raise TooLong("too long")
     return s
 
@@ -213,7 +213,7 @@ def substitute(s: dict, env: dict) -> dict:
         for a, e in m:
             term = mul(term, power(_substitute_atom(a, env), {(): e}))
         out = add(out, term)
-    return checked(out)
+    return checked(out, MAX_EXPANDED)
 
 
 def _substitute_atom(a: tuple, env: dict) -> dict:
@@ -273,6 +273,8 @@ def _term_key(item):
 
 
 def _monomial(m: tuple, c: float, var) -> Formula:
+    if not m:  # a number alone as written: 0.5, not 1/2
+        return number_const(c)
     p, q = _rational(c)
     top, bottom = [], []
     for a, e in m:
@@ -376,7 +378,7 @@ def expansions(program, upto: int) -> list:
             out.append(None)
             continue
         try:
-            out.append(checked(apply(node.op, tuple(args))))
+            out.append(checked(apply(node.op, tuple(args)), MAX_EXPANDED))
         except TooLong:
             out.append(None)
     return out

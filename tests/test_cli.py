@@ -2,6 +2,7 @@
 caret under the column, JSON valid against the schema, never a traceback."""
 
 import json
+import math
 import unicodedata
 
 import pytest
@@ -189,3 +190,92 @@ def test_every_option_is_in_the_readme():
     options = [o for a in build_parser()._actions for o in a.option_strings
                if o.startswith("--") and o not in ("--help", "--version")]
     assert options and [o for o in options if f"`{o}" not in readme and f" {o}" not in readme] == []
+
+
+# --- forward mode, both modes, --expand ------------------------------------------------------
+
+def test_reverse_is_the_default_mode():
+    default = run_cli(LECTURE, "--at", "x=-1,y=pi/3")
+    assert default.stdout == run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--mode", "reverse").stdout
+    assert "Tangents" not in default.stdout and "ẇ" not in default.stdout
+    doc = json.loads(run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--json").stdout)
+    assert "forward" not in doc and "gradient_expanded" not in doc
+
+
+def test_forward_mode_tables():
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--mode", "forward")
+    assert r.returncode == 0 and r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert "Adjoints" not in r.stdout  # the tangents instead
+    assert any(line.split()[:2] == ["ẇ4", "ẇ1·w2"] for line in lines if line.strip())
+    row = next(line for line in lines if line.startswith(" ẇ7 "))
+    assert row.split()[-2:] == ["-0.0931003", "-0.866025"]  # ∂f/∂x and ∂f/∂y, printed
+    assert "ẇ (x)" in r.stdout and "ẇ (y)" in r.stdout
+    assert "∂f/∂x = ẇ7 (x)" in r.stdout
+    assert max(columns(line) for line in lines) <= 80
+
+
+def test_both_modes_side_by_side():
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--mode", "both")
+    assert r.returncode == 0
+    assert "Tangents" in r.stdout and "Adjoints" in r.stdout
+    x_row = next(line for line in r.stdout.splitlines() if line.startswith(" x "))
+    assert x_row.split() == ["x", "-0.0931003", "-0.0931003"]
+    assert "Forward and reverse mode agree: the largest difference is" in r.stdout
+    assert "Forward mode took 2 passes (one per input), reverse mode 1." in \
+        " ".join(r.stdout.split())
+    assert max(columns(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_many_inputs_split_the_tangent_table_and_fit_80_columns():
+    expr = "a*b + c*d - e1*f + g*sin(a*b*c*d)"
+    r = run_cli(expr, "--at", "a=1,b=2,c=3,d=4,e1=5,f=6,g=7", "--mode", "both", "--expand")
+    assert r.returncode == 0, r.stderr
+    assert "Tangents, continued" in r.stdout
+    assert "7 passes" in r.stdout
+    assert max(columns(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_expand_writes_the_gradient_in_terms_of_the_inputs(validate):
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--expand")
+    assert "2·x·cos(x·y) − x²·y·sin(x·y)" in r.stdout
+    assert max(columns(line) for line in r.stdout.splitlines()) <= 80
+    doc = validate(json.loads(run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--json",
+                                      "--expand").stdout))
+    assert doc["gradient_expanded"] == {"x": "2*x*cos(x*y) - x**2*y*sin(x*y)",
+                                        "y": "-x**3*sin(x*y)"}
+
+
+def test_simplified_adjoints_in_the_table_and_json(validate):
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3")
+    assert "w̄1        w̄3·(2·w1) + w̄4·w2   2·w1·w5 − w2·w3·sin(w4)" in r.stdout
+    doc = validate(json.loads(run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--json").stdout))
+    assert [n["adjoint_simplified"] for n in doc["nodes"]] == [
+        "2*w1*w5 - w2*w3*sin(w4)", "-w1*w3*sin(w4)", "w5", "-w3*sin(w4)", "w3", "1", "1"]
+
+
+def test_forward_json(validate):
+    for mode in ("forward", "both"):
+        doc = validate(json.loads(run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--json",
+                                          "--mode", mode).stdout))
+        fw = doc["forward"]
+        assert fw["passes"] == 2
+        assert list(fw["tangents"]) == ["x", "y"]
+        assert fw["tangents"]["x"][:2] == [1.0, 0.0] and fw["tangents"]["y"][:2] == [0.0, 1.0]
+        assert fw["tangents"]["x"][3] == pytest.approx(math.pi / 3)  # ẇ4 = ẇ1·w2 + w1·ẇ2
+        assert fw["gradient"] == pytest.approx(doc["gradient"], rel=1e-15)
+        assert fw["largest_difference"] <= 1e-15
+
+
+def test_too_long_simplified_forms_say_so():
+    # each level squares the number of terms below it
+    expr = "; ".join(["u0 = x"] + [f"u{k} = (u{k - 1} + y)*(u{k - 1} - y)" for k in range(1, 9)])
+    r = run_cli(expr, "--at", "x=0.5,y=0.25", "--expand", "--max-rows", "0")
+    assert r.returncode == 0
+    assert "too long" in r.stdout
+    assert max(columns(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_bad_mode_is_a_usage_error():
+    r = run_cli(LECTURE, "--at", "x=1,y=2", "--mode", "sideways")
+    assert r.returncode == 2 and "invalid choice: 'sideways'" in r.stderr

@@ -382,3 +382,145 @@ def test_an_unused_statement_does_not_poison_the_gradient(source, at, want):
     The reverse pass multiplies u's adjoint, 0, by u's infinite local partial: 0*inf = nan."""
     t = differentiate(source, at=at)
     assert {k: float(v) for k, v in t.gradient.items()} == want
+
+
+# --- forward mode, simplified adjoints and --expand on the same programs -------------------
+
+def _trace_at_first_good_point(source, pts, mode="both"):
+    names = first_appearance(source)
+    for pt in pts:
+        try:
+            t = differentiate(source, at={v: repr(pt[v]) for v in names}, mode=mode)
+        except DomainError:
+            continue
+        if not t.warnings and math.isfinite(t.value):
+            return t, pt
+    return None, None
+
+
+@pytest.mark.parametrize("source,sym_text,pts", CASES)
+def test_forward_mode_matches_reverse_mode_and_sympy(source, sym_text, pts):
+    """Dual-number forward accumulation, one pass per input, against the reverse pass
+    (the same local partials, summed in another order) and against SymPy."""
+    expr, fn = oracle(sym_text)
+    checked = 0
+    for pt in pts:
+        names = first_appearance(source)
+        try:
+            t = differentiate(source, at={v: repr(pt[v]) for v in names}, mode="both")
+        except DomainError:
+            continue
+        fw = t.forward
+        assert fw.passes == len(names) and fw.inputs == names
+        assert [len(dot) for dot in fw.tangents] == [len(t.program.nodes)] * len(names)
+        for k, v in enumerate(names):
+            assert float(fw.tangents[k][k]) == 1.0  # the seed
+        if t.warnings or not math.isfinite(t.value):
+            continue
+        tol = 1e-12 * scale(t)
+        for v in names:
+            assert close(float(fw.gradient[v]), t.gradient[v], tol), (source, v)
+        try:
+            with mpmath.workdps(40):
+                sym = fn(*[mpmath.mpf(pt[v]) for v in VARS])
+        except (ZeroDivisionError, ValueError, OverflowError):
+            continue
+        if not all(finite(s) for s in sym) or any(abs(s) > 1e12 for s in sym):
+            continue
+        for v in names:
+            assert close(float(fw.gradient[v]), sym[1 + VARS.index(v)], tol), (source, v)
+        checked += 1
+    if checked == 0:
+        pytest.skip("no point where SymPy and backprop both have a finite gradient")
+
+
+def evaluate_ascii(text: str, env: dict) -> float:
+    """A formula in backprop's ascii syntax, read by backprop's grammar, names bound
+    from env (w1…, w1bar…, or the inputs)."""
+    import re
+
+    names = [n for n in dict.fromkeys(re.findall(r"[^\W\d]\w*", text)) if n in env]
+    at = {n: repr(float(env[n])) for n in names}
+    return float(differentiate(text, at=at).value) if at else float(differentiate(text).value)
+
+
+@pytest.mark.parametrize("source,sym_text,pts", CASES)
+def test_simplified_adjoints_parse_again_and_give_the_adjoints(source, sym_text, pts):
+    """Every node's adjoint_simplified (ascii), read back by the grammar at the run's
+    w's (and the w̄'s a too-long successor leaves as symbols), is the adjoint."""
+    t, _ = _trace_at_first_good_point(source, pts, mode="reverse")
+    if t is None:
+        pytest.skip("no point inside the domain")
+    doc = t.to_dict()
+    env = {}
+    for row in doc["nodes"]:
+        env[row["id"]] = row["value"]
+        env[row["id"] + "bar"] = row["adjoint"]
+    checked = 0
+    for i, row in enumerate(doc["nodes"]):
+        text = row["adjoint_simplified"]
+        if text is None:
+            continue
+        try:
+            got = evaluate_ascii(text, env)
+        except DomainError:
+            continue  # a rewritten form may take a log of a 0 the reverse pass masks
+        want = float(t.adjoints[i])
+        assert abs(got - want) <= 1e-9 * max(abs(want), scale(t)), (source, row["id"], text)
+        checked += 1
+    assert checked or not doc["nodes"], doc["nodes"]  # a constant has no nodes
+
+
+_SYMPY_NAMES = {**SYMPY_LOCALS, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+                "relu": lambda a: sympy.Max(a, 0), "max": sympy.Max, "min": sympy.Min,
+                "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
+                "step": sympy.Heaviside, "sign": sympy.sign, "e": sympy.E}
+
+
+@pytest.mark.parametrize("source,sym_text,pts", CASES)
+def test_expanded_gradient_equals_sympys_derivative(source, sym_text, pts):
+    """--expand writes ∂f/∂x in terms of the inputs: read by SymPy, it takes SymPy's
+    derivative's value at the points (40 digits); read by our grammar, too."""
+    t, pt = _trace_at_first_good_point(source, pts, mode="reverse")
+    if t is None:
+        pytest.skip("no point inside the domain")
+    expanded = t.to_dict(expand=True)["gradient_expanded"]
+    expr, fn = oracle(sym_text)
+    with mpmath.workdps(40):
+        try:
+            sym = fn(*[mpmath.mpf(pt[v]) for v in VARS])
+        except (ZeroDivisionError, ValueError, OverflowError):
+            pytest.skip("outside SymPy's domain")
+        if not all(finite(s) for s in sym) or any(abs(s) > 1e12 for s in sym):
+            pytest.skip("outside SymPy's domain")
+        checked = 0
+        for v, text in expanded.items():
+            if text is None:
+                continue  # too long to expand: the table says so
+            want = sym[1 + VARS.index(v)]
+            theirs_ = sympy.sympify(text, locals=_SYMPY_NAMES)
+            got = theirs_.evalf(30, subs={s: mpmath.mpf(pt[n]) for n, s in SYMPY_LOCALS.items()})
+            assert abs(float(got) - float(want)) <= 1e-20 + 1e-12 * abs(float(want)), \
+                (source, v, text)
+            try:
+                ours = evaluate_ascii(text, pt)
+            except DomainError:
+                continue
+            assert close(ours, want, 1e-9 * scale(t)), (source, v, text, ours, float(want))
+            checked += 1
+    if not checked:
+        pytest.skip("every entry too long to expand")
+
+
+def test_most_programs_expand():
+    """The size cap is for big DAGs, not for the generated programs of a few nodes."""
+    expanded = too_long = 0
+    for case in CASES[:60]:
+        source, _, pts = case.values
+        t, _ = _trace_at_first_good_point(source, pts, mode="reverse")
+        if t is None:
+            continue
+        for text in t.to_dict(expand=True)["gradient_expanded"].values():
+            expanded += text is not None
+            too_long += text is None
+    assert expanded > 5 * too_long, (expanded, too_long)

@@ -353,6 +353,14 @@ def test_printed_formulas_evaluate_to_the_traced_numbers(validate, source, value
             continue
         terms = sum(abs(float(t.adjoints[e.to])) * size(e) for e in succ[i])
         assert near(got, t.adjoints[i], terms), (source, row, got)
+        # its simplified form too: the products multiplied out, rounding relative to the
+        # biggest value and adjoint the run has
+        if row["adjoint_simplified"] is not None:
+            try:
+                got = eval_text(row["adjoint_simplified"], env)
+            except (DomainError, NamesAConstant):
+                continue
+            assert near(got, t.adjoints[i], scale(t)), (source, row, got)
     for e, row in zip(t.edges(), doc["partials"]):
         assert (row["from"], row["to"]) == (f"w{e.frm + 1}", f"w{e.to + 1}")
         try:
