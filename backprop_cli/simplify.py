@@ -36,7 +36,7 @@ from .ops import CONSTANTS
 # MAX_SIZE an adjoint stays as the symbol w̄_j in the sums that use it.
 MAX_SIZE = 30
 MAX_EXPANDED = 100
-MAX_NODES = 20000  # graphs larger than this are not simplified at all
+MAX_NODES = 5000  # graphs larger than this are not simplified at all (~60 µs a node)
 
 
 class TooLong(Exception):
