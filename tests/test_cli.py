@@ -279,3 +279,12 @@ def test_too_long_simplified_forms_say_so():
 def test_bad_mode_is_a_usage_error():
     r = run_cli(LECTURE, "--at", "x=1,y=2", "--mode", "sideways")
     assert r.returncode == 2 and "invalid choice: 'sideways'" in r.stderr
+
+
+def test_a_blank_worksheet_leaves_the_tangents_and_simplified_forms_empty():
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3", "--mode", "both", "--expand", "--blank")
+    assert r.returncode == 0, r.stderr
+    assert "Tangents" in r.stdout and "simplified" in r.stdout
+    for answer in ("0.0931", "0.866", "ẇ1·w2", "sin(w4)", "cos(x·y)", "agree"):
+        assert answer not in r.stdout, answer
+    assert max(columns(line) for line in r.stdout.splitlines()) <= 80

@@ -224,7 +224,7 @@ def test_markdown_numbers_are_the_traces(example):
         assert row[0] == f"∂w{e.to + 1}/∂w{e.frm + 1}"
         assert float(row[2]) == pytest.approx(float(trace.edge_value(e)), rel=1e-5, abs=1e-12)
     for row, i in zip(adjoints[1:], range(len(trace.adjoints) - 1, -1, -1)):
-        assert float(row[2]) == pytest.approx(float(trace.adjoints[i]), rel=1e-5, abs=1e-12)
+        assert float(row[-1]) == pytest.approx(float(trace.adjoints[i]), rel=1e-5, abs=1e-12)
     for row, (name, g) in zip(t["Gradient"][1:], trace.gradient.items()):
         assert row[0] == name and float(row[2]) == pytest.approx(g, rel=1e-5)
 
@@ -241,7 +241,7 @@ def test_markdown_blank_keeps_definitions_and_empties_the_rest():
     assert [r[2] for r in t["Forward"][1:]] == ["input", "input", "w1²", "w1·w2", "cos(w4)",
                                                 "w3·w5", "w6 + 1"]
     assert all(r[3] == "" for r in t["Forward"][1:])
-    assert all(r[1:] == ["", ""] for r in t["Local"][1:] + t["Adjoints"][1:])
+    assert all(r[1:] and not any(r[1:]) for r in t["Local"][1:] + t["Adjoints"][1:])
 
 
 # --- the terminal: --graph and --blank ---------------------------------------------------
