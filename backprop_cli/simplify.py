@@ -205,8 +205,9 @@ def checked(s: dict, limit: int = MAX_SIZE) -> dict:
     return s
 
 
-def substitute(s: dict, env: dict) -> dict:
-    """s with each w_i atom replaced by env[i] (a normal form), simplified again."""
+def substitute(s: dict, env: list) -> dict:
+    """s with each w_i atom replaced by env[i] (a normal form; None: too long), simplified
+    again."""
     out: dict = {}
     for m, c in s.items():
         term = number(c)
@@ -216,8 +217,10 @@ def substitute(s: dict, env: dict) -> dict:
     return checked(out, MAX_EXPANDED)
 
 
-def _substitute_atom(a: tuple, env: dict) -> dict:
+def _substitute_atom(a: tuple, env: list) -> dict:
     if a[0] == 2:
+        if env[a[1]] is None:
+            raise TooLong("a node's definition is too long")
         return env[a[1]]
     if a[0] == 3:
         return apply(a[1], tuple(substitute(dict(x), env) for x in a[2]))
@@ -242,10 +245,6 @@ def _product(factors: list) -> Formula | None:
     for f in factors:
         out = f if out is None else App("mul", (out, f))
     return out
-
-
-def _exponent(e: float) -> Const:
-    return number_const(e)
 
 
 def to_formula(s: dict, var=Var, keep_order: bool = False) -> Formula:
@@ -289,7 +288,7 @@ def _monomial(m: tuple, c: float, var) -> Formula:
 
 def _factor(a: tuple, e: float, var) -> Formula:
     base = _atom_formula(a, var)
-    return base if e == 1 else App("pow", (base, _exponent(e)))
+    return base if e == 1 else App("pow", (base, number_const(e)))
 
 
 def _atom_formula(a: tuple, var) -> Formula:
@@ -403,24 +402,12 @@ def expanded_gradient(adjoints: Adjoints) -> dict[str, Formula | None]:
             out[name] = None
             continue
         try:
-            e = substitute(s, _Env(env))
+            e = substitute(s, env)
         except TooLong:
             out[name] = None
             continue
         out[name] = to_formula(e, var=lambda i: Param(names[i]))
     return out
-
-
-class _Env(dict):
-    def __init__(self, forms):
-        super().__init__()
-        self.forms = forms
-
-    def __missing__(self, i):
-        f = self.forms[i]
-        if f is None:
-            raise TooLong("a node's definition is too long")
-        return f
 
 
 def _top(a: tuple) -> int:

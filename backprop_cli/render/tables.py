@@ -62,8 +62,8 @@ def point_text(trace: Trace, precision: int) -> str:
 
 def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
     """Forward pass, local partials, tangents (forward mode), adjoints (reverse mode),
-    each when it has rows. A blank worksheet
-    keeps the SSA list and the definitions and leaves values and formulas empty."""
+    each when it has rows. A blank worksheet keeps the SSA list and the definitions and
+    leaves values and formulas empty."""
     program = trace.program
     nodes = program.nodes
     p, blank, max_rows = options.precision, options.blank, options.max_rows
@@ -119,7 +119,8 @@ def adjoints(trace: Trace, options: Options, edges) -> Table:
     title = "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1"
     if simplified.too_big:
         columns = ("adjoint", "chain rule", "value")
-        title += f" (simplified up to {MAX_NODES} nodes)"
+        title = ("Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from w̄ₙ = 1 "
+                 f"(not simplified: over {MAX_NODES} nodes)")
     return _table("adjoints", title, columns, len(order), options.max_rows, adjoint)
 
 
