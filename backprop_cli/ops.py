@@ -51,7 +51,10 @@ def _step(a):
 
 
 def _where(condition, x, y):
-    """np.where, giving a scalar back for scalars (np.where makes a 0-d array)."""
+    """np.where, giving a scalar back for scalars (np.where makes a 0-d array). One
+    condition for all points (a constant exponent) picks a branch without a copy."""
+    if type(condition) is not np.ndarray:
+        return x if condition else y
     out = np.where(condition, x, y)
     return out[()] if out.ndim == 0 else out
 

@@ -1,10 +1,12 @@
 """The forward and the reverse pass: loops over the SSA list, never recursion.
 
 Values are numpy float64 scalars computed by the op table's numpy functions, so a point
-and (later) an array of points take the same code; float64 rather than Python floats
-also gives IEEE results where Python would raise (1/0 is inf, then a domain error with
-the node's name). Constants are appended after the nodes in one value list, so every
-operand is an index and the loops never ask what it is.
+and an array of points (a sweep, sweep.py: one float64 array per input, one entry per
+point) take the same code; float64 rather than Python floats also gives IEEE results
+where Python would raise (1/0 is inf, then a domain error with the node's name).
+Constants are appended after the nodes in one value list, so every operand is an index
+and the loops never ask what it is. Over points, a value outside a node's domain is nan
+at that point and counted in a warning instead of raised: the other points go on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .program import Program, node_id
 from .trace import Partials, Trace, Warning_
 
 _f64 = np.float64
+_sum = np.add.reduce
 
 
 class Layout(NamedTuple):
@@ -69,7 +72,7 @@ def forward(program: Program, point: dict[str, float], lay: Layout | None = None
     n_in, n = program.n_inputs, len(program.nodes)
     vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) \
         + lay.consts
-    isfinite = math.isfinite
+    isfinite = _all_finite if n_in and type(vals[0]) is np.ndarray else math.isfinite
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
             if len(s) == 1:
@@ -89,6 +92,7 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
     adjoints."""
     lay = lay or layout(program)
     n_in, n = program.n_inputs, len(program.nodes)
+    isfinite = _all_finite if n_in and type(vals[0]) is np.ndarray else math.isfinite
     adj: list = [0.0] * n
     first: list = [None] * n  # the partial for each node's first operand
     second: list = [None] * n  # and for its second
@@ -104,8 +108,11 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
                 i = s[0]
                 p = first[j] = op.partials[0](vals[i], vals[j])
                 if reached[j]:
-                    adj[i] += adj[j] * p
-                    reached[i] = True
+                    if reached[i]:
+                        adj[i] += adj[j] * p
+                    else:  # assigned, not added to 0.0: over points that is a pass less
+                        adj[i] = adj[j] * p
+                        reached[i] = True
                 continue
             i0, i1 = s
             a, b = vals[i0], vals[i1]
@@ -115,31 +122,60 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
             if reached[j]:
                 g = adj[j]
                 if p0 is not None:
-                    adj[i0] += g * p0
-                    reached[i0] = True
+                    if reached[i0]:
+                        adj[i0] += g * p0
+                    else:
+                        adj[i0] = g * p0
+                        reached[i0] = True
                 if p1 is not None:
-                    adj[i1] += g * p1
-                    reached[i1] = True
+                    if reached[i1]:
+                        adj[i1] += g * p1
+                    else:
+                        adj[i1] = g * p1
+                        reached[i1] = True
     partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
     # An infinite or nan partial on a used node reaches some input's adjoint, so only
     # then is it worth looking for them, to say where the derivative does not exist.
-    if warnings is not None and not all(math.isfinite(adj[k]) for k in range(n_in)):
+    if warnings is not None and not all(isfinite(adj[k]) for k in range(n_in)):
         for j in range(n_in, n):
             s = lay.slots[j - n_in]
-            if reached[j] and not all(p is None or math.isfinite(p) for p in partials[j]):
+            if reached[j] and not all(p is None or isfinite(p) for p in partials[j]):
                 _not_differentiable(program, j, s, partials[j], vals, warnings)
     return partials, adj
 
 
 def _kinks(program: Program, vals: list, lay: Layout, warnings: list) -> None:
     """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the
-    convention used there, as a warning."""
+    convention used there, as a warning (over points, with how many)."""
     for j in lay.kinks:
         op = lay.ops[j - program.n_inputs]
-        if op.kink(*[vals[k] for k in lay.slots[j - program.n_inputs]]):
+        hit = op.kink(*[vals[k] for k in lay.slots[j - program.n_inputs]])
+        if hit is not False and np.any(hit):
             warnings.append(Warning_("kink", node_id(j),
                                      f"{node_id(j)} = {op.name}(…) is not differentiable "
-                                     f"here; {op.kink_text}"))
+                                     f"here{_at(hit)}; {op.kink_text}"))
+
+
+def _all_finite(v) -> bool:
+    """math.isfinite for the values of a sweep: true when every point's value is. The
+    sum is nan or inf if any value is (and rarely by overflow: then the caller looks
+    point by point and finds nothing); it allocates nothing, unlike np.isfinite."""
+    return math.isfinite(_sum(v))
+
+
+def _at(mask) -> str:
+    """' at 3 of 121 points' for a mask over points; nothing for a single point."""
+    if np.ndim(mask) == 0:
+        return ""
+    return f" at {np.count_nonzero(mask)} of {np.size(mask)} points"
+
+
+def _finite(operands: list):
+    """The points where every operand is finite (True for a single point)."""
+    ok = True
+    for x in operands:
+        ok = ok & np.isfinite(x)
+    return ok
 
 
 def evaluate(program: Program, point: dict[str, float]) -> Trace:
@@ -159,7 +195,12 @@ def evaluate(program: Program, point: dict[str, float]) -> Trace:
 
 def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
     """A value came out inf or nan: a domain error if the op was outside its domain,
-    else an overflow the user should know about (exp(1000) is inf, not an error)."""
+    else an overflow the user should know about (exp(1000) is inf, not an error). Over
+    points (v an array) a domain error is no error: those points are set to nan (1/0
+    would be inf) and counted in a warning, and the others go on."""
+    if type(v) is np.ndarray:
+        _non_finite_points(program, i, op, operands, v, warnings)
+        return
     if not all(math.isfinite(x) for x in operands):
         return  # carried from an earlier node, already reported
     node = program.nodes[i]
@@ -176,13 +217,38 @@ def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings) -
                                  f"{node_id(i)} = {op.name}(…) overflows to {float(v)}"))
 
 
+def _non_finite_points(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
+    new = ~np.isfinite(v) & _finite(operands)  # not carried from an earlier node
+    outside = new & ~op.domain(*operands) if op.domain is not None else False
+    v[outside] = np.nan
+    if warnings is None:
+        return
+    if np.any(outside):
+        from .formula import node_text
+
+        warnings.append(Warning_("domain", node_id(i),
+                                 f"{node_id(i)} = {node_text(program, i, 'ascii')}: "
+                                 f"{op.domain_text}{_at(outside)}; the value there is nan"))
+    over = new & ~outside
+    if np.any(over):
+        warnings.append(Warning_("overflow", node_id(i),
+                                 f"{node_id(i)} = {op.name}(…) overflows{_at(over)}"))
+
+
 def _not_differentiable(program, j, slots, ps, vals, warnings) -> None:
     n = len(program.nodes)
-    if not all(math.isfinite(vals[k]) for k in slots):
+    ok = _finite([vals[k] for k in slots])
+    if np.ndim(ok):  # over points, not where the node left its domain: that has its warning
+        ok = ok & ~np.isnan(vals[j])
+    if not np.any(ok):
         return
     for i, p in zip(slots, ps):
-        if p is not None and i < n and not math.isfinite(p):
-            warnings.append(Warning_(
-                "not_differentiable", node_id(j),
-                f"∂{node_id(j)}/∂{node_id(i)} is {float(p)} at this point: "
-                f"{node_id(j)} = {program.nodes[j].op}(…) has no derivative here"))
+        if p is not None and i < n:
+            bad = ok & ~np.isfinite(p)
+            if np.any(bad):
+                value = f"{float(p)} at this point" if np.ndim(bad) == 0 else \
+                    f"not finite{_at(bad)}"
+                warnings.append(Warning_(
+                    "not_differentiable", node_id(j),
+                    f"∂{node_id(j)}/∂{node_id(i)} is {value}: "
+                    f"{node_id(j)} = {program.nodes[j].op}(…) has no derivative here"))

@@ -1,0 +1,164 @@
+"""Many points at once: the value and the gradient over a range or a grid of points.
+
+`--over x=-3:3:121` is 121 points from -3 to 3; several `--over` make a grid (every
+combination, the last one varying fastest), the other inputs fixed by `--at`. The points
+are float64 arrays, one entry per point, and go through passes.forward and
+passes.reverse once, as arrays: the same code and the same numpy functions as a single
+point, so each point's numbers equal its own run's. A point where a node leaves its
+domain is nan there, counted in a warning.
+
+The arrays here are batches of points of a scalar program, nothing else: a node's value
+is one number per point.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .errors import BackpropError, InputError, UsageError
+from .lower import binding_values, lower
+from .passes import forward, layout, reverse, _kinks
+from .program import Program
+from .trace import Warning_
+
+MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
+
+
+class Range(NamedTuple):
+    name: str
+    start: float
+    stop: float
+    count: int
+
+    def values(self) -> np.ndarray:
+        return np.linspace(self.start, self.stop, self.count)
+
+
+class Sweep(NamedTuple):
+    """The result over points: every array has one entry per point, in grid order."""
+
+    program: Program
+    ranges: list[Range]  # the swept inputs, in the order given
+    fixed: dict[str, float]  # the inputs held at one value (--at)
+    points: dict[str, np.ndarray]  # every input's value at each point, in program order
+    value: np.ndarray
+    gradient: dict[str, np.ndarray]  # ∂output/∂input at each point
+    warnings: list[Warning_]
+
+    @property
+    def output_name(self) -> str:
+        return self.program.output_name or "f"
+
+    @property
+    def size(self) -> int:
+        return len(self.value)
+
+    @property
+    def nan_points(self) -> int:
+        """Points where the value or a partial is nan (a node left its domain)."""
+        bad = np.isnan(self.value)
+        for g in self.gradient.values():
+            bad = bad | np.isnan(g)
+        return int(np.count_nonzero(bad))
+
+
+def parse_range(text: str) -> Range:
+    """`x=-pi:pi:101`: a name, then start:stop:count, each a constant expression parsed
+    by the grammar. Errors point into `text` (origin --over)."""
+    eq = text.find("=")
+    parts = text[eq + 1:].split(":") if eq > 0 else []
+    if len(parts) != 3:
+        raise UsageError("a range is name=start:stop:count, e.g. x=-3:3:121",
+                         source=text, span=(0, len(text)), origin="--over")
+    values = []
+    offset = eq + 1
+    for part in parts:
+        # The part alone, the rest blanked: the grammar's spans are then the text's own.
+        blanked = text[:eq + 1] + " " * (offset - eq - 1) + part \
+            + " " * (len(text) - offset - len(part))
+        if not part.strip():
+            raise UsageError("a range is name=start:stop:count, and this part is empty",
+                             source=text, span=(offset, offset + max(1, len(part))),
+                             origin="--over")
+        try:
+            ((name, value, _),) = binding_values(blanked, origin="--over")
+        except BackpropError as error:
+            error.source = text
+            raise
+        values.append((value, (offset, offset + len(part))))
+        offset += len(part) + 1
+    (start, _), (stop, _), (count, span) = values
+    if count != int(count) or count < 2:
+        raise UsageError("the count of points is a whole number, at least 2", source=text,
+                         span=span, origin="--over")
+    return Range(name, start, stop, int(count))
+
+
+def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]) -> Sweep:
+    """Forward and reverse over every point of the grid the ranges span, in one pass."""
+    names = [r.name for r in ranges]
+    inputs = program.inputs
+    twice = [n for k, n in enumerate(names) if n in names[:k]]
+    if twice:
+        raise InputError(f"{twice[0]} is swept twice", hint="give each input one --over")
+    for name in names:
+        if name in fixed:
+            raise InputError(f"{name} is both swept (--over) and fixed (--at)")
+    given = set(names) | set(fixed)
+    missing = [name for name in inputs if name not in given]
+    if missing:
+        example = ",".join(f"{name}=…" for name in missing)
+        raise InputError(f"no value for {', '.join(missing)}",
+                         hint=f"sweep it with --over or fix it: --at {example}")
+    unknown = [name for name in given if name not in inputs]
+    if unknown:
+        have = ", ".join(inputs) if inputs else "no inputs"
+        raise InputError(f"{', '.join(unknown)} is not an input of the expression "
+                         f"(it has {have})")
+    size = 1
+    for r in ranges:
+        size *= r.count
+    if size > MAX_POINTS:
+        raise UsageError(f"the sweep has {size:,} points; at most {MAX_POINTS:,}")
+
+    axes = np.meshgrid(*[r.values() for r in ranges], indexing="ij")
+    swept = {r.name: axis.ravel() for r, axis in zip(ranges, axes)}
+    points = {name: swept[name] if name in swept else np.full(size, fixed[name])
+              for name in inputs}
+    return evaluate_points(program, points, ranges, {k: fixed[k] for k in inputs if k in fixed})
+
+
+def evaluate_points(program: Program, points: dict[str, np.ndarray],
+                    ranges: list[Range] | None = None, fixed: dict | None = None) -> Sweep:
+    """The passes over arrays of points: `points` has one float64 array per input, all of
+    one length."""
+    lay = layout(program)
+    warnings: list[Warning_] = []
+    point = {name: np.asarray(points[name], dtype=np.float64) for name in program.inputs}
+    vals = forward(program, point, lay, warnings)
+    _, adj = reverse(program, vals, lay, warnings)
+    _kinks(program, vals, lay, warnings)
+    size = len(next(iter(point.values()))) if point else 1
+    out = program.output
+    value = vals[out] if type(out) is int else out.value
+    shape = (size,)
+    # A constant, or an adjoint that met only constant partials, is one number for all.
+    gradient = {name: np.broadcast_to(adj[k], shape) for k, name in enumerate(program.inputs)}
+    if size and np.isnan(np.add.reduce(value, axis=None)):
+        # where the value is nan (a node left its domain), so is the gradient
+        lost = np.isnan(value)
+        gradient = {name: np.where(lost, np.nan, g) for name, g in gradient.items()}
+    return Sweep(program, ranges or [], fixed or {}, point, np.broadcast_to(value, shape),
+                 gradient, warnings)
+
+
+def sweep(source: str, over: list[str], at=None, *, share: bool = True) -> Sweep:
+    """The library entry: `sweep("x**2*cos(x*y)+1", ["x=-3:3:121"], at="y=pi/3")`."""
+    from .api import _no_cyclic_gc, parse_point
+
+    with _no_cyclic_gc():
+        program = lower(source, share=share)
+        ranges = [parse_range(text) for text in over]
+        return sweep_program(program, ranges, parse_point(at))
