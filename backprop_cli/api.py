@@ -11,9 +11,10 @@ from .lower import binding_values, lower
 from .passes import evaluate
 from .trace import Trace
 
-def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
+def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> dict[str, float]:
     """Values for the inputs: "x=2,y=pi/2" (or several such strings), or a mapping whose
-    values are numbers or constant expressions. Each text is parsed by the grammar."""
+    values are numbers or constant expressions. Each text is parsed by the grammar;
+    `origin` names the option in error messages."""
     if at is None:
         return {}
     if isinstance(at, Mapping):
@@ -22,10 +23,10 @@ def parse_point(at: str | list[str] | Mapping | None) -> dict[str, float]:
         at = [at]
     point: dict[str, float] = {}
     for text in at:
-        for name, value, span in binding_values(text):
+        for name, value, span in binding_values(text, origin):
             if name in point:
                 raise InputError(f"{name} is given twice", source=text, span=span,
-                                 origin="--at")
+                                 origin=origin)
             point[name] = value
     return point
 

@@ -20,15 +20,16 @@ examples:
   backprop "x*y*exp(x*y)" --at x=1,y=2 --format dot | dot -Tpng -o g.png
   backprop "x*y*exp(x*y)" --at x=1,y=2 --blank --format markdown
   backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --mode both --expand
+  backprop "x**2*cos(x*y)+1" --over x=-3:3:121 --at y=pi/3 --plot
+  backprop descend "(x-3)**2 + (y+1)**2" --from x=0,y=0 --lr 0.1
   backprop "x*y*exp(x*y)" --at x=1,y=2 --expect 'dg/dy = x*exp(x*y)'
   backprop --answers homework.toml
 
 exit codes: 0 success (with --expect or --answers: every answer right),
 1 an answer is wrong, 2 bad input or usage (parse error, unknown function,
 missing value, domain error, unknown target). Errors under --json are JSON on
-stdout too.
+stdout too. `backprop descend --help` for gradient descent (exit 1: diverged).
 """
-
 
 # --format NAME: the module of backprop_cli/render/ that prints it (its emit(trace,
 # options)). A new format is one line here and one module there.
@@ -39,7 +40,10 @@ FORMATS = {
     "markdown": "markdown",
     "dot": "dot",
     "mermaid": "mermaid",
+    "csv": "lines",  # many points only (--over): cli_sweep.py prints it
 }
+# What a sweep (--over) prints; the other formats show one point.
+SWEEP_FORMATS = ("table", "csv", "json")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print one JSON document (schema: backprop_cli/schema/"
                         "trace.schema.json) instead of tables; the same as --format json")
     p.add_argument("--format", choices=list(FORMATS), metavar="FORMAT",
-                   help="what to print: " + ", ".join(FORMATS) + " (default table)")
+                   help="what to print: " + ", ".join(FORMATS) + " (default table; csv "
+                        "only with --over)")
     p.add_argument("--graph", action="store_true",
                    help="add a tree of the graph to the tables (values, partials, adjoints)")
     p.add_argument("--blank", action="store_true",
@@ -80,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "numbers: one pass per input), or both side by side")
     p.add_argument("--expand", action="store_true",
                    help="also write each gradient entry in terms of the inputs")
+    p.add_argument("--over", action="append", metavar="x=-3:3:121",
+                   help="sweep an input over start:stop:count (constant expressions: "
+                        "x=-pi:pi:101); several make a grid; the others from --at")
+    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
+                   help="with --over: draw the function and its partials in the "
+                        "terminal, or write FILE (.png, .svg, .pdf; needs matplotlib)")
     grading = p.add_argument_group("checking answers (exit 1 when one is wrong)")
     grading.add_argument("--expect", action="append", metavar="'TARGET = ANSWER'",
                          help="grade an answer: TARGET is f, df/dx, w4 or w4bar; ANSWER a "
@@ -206,11 +217,26 @@ def _print_report(args, report) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    as_json = _wants_json(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "descend":  # the subcommand; `(descend)` is the variable
+        from .cli_descend import main as descend
+
+        return descend(argv[1:])
+    as_json = _wants_json(argv)
     try:
         args = build_parser().parse_args(argv)
         if args.precision < 1 or args.precision > 17:
             raise UsageError("--precision takes 1 to 17 significant digits")
+        if args.over:
+            if args.expect or args.answers:
+                raise UsageError("--expect and --answers grade one point, not a sweep")
+            from .cli_sweep import run_sweep
+
+            return run_sweep(args, _read_source(args))
+        if args.format == "csv" or args.plot is not None:
+            what = "--plot" if args.plot is not None else "--format csv"
+            raise UsageError(f"{what} needs points: sweep an input with --over",
+                             hint="backprop EXPR --over x=-3:3:121")
         if args.expect or args.answers:
             report = _grade(args)
         else:
@@ -222,17 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.answers_out:
                 _write_key(args, trace)
     except BackpropError as error:
-        if as_json:
-            from .render.json_doc import render_error
-
-            print(render_error(error))
-        else:
-            from rich.console import Console
-
-            from .render.terminal import render_error
-
-            render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
-        return error.exit_code
+        return report_error(error, as_json)
     if args.expect or args.answers:
         _print_report(args, report)
         return 0 if report.all_right else 1
@@ -241,6 +257,21 @@ def main(argv: list[str] | None = None) -> int:
     renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph,
                                  args.mode, args.expand))
     return 0
+
+
+def report_error(error: BackpropError, as_json: bool) -> int:
+    """The error on stderr, with its caret; under --json, as JSON on stdout."""
+    if as_json:
+        from .render.json_doc import render_error
+
+        print(render_error(error))
+    else:
+        from rich.console import Console
+
+        from .render.terminal import render_error
+
+        render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
+    return error.exit_code
 
 
 def run() -> None:

@@ -1,0 +1,159 @@
+"""Gradient descent with the gradient from the reverse pass: θ(k+1) = θ(k) − τ·∇E(θ(k)).
+
+The expression is lowered and laid out once; each step is one forward and one reverse
+pass at the current point (passes.py, scalar path). Three update rules, with PyTorch's
+conventions so that numbers can be held against torch.optim:
+
+- plain:    θ ← θ − τ·g
+- momentum: v ← μ·v + g;  θ ← θ − τ·v                          (torch.optim.SGD)
+- adam:     m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+            θ ← θ − τ·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵏ), v̂ = v/(1−β₂ᵏ)    (torch.optim.Adam)
+
+A run stops at the first of: the step limit, a gradient norm ‖g‖ ≤ the tolerance, a loss
+change |E(k) − E(k−1)| ≤ the tolerance, or divergence: a loss or a point that is nan or
+infinite, a step out of the function's domain, or a loss above DIVERGED times its start.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, NamedTuple
+
+import numpy as np
+
+from .errors import DomainError, InputError
+from .passes import forward, layout, reverse
+from .program import Program
+
+OPTIMIZERS = ("plain", "momentum", "adam")
+ADAM_EPS = 1e-8
+DIVERGED = 1e6  # the loss grew past this many times max(1, |its start|)
+
+
+class Step(NamedTuple):
+    step: int  # k: 0 is the start
+    point: dict[str, float]  # θ(k)
+    loss: float  # E(θ(k))
+    gradient: dict[str, float]  # ∇E(θ(k)), from the reverse pass
+    grad_norm: float  # ‖∇E(θ(k))‖₂
+
+
+class Stop(NamedTuple):
+    reason: str  # "steps", "grad_norm", "loss_change" or "diverged"
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        return self.reason == "diverged"
+
+
+class Descent:
+    """One run. Iterate `steps()` for the path; `stop` says why it ended."""
+
+    def __init__(self, program: Program, start: dict[str, float], lr: float,
+                 optimizer: str = "plain", momentum: float = 0.9,
+                 betas: tuple[float, float] = (0.9, 0.999)):
+        inputs = program.inputs
+        if not inputs:
+            raise InputError("the expression has no inputs to descend over")
+        missing = [name for name in inputs if name not in start]
+        if missing:
+            example = ",".join(f"{name}=…" for name in missing)
+            raise InputError(f"no starting value for {', '.join(missing)}",
+                             hint=f"give every input a start: --from {example}")
+        unknown = [name for name in start if name not in inputs]
+        if unknown:
+            raise InputError(f"{', '.join(unknown)} is not an input of the expression "
+                             f"(it has {', '.join(inputs)})")
+        if not (lr > 0 and math.isfinite(lr)):
+            raise InputError("the learning rate --lr must be a positive number")
+        if optimizer not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {optimizer}: one of {', '.join(OPTIMIZERS)}")
+        if not 0 <= momentum < 1 or not all(0 <= b < 1 for b in betas):
+            raise InputError("--momentum and --betas take numbers in [0, 1)")
+        self.program = program
+        self.layout = layout(program)  # once: each step is only the two passes
+        self.theta = np.array([start[name] for name in inputs], dtype=np.float64)
+        self.lr, self.optimizer, self.momentum, self.betas = lr, optimizer, momentum, betas
+        self.stop: Stop | None = None
+
+    def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """E(θ) and ∇E(θ): one forward and one reverse pass."""
+        program = self.program
+        point = dict(zip(program.inputs, theta.tolist()))
+        vals = forward(program, point, self.layout)
+        _, adj = reverse(program, vals, self.layout)
+        out = program.output
+        loss = float(vals[out]) if type(out) is int else out.value
+        return loss, np.array(adj[:program.n_inputs], dtype=np.float64)
+
+    def steps(self, max_steps: int = 1000, grad_tol: float = 1e-8,
+              loss_tol: float = 0.0) -> Iterator[Step]:
+        """θ(0), θ(1), …, each with its loss and gradient, until a stopping rule holds."""
+        names = self.program.inputs
+        theta = self.theta.copy()
+        velocity = np.zeros_like(theta)  # momentum's v, Adam's first moment m
+        second = np.zeros_like(theta)  # Adam's v
+        b1, b2 = self.betas
+        start = prev = None
+        for k in range(max_steps + 1):
+            try:
+                loss, g = self.evaluate(theta)
+            except DomainError as error:
+                if k == 0:
+                    raise  # the start itself is outside the domain: bad input
+                self.stop = Stop("diverged", f"step {k} left the function's domain "
+                                 f"({error.message}); {_smaller(self.lr)}")
+                return
+            norm = float(np.sqrt(g @ g))
+            yield Step(k, dict(zip(names, theta.tolist())), loss,
+                       dict(zip(names, g.tolist())), norm)
+            if start is None:
+                start = loss
+            if loss == -math.inf:
+                self.stop = Stop("diverged", f"the loss fell to -inf at step {k}: the "
+                                 "function has no minimum along this path")
+                return
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                what = "the loss" if not math.isfinite(loss) else "the gradient"
+                value = loss if not math.isfinite(loss) else norm
+                self.stop = Stop("diverged", f"{what} is {value} at step {k}; "
+                                 + _smaller(self.lr))
+                return
+            if loss > DIVERGED * max(1.0, abs(start)):
+                self.stop = Stop("diverged", f"the loss grew from {start:.6g} to {loss:.6g} "
+                                 f"by step {k}; {_smaller(self.lr)}")
+                return
+            if norm <= grad_tol:
+                self.stop = Stop("grad_norm", f"the gradient norm {norm:.3g} is at most "
+                                 f"{grad_tol:g} at step {k}")
+                return
+            if prev is not None and abs(loss - prev) <= loss_tol:
+                self.stop = Stop("loss_change", f"the loss changed by {abs(loss - prev):.3g}, "
+                                 f"at most {loss_tol:g}, at step {k}")
+                return
+            if k == max_steps:
+                self.stop = Stop("steps", f"the step limit {max_steps} was reached; "
+                                 f"the gradient norm is still {norm:.3g}")
+                return
+            prev = loss
+            if self.optimizer == "plain":
+                theta = theta - self.lr * g
+            elif self.optimizer == "momentum":
+                velocity = self.momentum * velocity + g
+                theta = theta - self.lr * velocity
+            else:
+                t = k + 1
+                velocity = b1 * velocity + (1 - b1) * g
+                second = b2 * second + (1 - b2) * g * g
+                m_hat = velocity / (1 - b1 ** t)
+                v_hat = second / (1 - b2 ** t)
+                theta = theta - self.lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
+            if not np.all(np.isfinite(theta)):
+                self.stop = Stop("diverged", f"the point is no longer finite after step {k}; "
+                                 + _smaller(self.lr))
+                return
+
+
+def _smaller(lr: float) -> str:
+    return f"the learning rate is too large: try a smaller one, e.g. --lr {lr / 10:g}"

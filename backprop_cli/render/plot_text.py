@@ -1,0 +1,165 @@
+"""Plots in the terminal, drawn with Rich: curves in braille dots (2×4 per character) and
+heat maps in shades, sized to the console (80 columns by default).
+
+Why our own drawing and no plotting library: the charts here are few and simple (a curve
+per column of a sweep, a heat map with arrows, a loss curve), Rich is already a
+dependency and already handles width and colour-off when piped, and a library would add
+an install and import time for a handful of lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.text import Text
+
+from ..descent import Step
+from ..sweep import Sweep
+from .numbers import fmt
+
+HEIGHT = 12  # rows of characters per curve
+LABEL = 10  # width of the y-axis labels
+# Braille: dot (dx, dy) of a 2×4 cell is this bit of U+2800.
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+SHADES = " ░▒▓█"
+# The direction of -∇f, as an arrow, by octant of the angle (0 = east, counter-clockwise).
+ARROWS = "→↗↑↖←↙↓↘"
+
+
+def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
+          log: bool = False) -> list[str]:
+    """Braille rows of y over x, points joined by lines; nan and inf leave a gap."""
+    y = np.log10(ys) if log else np.asarray(ys, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(x)
+    px_w, px_h = 2 * width, 4 * height
+    cells = np.zeros((height, width), dtype=np.int64)
+    if not ok.any():
+        return [" " * width] * height
+    lo, hi = float(y[ok].min()), float(y[ok].max())
+    x0, x1 = float(x[ok].min()), float(x[ok].max())
+    span_y = hi - lo or 1.0
+    span_x = x1 - x0 or 1.0
+    px = np.where(ok, (x - x0) / span_x * (px_w - 1), 0.0)
+    py = np.where(ok, (hi - y) / span_y * (px_h - 1), 0.0)
+    # join each finite neighbour pair with enough samples to leave no hole
+    segments = ok[:-1] & ok[1:]
+    xs, ys_ = [px[ok]], [py[ok]]
+    for a, b in zip(np.nonzero(segments)[0], np.nonzero(segments)[0] + 1):
+        n = int(max(abs(px[b] - px[a]), abs(py[b] - py[a]))) + 1
+        if n > 1:
+            t = np.linspace(0.0, 1.0, n)
+            xs.append(px[a] + t * (px[b] - px[a]))
+            ys_.append(py[a] + t * (py[b] - py[a]))
+    ax = np.rint(np.concatenate(xs)).astype(np.int64)
+    ay = np.rint(np.concatenate(ys_)).astype(np.int64)
+    bits = np.array(_DOTS)[ay % 4, ax % 2]
+    np.bitwise_or.at(cells, (ay // 4, ax // 2), bits)
+    return ["".join(chr(0x2800 + c) if c else " " for c in row) for row in cells]
+
+
+def _chart(console: Console, title: str, x: np.ndarray, y: np.ndarray, xname: str,
+           precision: int, log: bool = False) -> None:
+    width = max(20, min(console.width, 120) - LABEL - 1)
+    rows = curve(x, y, width, log=log)
+    finite = np.asarray(y)[np.isfinite(y)]
+    top = fmt(finite.max(), precision) if finite.size else "nan"
+    bottom = fmt(finite.min(), precision) if finite.size else "nan"
+    console.print(Text(title + (" (log scale)" if log else ""), style="bold"))
+    for k, row in enumerate(rows):
+        label = top if k == 0 else bottom if k == len(rows) - 1 else ""
+        console.print(Text.assemble((label.rjust(LABEL), "dim"), "│", (row, "cyan")))
+    lo, hi = fmt(np.nanmin(x), precision), fmt(np.nanmax(x), precision)
+    console.print(" " * LABEL + "└" + "─" * width)
+    axis = lo + xname.center(width - len(lo) - len(hi)) + hi
+    console.print(Text(" " * (LABEL + 1) + axis, style="dim"))
+
+
+def heat_map(z: np.ndarray, width: int, height: int, arrows: tuple | None = None,
+             path: tuple | None = None) -> list[str]:
+    """Shade rows of z[ix, iy] (x across, y up), with -∇ arrows on a coarse grid and the
+    points of a path as •."""
+    nx, ny = z.shape
+    ix = np.minimum((np.arange(width) + 0.5) * nx / width, nx - 1).astype(int)
+    iy = np.minimum((np.arange(height) + 0.5) * ny / height, ny - 1).astype(int)[::-1]
+    cell = z[np.ix_(ix, iy)].T  # rows top (y max) to bottom
+    ok = np.isfinite(cell)
+    grid = [[" "] * width for _ in range(height)]
+    if ok.any():
+        lo, hi = cell[ok].min(), cell[ok].max()
+        level = np.where(ok, (cell - lo) / ((hi - lo) or 1.0) * (len(SHADES) - 1), 0)
+        for r in range(height):
+            for c in range(width):
+                grid[r][c] = SHADES[int(round(level[r, c]))] if ok[r, c] else "·"
+    if arrows is not None:
+        gx, gy = arrows
+        for r in range(1, height, 3):
+            for c in range(2, width, 6):
+                u, v = -gx[ix[c], iy[r]], -gy[ix[c], iy[r]]
+                if np.isfinite(u) and np.isfinite(v) and (u or v):
+                    octant = int(round(np.arctan2(v, u) / (np.pi / 4))) % 8
+                    grid[r][c] = ARROWS[octant]
+    if path is not None:
+        (px, py), (x0, x1, y0, y1) = path
+        for a, b in zip(px, py):
+            c = int((a - x0) / ((x1 - x0) or 1) * (width - 1) + 0.5)
+            r = int((y1 - b) / ((y1 - y0) or 1) * (height - 1) + 0.5)
+            if 0 <= c < width and 0 <= r < height:
+                grid[r][c] = "•"
+    return ["".join(row) for row in grid]
+
+
+def _map(console: Console, title: str, z, xr, yr, precision, arrows=None, path=None) -> None:
+    width = max(20, min(console.width, 120) - LABEL - 1)
+    height = max(8, min(24, width // 3))
+    rows = heat_map(z, width, height, arrows, path)
+    console.print(Text(title, style="bold"))
+    for k, row in enumerate(rows):
+        label = fmt(yr[1], precision) if k == 0 else fmt(yr[0], precision) \
+            if k == len(rows) - 1 else ""
+        console.print(Text.assemble((label.rjust(LABEL), "dim"), "│", row))
+    console.print(" " * LABEL + "└" + "─" * width)
+    lo, hi = fmt(xr[0], precision), fmt(xr[1], precision)
+    console.print(Text(" " * (LABEL + 1) + lo + xr[2].center(width - len(lo) - len(hi)) + hi,
+                       style="dim"))
+    finite = z[np.isfinite(z)]
+    if finite.size:
+        console.print(Text(f"{' ' * LABEL} shades {SHADES!r}: {fmt(finite.min(), precision)} "
+                           f"to {fmt(finite.max(), precision)}"
+                           + ("; arrows: −∇, downhill" if arrows is not None else "")
+                           + ("; •: the path" if path is not None else ""), style="dim"))
+
+
+def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
+    """One input: a curve of f and of each partial. Two: a heat map of f with the
+    downhill arrows, and one of each partial."""
+    name = sweep.output_name
+    ranges = sweep.ranges
+    if len(ranges) == 1:
+        x = sweep.points[ranges[0].name]
+        _chart(console, f"{name}", x, sweep.value, ranges[0].name, precision)
+        for k, g in sweep.gradient.items():
+            _chart(console, f"∂{name}/∂{k}", x, g, ranges[0].name, precision)
+        return
+    a, b = ranges
+    shape = (a.count, b.count)
+    xr, yr = (a.start, a.stop, a.name), (b.start, b.stop, b.name)
+    arrows = (sweep.gradient[a.name].reshape(shape), sweep.gradient[b.name].reshape(shape))
+    _map(console, f"{name} over {a.name} (across) and {b.name} (up)",
+         np.asarray(sweep.value).reshape(shape), xr, yr, precision, arrows=arrows)
+
+
+def plot_descent(steps: list[Step], console: Console, surface=None, precision: int = 4) -> None:
+    """The loss curve (log scale when the loss stays positive); with two inputs and a
+    surface ((x grid, y grid, z) from a sweep), the path over the heat map."""
+    k = np.array([s.step for s in steps], dtype=np.float64)
+    loss = np.array([s.loss for s in steps], dtype=np.float64)
+    log = bool(loss.size) and bool(np.all(loss[np.isfinite(loss)] > 0)) \
+        and float(np.nanmax(loss) / max(np.nanmin(loss), 1e-300)) > 100
+    _chart(console, "loss", k, loss, "step", precision, log=log)
+    if surface is not None:
+        (xs, ys, z), (xn, yn) = surface
+        px = [s.point[xn] for s in steps]
+        py = [s.point[yn] for s in steps]
+        _map(console, f"the path over the loss, {xn} across, {yn} up", z,
+             (xs[0], xs[-1], xn), (ys[0], ys[-1], yn), precision,
+             path=((px, py), (xs[0], xs[-1], ys[0], ys[-1])))

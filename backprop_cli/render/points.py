@@ -1,0 +1,96 @@
+"""The terminal for many points: a sweep's table (thinned to --max-rows rows, saying so)
+and gradient descent's table every k steps. Rich, like terminal.py."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from ..descent import Step, Stop
+from ..sweep import Sweep
+from .lines import sweep_columns
+from .numbers import fmt
+from .terminal import _print, _table
+
+
+def thinned(count: int, max_rows: int) -> range | list[int]:
+    """Every k-th row, k as small as keeps within max_rows, and always the last one."""
+    if max_rows <= 0 or count <= max_rows:
+        return range(count)
+    k = -(-(count - 1) // (max_rows - 1))  # ceil: the first and the last are both rows
+    rows = list(range(0, count, k))
+    if rows[-1] != count - 1:
+        rows.append(count - 1)
+    return rows
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def describe(sweep: Sweep, precision: int = 6) -> str:
+    """'x from -3 to 3 (121 points), y = 1.0472'."""
+    parts = [f"{r.name} from {fmt(r.start, precision)} to {fmt(r.stop, precision)} "
+             f"({r.count} points)" for r in sweep.ranges]
+    parts += [f"{k} = {fmt(v, precision)}" for k, v in sweep.fixed.items()]
+    return ", ".join(parts)
+
+
+def render_sweep(sweep: Sweep, console: Console, precision: int = 6, max_rows: int = 60) -> None:
+    name = sweep.output_name
+    console.print(Text.assemble(("backprop ", "bold"), " ".join(sweep.program.source.split()),
+                                (f"   over {describe(sweep, precision)}", "dim")))
+    console.print()
+    swept = {r.name for r in sweep.ranges}
+    columns = [(h, v) for h, v in sweep_columns(sweep) if h in swept or h not in sweep.points]
+    shown = [f"∂{name}/∂{h[len(name) + 3:]}" if h.startswith(f"d{name}/d") else h
+             for h, _ in columns]
+    table = _table(*shown)
+    for column in table.columns:
+        column.justify = "right"
+    rows = thinned(sweep.size, max_rows)
+    lists = [v.tolist() for _, v in columns]
+    for i in rows:
+        table.add_row(*[fmt(values[i], precision) for values in lists])
+    _print(console, f"{name} and its gradient at {sweep.size} points", table)
+    if len(rows) < sweep.size:
+        k = rows[1] - rows[0]
+        console.print(Text(f"{len(rows)} of {sweep.size} points shown: every {_ordinal(k)} "
+                           "and the last (--max-rows 0 shows all; --format csv or --json "
+                           "give every point)", style="dim"))
+
+
+def render_warnings(warnings, console: Console) -> None:
+    for w in warnings:
+        console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
+
+
+def render_descent(steps: list[Step], stop: Stop, console: Console, every: int,
+                   precision: int = 6, header: str = "") -> None:
+    """The step table (every k-th step, and the last), then why the run stopped."""
+    if header:
+        console.print(Text.assemble(("backprop descend ", "bold"), header))
+        console.print()
+    if steps:
+        names = list(steps[0].point)
+        table = _table("step", "loss", "‖∇‖", *names)
+        for column in table.columns:
+            column.justify = "right"
+        last = steps[-1].step
+        for s in steps:
+            if s.step % every == 0 or s.step == last:
+                table.add_row(str(s.step), fmt(s.loss, precision), fmt(s.grad_norm, 3),
+                              *[fmt(v, precision) for v in s.point.values()])
+        title = "Gradient descent" + (f": every {_ordinal(every)} step" if every > 1 else "")
+        _print(console, title, table)
+    style = "bold red" if stop.failed else "bold"
+    console.print(Text.assemble(("diverged: " if stop.failed else "stopped: ", style),
+                                stop.message), soft_wrap=True)
+    if steps and not stop.failed:
+        s = steps[-1]
+        where = ", ".join(f"{k} = {fmt(v, precision)}" for k, v in s.point.items())
+        console.print(Text.assemble(("minimum found ", "bold") if stop.reason != "steps"
+                                    else ("last point ", "bold"),
+                                    f"at {where}: loss {fmt(s.loss, precision)}"),
+                      soft_wrap=True)
