@@ -36,3 +36,30 @@ def validate(trace_schema):
         return doc
 
     return check
+
+
+def _validator(name):
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from backprop_cli.schema import load
+
+    trace = load("trace")
+    registry = Registry().with_resource(trace["$id"], Resource.from_contents(trace))
+    validator = jsonschema.Draft202012Validator(load(name), registry=registry)
+
+    def check(doc):
+        validator.validate(doc)
+        return doc
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def sweep_validate():
+    return _validator("sweep")
+
+
+@pytest.fixture(scope="session")
+def descent_validate():
+    return _validator("descent")

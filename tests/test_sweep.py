@@ -1,0 +1,155 @@
+"""Sweeps: every point of a sweep equals its own single-point run (the same numpy
+functions on both paths), domain errors are nan with a count, and the CLI's outputs."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from backprop_cli import differentiate, lower
+from backprop_cli.ops import OPS
+from backprop_cli.sweep import Range, parse_range, sweep, sweep_program
+
+# Every op of the table in one expression each, over points inside its domain.
+OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x*y",
+             "pow": "x ** y"}
+EXPRESSIONS = [OPERATORS.get(name) or (f"{name}(x, y)" if op.arity == 2 else f"{name}(x)*y")
+               for name, op in OPS.items()] + ["x**2*cos(x*y)+1", "x*y*exp(x*y)",
+                                               "(sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2)))*y",
+                                               "c = x + y; d = c + x"]
+
+
+def _same(a, b, what):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), what
+    ok = ~np.isnan(a)
+    np.testing.assert_array_max_ulp(a[ok], b[ok], maxulp=4)
+
+
+@pytest.mark.parametrize("expr", EXPRESSIONS)
+def test_every_point_equals_its_own_run(expr):
+    s = sweep(expr, ["x=0.1:0.9:9", "y=0.2:1.7:7"])
+    assert s.size == 63
+    for i in range(s.size):
+        at = {k: float(v[i]) for k, v in s.points.items()}
+        t = differentiate(expr, at=at)
+        _same(s.value[i], t.value, f"{expr} at {at}")
+        for k in t.gradient:
+            _same(s.gradient[k][i], t.gradient[k], f"∂/∂{k} of {expr} at {at}")
+
+
+def test_grid_order_and_fixed_inputs():
+    s = sweep("x**2*cos(x*y)+1", ["x=-1:1:3", "y=0:2:5"])
+    assert s.points["x"].tolist() == [-1.0] * 5 + [0.0] * 5 + [1.0] * 5  # last varies fastest
+    assert s.points["y"][:5].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    s = sweep("x**2*cos(x*y)+1", ["x=-1:1:3"], at="y=pi/3")
+    assert s.fixed == {"y": pytest.approx(np.pi / 3)}
+    # the course notes' point is the first one: f = 1.5, the printed adjoints
+    assert float(s.value[0]) == pytest.approx(1.5)
+    assert float(s.gradient["x"][0]) == pytest.approx(-0.0931003, abs=1e-7)
+    assert float(s.gradient["y"][0]) == pytest.approx(-0.866025, abs=1e-6)
+
+
+def test_domain_errors_are_nan_with_a_count():
+    s = sweep("log(x) + sqrt(x + 1)", ["x=-2:2:9"])
+    assert np.isnan(s.value[:5]).all() and np.isfinite(s.value[5:]).all()
+    assert np.isnan(s.gradient["x"][:5]).all() and np.isfinite(s.gradient["x"][5:]).all()
+    assert s.nan_points == 5
+    domain = [w for w in s.warnings if w.kind == "domain"]
+    assert [w.node for w in domain] == ["w2", "w4"]
+    assert "5 of 9 points" in domain[0].message and "2 of 9 points" in domain[1].message
+    # 1/0 would be inf: it is nan too, as a domain error
+    s = sweep("1/x", ["x=-1:1:3"])
+    assert np.isnan(s.value[1]) and s.value[0] == -1.0 and s.value[2] == 1.0
+
+
+def test_kinks_and_infinite_partials_are_counted():
+    s = sweep("abs(x) + sqrt(y)", ["x=-1:1:3", "y=0:1:2"])
+    kinds = {w.kind: w.message for w in s.warnings}
+    assert "2 of 6 points" in kinds["kink"]  # x = 0, with y = 0 and 1
+    assert "3 of 6 points" in kinds["not_differentiable"]  # sqrt'(0)
+
+
+def test_a_constant_expression_and_unused_inputs_broadcast():
+    program = lower("c = x * 0 + 2")
+    s = sweep_program(program, [Range("x", 0, 1, 4)], {})
+    assert s.value.tolist() == [2.0] * 4 and s.gradient["x"].tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize("text, start, stop, count", [
+    ("x=-3:3:121", -3, 3, 121), ("x=-pi:pi:101", -np.pi, np.pi, 101),
+    ("t = 0 : 2*e : 2", 0, 2 * np.e, 2), ("y=1e-3:2**3:1e1", 1e-3, 8, 10)])
+def test_ranges_are_constant_expressions(text, start, stop, count):
+    r = parse_range(text)
+    assert (r.start, r.stop, r.count) == (pytest.approx(start), pytest.approx(stop), count)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x=-pi:pi:1.5", ["the count of points is a whole number", "  x=-pi:pi:1.5",
+                      "           ^^^"]),
+    ("x=-pi:foo:3", ["foo is not a constant", "(--over, column 7)", "        ^^^"]),
+    ("x=-pi:3", ["a range is name=start:stop:count"]),
+    ("x=1::3", ["this part is empty"]),
+    ("x=0:log(0):3", ["log needs a positive argument", "      ^^^^^^"]),
+    ("x=0:1:1", ["at least 2"]),
+])
+def test_range_errors_have_carets(text, expected):
+    r = run_cli("x**2", "--over", text)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    for line in expected:
+        assert line in r.stderr
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["x*y", "--over", "x=0:1:3"], "no value for y"),
+    (["x*y", "--over", "x=0:1:3", "--over", "x=0:1:3", "--at", "y=1"], "x is swept twice"),
+    (["x*y", "--over", "x=0:1:3", "--at", "x=1,y=1"], "both swept (--over) and fixed"),
+    (["x", "--over", "z=0:1:3", "--at", "x=1"], "z is not an input"),
+    (["x", "--format", "csv", "--at", "x=1"], "needs points: sweep an input with --over"),
+    (["x", "--plot", "--at", "x=1"], "needs points"),
+    (["x", "--over", "x=0:1:3", "--json", "--format", "csv"], "choose one"),
+    (["x*y", "--over", "x=0:1:5000", "--over", "y=0:1:5000"], "at most"),
+])
+def test_usage_errors(args, expected):
+    r = run_cli(*args)
+    assert r.returncode == 2 and expected in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+def test_table_is_thinned_and_says_so():
+    r = run_cli("x**2*cos(x*y)+1", "--over", "x=-3:3:121", "--at", "y=pi/3")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "41 of 121 points shown: every 3rd and the last" in r.stdout
+    assert "∂f/∂x" in r.stdout and "∂f/∂y" in r.stdout and "y = 1.0472" in r.stdout
+    rows = [line.split() for line in lines if line.strip() and line.split()[0] in ("-3", "3")]
+    assert rows == [["-3", "-8", "6", "-3.30655e-15"], ["3", "-8", "-6", "-3.30655e-15"]]
+    r = run_cli("x**2", "--over", "x=-3:3:121", "--max-rows", "0")
+    assert "points shown" not in r.stdout and len(r.stdout.splitlines()) > 121
+
+
+def test_csv_has_every_point_in_full():
+    r = run_cli("x**2*cos(x*y)+1", "--over", "x=-1:1:5", "--over", "y=0:pi:3",
+                "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == ["x", "y", "f", "df/dx", "df/dy"] and len(rows) == 15
+    s = sweep("x**2*cos(x*y)+1", ["x=-1:1:5", "y=0:pi:3"])
+    assert [float(row["df/dy"]) for row in rows] == s.gradient["y"].tolist()  # exact
+
+
+def test_json_lines_validate(sweep_validate):
+    r = run_cli("log(x)", "--over", "x=-1:1:5", "--json")
+    assert r.returncode == 0
+    docs = [sweep_validate(json.loads(line)) for line in r.stdout.splitlines()]
+    assert len(docs) == 5
+    assert docs[0] == {"schema": "1", "point": {"x": -1.0}, "value": "NaN",
+                       "gradient": {"x": "NaN"}}
+    assert docs[4]["gradient"] == {"x": 1.0}
+    assert "log needs a positive argument at 3 of 5 points" in r.stderr
+    r = run_cli("log(x)", "--over", "x=-1:foo:5", "--json")
+    assert r.returncode == 2
+    assert sweep_validate(json.loads(r.stdout))["error"]["origin"] == "--over"
