@@ -53,9 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N steps (default 1000)")
     p.add_argument("--grad-tol", type=float, default=1e-8, metavar="G",
                    help="stop when the gradient norm is at most G (default 1e-8)")
-    p.add_argument("--loss-tol", type=float, default=0.0, metavar="L",
-                   help="stop when the loss changes by at most L in a step (default 0: "
-                        "off)")
+    p.add_argument("--loss-tol", type=float, default=None, metavar="L",
+                   help="stop when the loss changes by at most L in a step (default off)")
     p.add_argument("--every", type=int, default=0, metavar="K",
                    help="a table row every K steps (default: about 20 rows)")
     p.add_argument("--json", action="store_true",

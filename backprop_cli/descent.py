@@ -10,8 +10,9 @@ conventions so that numbers can be held against torch.optim:
             θ ← θ − τ·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵏ), v̂ = v/(1−β₂ᵏ)    (torch.optim.Adam)
 
 A run stops at the first of: the step limit, a gradient norm ‖g‖ ≤ the tolerance, a loss
-change |E(k) − E(k−1)| ≤ the tolerance, or divergence: a loss or a point that is nan or
-infinite, a step out of the function's domain, or a loss above DIVERGED times its start.
+change |E(k) − E(k−1)| ≤ the tolerance (off unless given), or divergence: a loss or a
+point that is nan or infinite, a step out of the function's domain, or a loss that grew
+(or fell) past DIVERGED times max(1, |its start|).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Descent:
         return loss, np.array(adj[:program.n_inputs], dtype=np.float64)
 
     def steps(self, max_steps: int = 1000, grad_tol: float = 1e-8,
-              loss_tol: float = 0.0) -> Iterator[Step]:
+              loss_tol: float | None = None) -> Iterator[Step]:
         """θ(0), θ(1), …, each with its loss and gradient, until a stopping rule holds."""
         names = self.program.inputs
         theta = self.theta.copy()
@@ -105,14 +106,15 @@ class Descent:
                 self.stop = Stop("diverged", f"step {k} left the function's domain "
                                  f"({error.message}); {_smaller(self.lr)}")
                 return
-            norm = float(np.sqrt(g @ g))
+            norm = math.hypot(*g.tolist())  # no overflow for a gradient of 1e200
             yield Step(k, dict(zip(names, theta.tolist())), loss,
                        dict(zip(names, g.tolist())), norm)
             if start is None:
                 start = loss
-            if loss == -math.inf:
-                self.stop = Stop("diverged", f"the loss fell to -inf at step {k}: the "
-                                 "function has no minimum along this path")
+            if loss == -math.inf or loss < -DIVERGED * max(1.0, abs(start)):
+                self.stop = Stop("diverged", f"the loss fell from {start:.6g} to {loss:.6g} "
+                                 f"by step {k}: the function seems to have no minimum "
+                                 "along this path")
                 return
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 what = "the loss" if not math.isfinite(loss) else "the gradient"
@@ -128,7 +130,7 @@ class Descent:
                 self.stop = Stop("grad_norm", f"the gradient norm {norm:.3g} is at most "
                                  f"{grad_tol:g} at step {k}")
                 return
-            if prev is not None and abs(loss - prev) <= loss_tol:
+            if loss_tol is not None and prev is not None and abs(loss - prev) <= loss_tol:
                 self.stop = Stop("loss_change", f"the loss changed by {abs(loss - prev):.3g}, "
                                  f"at most {loss_tol:g}, at step {k}")
                 return

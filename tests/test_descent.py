@@ -1,0 +1,148 @@
+"""Gradient descent: known minima of convex quadratics, the closed-form path of plain
+descent on x², Adam's first step (lr·sign(g), a property of its bias correction),
+progress on Rosenbrock, and divergence caught with the message and exit code 1."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from backprop_cli import lower
+from backprop_cli.descent import Descent
+from backprop_cli.errors import DomainError, InputError
+
+
+def run(expr, start, lr, optimizer="plain", steps=1000, **kw):
+    d = Descent(lower(expr), start, lr, optimizer)
+    path = list(d.steps(steps, **kw))
+    return path, d.stop
+
+
+@pytest.mark.parametrize("optimizer, lr", [("plain", 0.05), ("momentum", 0.05), ("adam", 0.05),
+                                           ("momentum", 0.01), ("adam", 0.01)])
+@pytest.mark.parametrize("expr, minimum", [
+    ("(x-3)**2 + (y+1)**2", {"x": 3, "y": -1}),
+    ("x**2 + 10*y**2 + x*y - 2*x", {"x": 40 / 39, "y": -2 / 39}),  # solved by hand: ∇ = 0
+    ("c = 2*a - 1; c**2 + (a + b)**2", {"a": 0.5, "b": -0.5}),
+])
+def test_convex_quadratics_reach_their_minimum(expr, minimum, optimizer, lr):
+    names = lower(expr).inputs
+    path, stop = run(expr, {k: 0.0 for k in names}, lr, optimizer, steps=20000)
+    assert stop.reason == "grad_norm", stop.message
+    assert path[-1].point == pytest.approx(minimum, abs=1e-7)
+
+
+def test_plain_descent_on_x_squared_follows_the_closed_form():
+    # x(k+1) = x(k) − τ·2x(k), so x(k) = (1 − 2τ)^k · x(0)
+    path, _ = run("x**2", {"x": 5.0}, 0.1, steps=30, grad_tol=0)
+    xs = np.array([s.point["x"] for s in path])
+    np.testing.assert_allclose(xs, 5.0 * 0.8 ** np.arange(31), rtol=1e-13)
+    assert path[3].gradient["x"] == pytest.approx(2 * xs[3])
+    assert path[3].loss == pytest.approx(xs[3] ** 2)
+
+
+def test_adam_first_step_is_lr_times_the_sign_of_the_gradient():
+    path, _ = run("3*x**2 - 0.001*y + exp(z)", {"x": 1.0, "y": 2.0, "z": -1.0}, 0.05, "adam",
+                  steps=1)
+    moved = {k: path[1].point[k] - path[0].point[k] for k in "xyz"}
+    assert moved == pytest.approx({"x": -0.05, "y": 0.05, "z": -0.05}, rel=1e-5)
+
+
+def test_momentum_accumulates_velocity():
+    # on a plane the gradient is constant g: v(k) = g·(1 + μ + … + μ^(k−1))
+    path, _ = run("2*x", {"x": 0.0}, 0.1, "momentum", steps=3, grad_tol=0)
+    xs = [s.point["x"] for s in path]
+    assert xs == pytest.approx([0, -0.2, -0.2 - 0.2 * 1.9, -0.2 - 0.2 * 1.9 - 0.2 * 2.71])
+
+
+def test_rosenbrock_adam_reaches_the_valley_floor_and_plain_crawls():
+    rosen = "(1-x)**2 + 100*(y-x**2)**2"
+    path, stop = run(rosen, {"x": -1.0, "y": 1.0}, 0.05, "adam", steps=3000)
+    assert stop.reason == "grad_norm" and path[-1].step < 3000
+    assert path[-1].point == pytest.approx({"x": 1, "y": 1}, abs=1e-6)
+    assert path[0].loss == 4.0 and path[-1].loss < 1e-12
+    plain, _ = run(rosen, {"x": -1.0, "y": 1.0}, 0.001, "plain", steps=3000)
+    assert plain[-1].loss > 1e-3  # the same budget leaves plain descent in the valley
+
+
+@pytest.mark.parametrize("expr, start, lr, words", [
+    ("(x-3)**2 + (y+1)**2", {"x": 0, "y": 0}, 1.5, "the loss grew from 10"),
+    ("exp(x**2)", {"x": 3.0}, 1.0, "is inf"),
+    ("log(x)", {"x": 1.0}, 2.0, "left the function's domain"),
+])
+def test_divergence_is_caught(expr, start, lr, words):
+    path, stop = run(expr, start, lr)
+    assert stop.failed and words in stop.message
+    assert "try a smaller one, e.g. --lr" in stop.message
+    assert len(path) < 1000
+
+
+def test_no_minimum_is_said_so():
+    path, stop = run("-x**2", {"x": 1.0}, 1.0)  # x triples each step
+    assert stop.failed and "fell from -1 to" in stop.message and "no minimum" in stop.message
+    assert len(path) == 8  # the loss is −9^k, below −10^6 from k = 7
+
+
+def test_bad_starts():
+    with pytest.raises(DomainError):
+        run("log(x)", {"x": -1.0}, 0.1)
+    with pytest.raises(InputError, match="no starting value for y"):
+        run("x*y", {"x": 1.0}, 0.1)
+    with pytest.raises(InputError, match="learning rate"):
+        run("x*x", {"x": 1.0}, -0.1)
+
+
+def test_cli_table_and_exit_codes():
+    r = run_cli("descend", "(x-3)**2 + (y+1)**2", "--from", "x=0,y=0", "--lr", "0.1")
+    assert r.returncode == 0, r.stderr
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+    assert "every 5th step" in r.stdout and "minimum found at x = 3, y = -1" in r.stdout
+    assert r.stderr == ""  # no progress bar when stderr is not a terminal
+    r = run_cli("descend", "(x-3)**2 + (y+1)**2", "--from", "x=0,y=0", "--lr", "3/2")
+    assert r.returncode == 1
+    assert "diverged: the loss grew" in r.stdout and "e.g. --lr 0.15" in r.stdout
+    r = run_cli("descend", "x**2", "--from", "x=1", "--steps", "5", "--every", "2")
+    assert r.returncode == 0 and "the step limit 5 was reached" in r.stdout
+    steps = [line.split()[0] for line in r.stdout.splitlines() if line[:5].strip().isdigit()]
+    assert steps == ["0", "2", "4", "5"]
+
+
+def test_cli_json_lines_validate(descent_validate):
+    r = run_cli("descend", "(x-3)**2", "--from", "x=0", "--optimizer", "momentum", "--json")
+    assert r.returncode == 0
+    docs = [descent_validate(json.loads(line)) for line in r.stdout.splitlines()]
+    assert [d["step"] for d in docs[:-1]] == list(range(len(docs) - 1))
+    assert docs[0]["gradient"] == {"x": -6.0} and docs[0]["loss"] == 9.0
+    assert docs[-1]["result"]["ok"] and docs[-1]["result"]["stopped"] == "grad_norm"
+    assert docs[-1]["result"]["point"]["x"] == pytest.approx(3)
+    r = run_cli("descend", "x**2", "--from", "x=1", "--lr", "2", "--json")
+    assert r.returncode == 1
+    result = descent_validate(json.loads(r.stdout.splitlines()[-1]))["result"]
+    assert result["stopped"] == "diverged" and not result["ok"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["descend", "x**2"], "no starting value for x"),
+    (["descend", "x**2", "--from", "x=1", "--lr", "0"], "learning rate"),
+    (["descend", "x**2", "--from", "x=1", "--lr", "fast"], "fast is not a constant"),
+    (["descend", "x**2", "--from", "x=oops"], "oops is not a constant"),
+    (["descend", "x**2", "--from", "x=1", "--optimizer", "sgd"], "invalid choice"),
+    (["descend", "x**2", "--from", "x=1", "--betas", "0.9"], "--betas takes two numbers"),
+    (["descend", "log(x)", "--from", "x=-1"], "log needs a positive argument"),
+    (["descend", "x**", "--from", "x=1"], "^"),
+])
+def test_cli_bad_input_is_exit_2(args, words):
+    r = run_cli(*args)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(*args, "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["error"]
+
+
+def test_descend_is_a_subcommand_only_as_the_first_argument():
+    r = run_cli("(descend)", "--at", "descend=2")
+    assert r.returncode == 0 and "descend" in r.stdout
+    r = run_cli("--at", "descend=2", "--", "descend")
+    assert r.returncode == 0 and "∂f/∂descend" in r.stdout
+    r = run_cli("descend", "descend**2", "--from", "descend=1", "--steps", "2")
+    assert r.returncode == 0
