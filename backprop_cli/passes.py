@@ -163,11 +163,14 @@ def _all_finite(v) -> bool:
     return math.isfinite(_sum(v))
 
 
+AT_POINTS = " at {} of {} points"  # sweep.py adds up these counts over blocks
+
+
 def _at(mask) -> str:
     """' at 3 of 121 points' for a mask over points; nothing for a single point."""
     if np.ndim(mask) == 0:
         return ""
-    return f" at {np.count_nonzero(mask)} of {np.size(mask)} points"
+    return AT_POINTS.format(np.count_nonzero(mask), np.size(mask))
 
 
 def _finite(operands: list):

@@ -13,17 +13,23 @@ is one number per point.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import BackpropError, InputError, UsageError
 from .lower import binding_values, lower
-from .passes import forward, layout, reverse, _kinks
+from .passes import AT_POINTS, forward, layout, reverse, _kinks
 from .program import Program
 from .trace import Warning_
 
 MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
+# Points per pass. A block's arrays stay in the CPU's caches and its temporaries are
+# reused by the allocator; one pass over 10^6 points touches fresh pages for every
+# temporary, which measured 1.3-1.6x a hand-written numpy pass; in blocks of 2^16 it is
+# within 1.1x (benchmarks/bench.py prints both).
+BLOCK = 1 << 16
 
 
 class Range(NamedTuple):
@@ -131,27 +137,54 @@ def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]
 
 
 def evaluate_points(program: Program, points: dict[str, np.ndarray],
-                    ranges: list[Range] | None = None, fixed: dict | None = None) -> Sweep:
+                    ranges: list[Range] | None = None, fixed: dict | None = None,
+                    block: int = BLOCK) -> Sweep:
     """The passes over arrays of points: `points` has one float64 array per input, all of
-    one length."""
+    one length. They run over blocks of `block` points, each block one forward and one
+    reverse pass over arrays."""
     lay = layout(program)
-    warnings: list[Warning_] = []
     point = {name: np.asarray(points[name], dtype=np.float64) for name in program.inputs}
-    vals = forward(program, point, lay, warnings)
-    _, adj = reverse(program, vals, lay, warnings)
-    _kinks(program, vals, lay, warnings)
     size = len(next(iter(point.values()))) if point else 1
     out = program.output
-    value = vals[out] if type(out) is int else out.value
-    shape = (size,)
-    # A constant, or an adjoint that met only constant partials, is one number for all.
-    gradient = {name: np.broadcast_to(adj[k], shape) for k, name in enumerate(program.inputs)}
-    if size and np.isnan(np.add.reduce(value, axis=None)):
+    value = np.empty(size)
+    gradient = {name: np.empty(size) for name in program.inputs}
+    blocks = []
+    for lo in range(0, size, block):
+        hi = min(lo + block, size)
+        warnings: list[Warning_] = []
+        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, warnings)
+        _, adj = reverse(program, vals, lay, warnings)
+        _kinks(program, vals, lay, warnings)
+        # a constant, or an adjoint that met only constant partials, fills its block
+        value[lo:hi] = vals[out] if type(out) is int else out.value
+        for k, name in enumerate(program.inputs):
+            gradient[name][lo:hi] = adj[k]
+        blocks.append(warnings)
+    if size and np.isnan(np.add.reduce(value)):
         # where the value is nan (a node left its domain), so is the gradient
         lost = np.isnan(value)
-        gradient = {name: np.where(lost, np.nan, g) for name, g in gradient.items()}
-    return Sweep(program, ranges or [], fixed or {}, point, np.broadcast_to(value, shape),
-                 gradient, warnings)
+        for g in gradient.values():
+            g[lost] = np.nan
+    return Sweep(program, ranges or [], fixed or {}, point, value, gradient,
+                 _merge(blocks, size))
+
+
+_COUNT = re.compile(re.escape(AT_POINTS).replace(r"\{\}", r"(\d+)"))
+
+
+def _merge(blocks: list[list[Warning_]], size: int) -> list[Warning_]:
+    """One warning per node and kind over all blocks, its counts of points added up."""
+    if len(blocks) == 1:
+        return blocks[0]
+    merged: dict[tuple, list] = {}
+    for warnings in blocks:
+        for w in warnings:
+            m = _COUNT.search(w.message)
+            count = int(m[1]) if m else 0
+            key = (w.kind, w.node, _COUNT.sub(AT_POINTS, w.message))
+            merged.setdefault(key, [0])[0] += count
+    return [Warning_(kind, node, text.replace(AT_POINTS, AT_POINTS.format(count, size), 1))
+            for (kind, node, text), (count,) in merged.items()]
 
 
 def sweep(source: str, over: list[str], at=None, *, share: bool = True) -> Sweep:

@@ -389,6 +389,70 @@ def import_check(script: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------
+# 4. Sweeps: many points through one program, against numpy written by hand
+
+SWEEP_TARGET = 1.25  # a sweep / the hand-written numpy pass over the same arrays
+LECTURE_F = "x**2*cos(x*y)+1"
+
+
+def hand_written(x, y):
+    """The lecture's f and its gradient, forward and reverse as one would write them in
+    numpy over arrays: w1 = x, w2 = y, w3 = w1², w4 = w1·w2, w5 = cos w4, w6 = w3·w5,
+    w7 = w6 + 1; then w̄5 = w3, w̄3 = w5, w̄4 = −w̄5·sin w4, w̄1 = w̄3·2w1 + w̄4·w2,
+    w̄2 = w̄4·w1."""
+    import numpy as np
+
+    w3 = x ** 2
+    w4 = x * y
+    w5 = np.cos(w4)
+    w7 = w3 * w5 + 1
+    w4bar = -w3 * np.sin(w4)
+    return w7, w5 * 2 * x + w4bar * y, w4bar * x
+
+
+def sweep_speed(points: int, rounds: int) -> None:
+    import numpy as np
+
+    from backprop_cli import lower
+    from backprop_cli.sweep import BLOCK, evaluate_points
+
+    heading(f"Sweep: {points:,} points of the lecture's f, backprop against hand-written numpy")
+    program = lower(LECTURE_F)
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-3, 3, points), rng.uniform(-3, 3, points)
+    runs = {"hand-written numpy": lambda: hand_written(x, y),
+            "backprop sweep": lambda: evaluate_points(program, {"x": x, "y": y}),
+            "  as one block": lambda: evaluate_points(program, {"x": x, "y": y}, block=points)}
+    s, (v, gx, gy) = runs["backprop sweep"](), runs["hand-written numpy"]()
+    same = all(np.max(np.abs(a - b) / np.maximum(np.spacing(np.abs(b)), 1e-300)) <= 4
+               for a, b in ((s.value, v), (s.gradient["x"], gx), (s.gradient["y"], gy)))
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    gc.disable()
+    try:
+        for r in range(rounds):
+            names = list(runs)
+            for name in names[r % 3:] + names[:r % 3]:  # rotate, so none is always first
+                t0 = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    hand = statistics.median(times["hand-written numpy"])
+    ours = statistics.median(times["backprop sweep"])
+    rows = [[name, fmt_s(statistics.median(t)), fmt_s(min(t)), fmt_s(max(t))]
+            for name, t in times.items()]
+    print(f"  {rounds} interleaved rounds; f = {LECTURE_F}, x and y uniform in [-3, 3]; the "
+          f"sweep is passes.forward + reverse over the arrays (sweep.evaluate_points), in "
+          f"blocks of {BLOCK:,} points, and for reference as one block of all of them")
+    print(table(["pass", "median", "min", "max"], rows))
+    one = statistics.median(times["  as one block"])
+    print(f"  ratio backprop / hand-written: {ours / hand:.3f}x   "
+          f"{verdict(ours / hand <= SWEEP_TARGET)} (≤ {SWEEP_TARGET}x); values and gradients "
+          f"within 4 ulp of the hand-written ones: {'yes' if same else 'NO'}")
+    print(f"  as one block of {points:,} points: {one / hand:.3f}x")
+
+
 def environment() -> None:
     print("backprop benchmarks")
     print(f"  python      {platform.python_version()} ({platform.python_implementation()}) "
@@ -423,6 +487,8 @@ def main() -> None:
                     help="sizes up to 10^4 and fewer rounds (under 30 s)")
     ap.add_argument("--max-exp", type=int, default=6, metavar="K",
                     help="largest size 10^K of the scaling benchmark (3-6; default 6)")
+    ap.add_argument("--sweep-only", action="store_true",
+                    help="only the sweep section (10^6 points against hand-written numpy)")
     ap.add_argument("--_worker", nargs=3, metavar=("FAMILY", "EXP", "REPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -442,11 +508,15 @@ def main() -> None:
     script = console_script()
 
     environment()
+    if args.sweep_only:
+        sweep_speed(10 ** 6, rounds=21)
+        return
     print(f"  mode        {'--quick' if args.quick else 'full'}; sizes "
           f"{', '.join(f'10^{e}' for e in exps)}; console script {script}")
     cold_start(script, rounds=5 if args.quick else 15, warmups=1 if args.quick else 2)
     scaling(exps, reps_for)
     import_check(script)
+    sweep_speed(10 ** 5 if args.quick else 10 ** 6, rounds=7 if args.quick else 21)
     print()
     print(f"total benchmark time {time.perf_counter() - t_start:.0f} s; load average now {_load()}")
 

@@ -153,3 +153,18 @@ def test_json_lines_validate(sweep_validate):
     r = run_cli("log(x)", "--over", "x=-1:foo:5", "--json")
     assert r.returncode == 2
     assert sweep_validate(json.loads(r.stdout))["error"]["origin"] == "--over"
+
+
+def test_blocks_give_the_same_arrays_and_add_up_the_counts():
+    program = lower("log(x) + abs(y) + x*y")
+    s = sweep_program(program, [parse_range("x=-1:1:21"), parse_range("y=-1:1:5")], {})
+    from backprop_cli.sweep import evaluate_points
+
+    small = evaluate_points(program, s.points, block=7)  # 105 points: 15 blocks of 7
+    assert np.array_equal(small.value, s.value, equal_nan=True)
+    for k in s.gradient:
+        assert np.array_equal(small.gradient[k], s.gradient[k], equal_nan=True)
+    assert small.warnings == s.warnings
+    assert [w.kind for w in s.warnings] == ["domain", "kink"]
+    assert "at 55 of 105 points" in s.warnings[0].message  # x ≤ 0: 11 values × 5
+    assert "at 21 of 105 points" in s.warnings[1].message  # y = 0
