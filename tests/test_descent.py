@@ -146,3 +146,14 @@ def test_descend_is_a_subcommand_only_as_the_first_argument():
     assert r.returncode == 0 and "∂f/∂descend" in r.stdout
     r = run_cli("descend", "descend**2", "--from", "descend=1", "--steps", "2")
     assert r.returncode == 0
+
+
+def test_every_descend_option_is_in_the_readme():
+    from conftest import REPO
+
+    from backprop_cli.cli_descend import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    options = [o for a in build_parser()._actions for o in a.option_strings
+               if o.startswith("--") and o not in ("--help", "--no-share")]
+    assert options and [o for o in options if f"`{o}" not in readme and f" {o}" not in readme] == []

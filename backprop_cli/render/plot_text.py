@@ -45,7 +45,7 @@ def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
     segments = ok[:-1] & ok[1:]
     xs, ys_ = [px[ok]], [py[ok]]
     for a, b in zip(np.nonzero(segments)[0], np.nonzero(segments)[0] + 1):
-        n = int(max(abs(px[b] - px[a]), abs(py[b] - py[a]))) + 1
+        n = int(2 * max(abs(px[b] - px[a]), abs(py[b] - py[a]))) + 2
         if n > 1:
             t = np.linspace(0.0, 1.0, n)
             xs.append(px[a] + t * (px[b] - px[a]))
