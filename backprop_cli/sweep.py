@@ -25,11 +25,11 @@ from .program import Program
 from .trace import Warning_
 
 MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
-# Points per pass. A block's arrays stay in the CPU's caches and its temporaries are
-# reused by the allocator; one pass over 10^6 points touches fresh pages for every
-# temporary, which measured 1.3-1.6x a hand-written numpy pass; in blocks of 2^16 it is
-# within 1.1x (benchmarks/bench.py prints both).
-BLOCK = 1 << 16
+# Points per pass. A block's arrays (128 KiB each) stay in the CPU's caches and its
+# temporaries are reused by the allocator; one pass over 10^6 points touches fresh pages
+# for every temporary: measured 1.3-1.6x a hand-written numpy pass, against 0.9-1.1x in
+# blocks of 2^14 (2^13 to 2^16 were within 10 % of that; benchmarks/bench.py prints both).
+BLOCK = 1 << 14
 
 
 class Range(NamedTuple):

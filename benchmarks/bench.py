@@ -442,14 +442,15 @@ def sweep_speed(points: int, rounds: int) -> None:
     ours = statistics.median(times["backprop sweep"])
     rows = [[name, fmt_s(statistics.median(t)), fmt_s(min(t)), fmt_s(max(t))]
             for name, t in times.items()]
-    print(f"  {rounds} interleaved rounds; f = {LECTURE_F}, x and y uniform in [-3, 3]; the "
-          f"sweep is passes.forward + reverse over the arrays (sweep.evaluate_points), in "
-          f"blocks of {BLOCK:,} points, and for reference as one block of all of them")
+    print(f"  {rounds} interleaved rounds; f = {LECTURE_F}, x and y uniform in [-3, 3]")
+    print(f"  the sweep: passes.forward + reverse over the arrays (sweep.evaluate_points) in "
+          f"blocks of {BLOCK:,} points;\n  for reference also as one block of all of them")
     print(table(["pass", "median", "min", "max"], rows))
     one = statistics.median(times["  as one block"])
     print(f"  ratio backprop / hand-written: {ours / hand:.3f}x   "
-          f"{verdict(ours / hand <= SWEEP_TARGET)} (≤ {SWEEP_TARGET}x); values and gradients "
-          f"within 4 ulp of the hand-written ones: {'yes' if same else 'NO'}")
+          f"{verdict(ours / hand <= SWEEP_TARGET)} (≤ {SWEEP_TARGET}x)")
+    print(f"  values and gradients within 4 ulp of the hand-written ones: "
+          f"{'yes' if same else 'NO'}")
     print(f"  as one block of {points:,} points: {one / hand:.3f}x")
 
 
