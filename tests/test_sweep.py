@@ -110,7 +110,9 @@ def test_range_errors_have_carets(text, expected):
     (["x", "--over", "z=0:1:3", "--at", "x=1"], "z is not an input"),
     (["x", "--format", "csv", "--at", "x=1"], "needs points: sweep an input with --over"),
     (["x", "--plot", "--at", "x=1"], "needs points"),
-    (["x", "--over", "x=0:1:3", "--json", "--format", "csv"], "choose one"),
+    (["x", "--over", "x=0:1:3", "--json", "--format", "csv"], "give one"),
+    (["x", "--over", "x=0:1:3", "--format", "latex"], "a sweep prints table, csv, json"),
+    (["x", "--over", "x=0:1:3", "--graph"], "--graph shows one point"),
     (["x*y", "--over", "x=0:1:5000", "--over", "y=0:1:5000"], "at most"),
 ])
 def test_usage_errors(args, expected):

@@ -3,14 +3,24 @@ and gradient descent's table every k steps. Rich, like terminal.py."""
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from ..descent import Step, Stop
 from ..sweep import Sweep
 from .lines import sweep_columns
 from .numbers import fmt
-from .terminal import _print, _table
+from .terminal import _print
+
+
+def _table(*columns: str) -> Table:
+    """The terminal tables' look, every column a number (right-aligned)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    for name in columns:
+        table.add_column(name, justify="right", overflow="fold")
+    return table
 
 
 def thinned(count: int, max_rows: int) -> range | list[int]:
@@ -47,8 +57,6 @@ def render_sweep(sweep: Sweep, console: Console, precision: int = 6, max_rows: i
     shown = [f"∂{name}/∂{h[len(name) + 3:]}" if h.startswith(f"d{name}/d") else h
              for h, _ in columns]
     table = _table(*shown)
-    for column in table.columns:
-        column.justify = "right"
     rows = thinned(sweep.size, max_rows)
     lists = [v.tolist() for _, v in columns]
     for i in rows:
@@ -75,8 +83,6 @@ def render_descent(steps: list[Step], stop: Stop, console: Console, every: int,
     if steps:
         names = list(steps[0].point)
         table = _table("step", "loss", "‖∇‖", *names)
-        for column in table.columns:
-            column.justify = "right"
         last = steps[-1].step
         for s in steps:
             if s.step % every == 0 or s.step == last:
