@@ -46,9 +46,18 @@ def _save(fig, path: str) -> None:
 
 
 def _contour(ax, x, y, z, name):
-    """Filled contours of z[ix, iy] over the x × y grid, with a colour bar."""
-    filled = ax.contourf(x, y, np.ma.masked_invalid(z).T, levels=20, cmap="viridis")
-    ax.figure.colorbar(filled, ax=ax, label=name)
+    """Filled contours of z[ix, iy] over the x × y grid, with a colour bar; log-spaced
+    levels when z is positive over more than two decades (a valley shows)."""
+    finite = z[np.isfinite(z)]
+    levels = 20
+    kw = {}
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 100:
+        from matplotlib.colors import LogNorm
+
+        levels = np.geomspace(finite.min(), finite.max(), 21)
+        kw["norm"] = LogNorm()
+    filled = ax.contourf(x, y, np.ma.masked_invalid(z).T, levels=levels, cmap="viridis", **kw)
+    ax.figure.colorbar(filled, ax=ax, label=name, format="%.3g")
 
 
 def sweep_image(sweep: Sweep, path: str) -> None:

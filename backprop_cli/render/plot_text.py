@@ -111,7 +111,9 @@ def heat_map(z: np.ndarray, width: int, height: int, arrows: tuple | None = None
 def _map(console: Console, title: str, z, xr, yr, precision, arrows=None, path=None) -> None:
     width = max(20, min(console.width, 120) - LABEL - 1)
     height = max(8, min(24, width // 3))
-    rows = heat_map(z, width, height, arrows, path)
+    log = _wide_positive(z)  # a valley like Rosenbrock's shows only in log shades
+    with np.errstate(all="ignore"):
+        rows = heat_map(np.log10(z) if log else z, width, height, arrows, path)
     console.print(Text(title, style="bold"))
     for k, row in enumerate(rows):
         label = fmt(yr[1], precision) if k == 0 else fmt(yr[0], precision) \
@@ -123,10 +125,17 @@ def _map(console: Console, title: str, z, xr, yr, precision, arrows=None, path=N
                        style="dim"))
     finite = z[np.isfinite(z)]
     if finite.size:
-        console.print(Text(f"{' ' * LABEL} shades {SHADES!r}: {fmt(finite.min(), precision)} "
+        console.print(Text(f"{' ' * LABEL} {'log ' if log else ''}shades {SHADES!r}: "
+                           f"{fmt(finite.min(), precision)} "
                            f"to {fmt(finite.max(), precision)}"
                            + ("; arrows: −∇, downhill" if arrows is not None else "")
                            + ("; •: the path" if path is not None else ""), style="dim"))
+
+
+def _wide_positive(z) -> bool:
+    """All finite values positive and spanning more than two decades: shade by log."""
+    finite = np.asarray(z)[np.isfinite(z)]
+    return bool(finite.size) and finite.min() > 0 and finite.max() / finite.min() > 100
 
 
 def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
@@ -153,8 +162,7 @@ def plot_descent(steps: list[Step], console: Console, surface=None, precision: i
     surface ((x grid, y grid, z) from a sweep), the path over the heat map."""
     k = np.array([s.step for s in steps], dtype=np.float64)
     loss = np.array([s.loss for s in steps], dtype=np.float64)
-    log = bool(loss.size) and bool(np.all(loss[np.isfinite(loss)] > 0)) \
-        and float(np.nanmax(loss) / max(np.nanmin(loss), 1e-300)) > 100
+    log = _wide_positive(loss)
     _chart(console, "loss", k, loss, "step", precision, log=log)
     if surface is not None:
         (xs, ys, z), (xn, yn) = surface
