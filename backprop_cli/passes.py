@@ -5,8 +5,10 @@ and an array of points (a sweep, sweep.py: one float64 array per input, one entr
 point) take the same code; float64 rather than Python floats also gives IEEE results
 where Python would raise (1/0 is inf, then a domain error with the node's name).
 Constants are appended after the nodes in one value list, so every operand is an index
-and the loops never ask what it is. Over points, a value outside a node's domain is nan
-at that point and counted in a warning instead of raised: the other points go on.
+and the loops never ask what it is. With points=True every value is an array with one
+entry per point (a batch of points of a scalar program, nothing else): a value outside a
+node's domain is nan at that point and counted in a warning instead of raised, and the
+other points go on.
 """
 
 from __future__ import annotations
@@ -65,14 +67,14 @@ def layout(program: Program) -> Layout:
 
 
 def forward(program: Program, point: dict[str, float], lay: Layout | None = None,
-            warnings: list | None = None) -> list:
+            warnings: list | None = None, points: bool = False) -> list:
     """w_i = op(operands) in list order. Returns the value list: one value per node, then
     the constants. Raises DomainError at the first node outside its op's domain."""
     lay = lay or layout(program)
     n_in, n = program.n_inputs, len(program.nodes)
     vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) \
         + lay.consts
-    isfinite = _all_finite if n_in and type(vals[0]) is np.ndarray else math.isfinite
+    isfinite = _all_finite if points else math.isfinite
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
             if len(s) == 1:
@@ -80,19 +82,19 @@ def forward(program: Program, point: dict[str, float], lay: Layout | None = None
             else:
                 v = op.forward(vals[s[0]], vals[s[1]])
             if not isfinite(v):
-                _non_finite(program, j, op, [vals[k] for k in s], v, warnings)
+                _non_finite(program, j, op, [vals[k] for k in s], v, warnings, points)
             vals[j] = v
     return vals
 
 
 def reverse(program: Program, vals: list, lay: Layout | None = None,
-            warnings: list | None = None) -> tuple[Partials, list]:
+            warnings: list | None = None, points: bool = False) -> tuple[Partials, list]:
     """w̄_out = 1, then w̄_i += w̄_j·∂w_j/∂w_i for j from the last node down. Returns the
     partials (per node, a tuple aligned with its operands, None for a constant) and the
     adjoints."""
     lay = lay or layout(program)
     n_in, n = program.n_inputs, len(program.nodes)
-    isfinite = _all_finite if n_in and type(vals[0]) is np.ndarray else math.isfinite
+    isfinite = _all_finite if points else math.isfinite
     adj: list = [0.0] * n
     first: list = [None] * n  # the partial for each node's first operand
     second: list = [None] * n  # and for its second
@@ -140,11 +142,12 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
         for j in range(n_in, n):
             s = lay.slots[j - n_in]
             if reached[j] and not all(p is None or isfinite(p) for p in partials[j]):
-                _not_differentiable(program, j, s, partials[j], vals, warnings)
+                _not_differentiable(program, j, s, partials[j], vals, warnings, points)
     return partials, adj
 
 
-def _kinks(program: Program, vals: list, lay: Layout, warnings: list) -> None:
+def _kinks(program: Program, vals: list, lay: Layout, warnings: list,
+           points: bool = False) -> None:
     """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the
     convention used there, as a warning (over points, with how many)."""
     for j in lay.kinks:
@@ -153,7 +156,7 @@ def _kinks(program: Program, vals: list, lay: Layout, warnings: list) -> None:
         if hit is not False and np.any(hit):
             warnings.append(Warning_("kink", node_id(j),
                                      f"{node_id(j)} = {op.name}(…) is not differentiable "
-                                     f"here{_at(hit)}; {op.kink_text}"))
+                                     f"here{_at(hit) if points else ''}; {op.kink_text}"))
 
 
 def _all_finite(v) -> bool:
@@ -167,9 +170,7 @@ AT_POINTS = " at {} of {} points"  # sweep.py adds up these counts over blocks
 
 
 def _at(mask) -> str:
-    """' at 3 of 121 points' for a mask over points; nothing for a single point."""
-    if np.ndim(mask) == 0:
-        return ""
+    """' at 3 of 121 points' for a mask over points."""
     return AT_POINTS.format(np.count_nonzero(mask), np.size(mask))
 
 
@@ -196,12 +197,13 @@ def evaluate(program: Program, point: dict[str, float]) -> Trace:
                  adjoints=adj, value=value, gradient=gradient, warnings=warnings)
 
 
-def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
+def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings,
+                points: bool = False) -> None:
     """A value came out inf or nan: a domain error if the op was outside its domain,
     else an overflow the user should know about (exp(1000) is inf, not an error). Over
-    points (v an array) a domain error is no error: those points are set to nan (1/0
-    would be inf) and counted in a warning, and the others go on."""
-    if type(v) is np.ndarray:
+    points (v an array, an entry per point) a domain error is no error: those points are
+    set to nan (1/0 would be inf) and counted in a warning, and the others go on."""
+    if points:
         _non_finite_points(program, i, op, operands, v, warnings)
         return
     if not all(math.isfinite(x) for x in operands):
@@ -238,10 +240,10 @@ def _non_finite_points(program: Program, i: int, op: Op, operands: list, v, warn
                                  f"{node_id(i)} = {op.name}(…) overflows{_at(over)}"))
 
 
-def _not_differentiable(program, j, slots, ps, vals, warnings) -> None:
+def _not_differentiable(program, j, slots, ps, vals, warnings, points=False) -> None:
     n = len(program.nodes)
     ok = _finite([vals[k] for k in slots])
-    if np.ndim(ok):  # over points, not where the node left its domain: that has its warning
+    if points:  # over points, not where the node left its domain: that has its warning
         ok = ok & ~np.isnan(vals[j])
     if not np.any(ok):
         return
@@ -249,8 +251,7 @@ def _not_differentiable(program, j, slots, ps, vals, warnings) -> None:
         if p is not None and i < n:
             bad = ok & ~np.isfinite(p)
             if np.any(bad):
-                value = f"{float(p)} at this point" if np.ndim(bad) == 0 else \
-                    f"not finite{_at(bad)}"
+                value = f"not finite{_at(bad)}" if points else f"{float(p)} at this point"
                 warnings.append(Warning_(
                     "not_differentiable", node_id(j),
                     f"∂{node_id(j)}/∂{node_id(i)} is {value}: "

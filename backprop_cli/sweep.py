@@ -152,9 +152,10 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     for lo in range(0, size, block):
         hi = min(lo + block, size)
         warnings: list[Warning_] = []
-        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, warnings)
-        _, adj = reverse(program, vals, lay, warnings)
-        _kinks(program, vals, lay, warnings)
+        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, warnings,
+                       points=True)
+        _, adj = reverse(program, vals, lay, warnings, points=True)
+        _kinks(program, vals, lay, warnings, points=True)
         # a constant, or an adjoint that met only constant partials, fills its block
         value[lo:hi] = vals[out] if type(out) is int else out.value
         for k, name in enumerate(program.inputs):
