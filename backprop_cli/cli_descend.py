@@ -81,8 +81,10 @@ def main(argv: list[str]) -> int:
 def _constant(text: str, option: str) -> float:
     from .lower import binding_values
 
-    ((_, value, _),) = binding_values(f"{option[2:]}={text}", origin=option)
-    return value
+    bindings = binding_values(f"{option[2:]}={text}", origin=option)
+    if len(bindings) != 1:
+        raise UsageError(f"{option} takes one constant expression, not {text!r}")
+    return bindings[0][1]
 
 
 def _run(args) -> int:

@@ -89,10 +89,14 @@ def parse_range(text: str) -> Range:
                              source=text, span=(offset, offset + max(1, len(part))),
                              origin="--over")
         try:
-            ((name, value, _),) = binding_values(blanked, origin="--over")
+            bindings = binding_values(blanked, origin="--over")
         except BackpropError as error:
             error.source = text
             raise
+        if len(bindings) != 1:  # x=0,y=1:2:3
+            raise UsageError("one input per --over; repeat --over for a grid", source=text,
+                             span=(offset, offset + len(part)), origin="--over")
+        ((name, value, _),) = bindings
         values.append((value, (offset, offset + len(part))))
         offset += len(part) + 1
     (start, _), (stop, _), (count, span) = values

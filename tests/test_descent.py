@@ -127,6 +127,7 @@ def test_cli_json_lines_validate(descent_validate):
     (["descend", "x**2", "--from", "x=1", "--lr", "0"], "learning rate"),
     (["descend", "x**2", "--from", "x=1", "--lr", "fast"], "fast is not a constant"),
     (["descend", "x**2", "--from", "x=oops"], "oops is not a constant"),
+    (["descend", "x**2", "--from", "x=1", "--lr", "0.1,x=2"], "--lr takes one constant"),
     (["descend", "x**2", "--from", "x=1", "--optimizer", "sgd"], "invalid choice"),
     (["descend", "x**2", "--from", "x=1", "--betas", "0.9"], "--betas takes two numbers"),
     (["descend", "log(x)", "--from", "x=-1"], "log needs a positive argument"),

@@ -95,6 +95,7 @@ def test_ranges_are_constant_expressions(text, start, stop, count):
     ("x=1::3", ["this part is empty"]),
     ("x=0:log(0):3", ["log needs a positive argument", "      ^^^^^^"]),
     ("x=0:1:1", ["at least 2"]),
+    ("x=0,y=1:2:3", ["one input per --over", "    ^^^^^"]),
 ])
 def test_range_errors_have_carets(text, expected):
     r = run_cli("x**2", "--over", text)
