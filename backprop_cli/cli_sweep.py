@@ -26,6 +26,8 @@ def run_sweep(args, source: str) -> int:
                      + ", ".join(SWEEP_FORMATS))
     if args.graph or args.blank:
         raise _usage(f"{'--graph' if args.graph else '--blank'} shows one point, not a sweep")
+    if args.mode != "reverse" or args.expand:
+        raise _usage("--mode and --expand show one point; a sweep runs the reverse pass")
     ranges = [parse_range(text) for text in args.over]
     if args.plot is not None and len(ranges) > 2:
         raise _usage("--plot draws one or two swept inputs, not more")

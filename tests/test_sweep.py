@@ -114,6 +114,7 @@ def test_range_errors_have_carets(text, expected):
     (["x", "--over", "x=0:1:3", "--json", "--format", "csv"], "give one"),
     (["x", "--over", "x=0:1:3", "--format", "latex"], "a sweep prints table, csv, json"),
     (["x", "--over", "x=0:1:3", "--graph"], "--graph shows one point"),
+    (["x", "--over", "x=0:1:3", "--mode", "forward"], "a sweep runs the reverse pass"),
     (["x*y", "--over", "x=0:1:5000", "--over", "y=0:1:5000"], "at most"),
 ])
 def test_usage_errors(args, expected):
