@@ -7,7 +7,8 @@ template, never as deep as the user's expression, so recursion over them is safe
 
 Three styles: "ascii" parses again with backprop's grammar (w1**2, -sin(w4), w7bar) and is
 what JSON carries; "unicode" is for the terminal (w1², −sin(w4), w̄7); "latex" fills the op
-table's LaTeX templates (w_1^{2}, -\\sin\\left(w_4\\right), \\bar{w}_7).
+table's LaTeX templates and writes products as the lecture does (w_1^{2}, -\\sin(w_4),
+2w_1w_5, \\bar{w}_7).
 """
 
 from __future__ import annotations
@@ -204,7 +205,37 @@ def var_name(index: int, bar: bool, style: str) -> str:
 
 
 def _paren(text: str, style: str) -> str:
-    return f"\\left({text}\\right)" if style == "latex" else f"({text})"
+    if style == "latex" and _tall(text):
+        return f"\\left({text}\\right)"
+    return f"({text})"
+
+
+def _tall(latex: str) -> bool:
+    """Whether parentheses around this must grow: it holds a fraction."""
+    return "\\frac" in latex
+
+
+_LATEX_NUMBER_END = re.compile(r"(?:^|[^_\d.])[\d.]+$")  # 2, 2.5; not w_1's subscript
+_CONTROL_WORD_END = re.compile(r"\\[A-Za-z]+$")  # \pi, \theta: a letter after would join it
+_MULTI_LETTER_END = re.compile(r"\\mathit\{[^{}]*\}$")
+
+
+def _times(left: str, right: str) -> str:
+    """A product in LaTeX as the lecture writes it: juxtaposed (2w_1w_5, x^{2}\\cos(xy),
+    \\bar{w}_4w_2), with \\cdot only where that would misread: before a number (2 \\cdot 3,
+    w_1 \\cdot 2, not w_12), between a number and a fraction (not the mixed number 2½),
+    between two bars, and beside a multi-letter name, which would run into its neighbour
+    (\\mathit{rate} \\cdot x; a number before it is clear: 2\\mathit{rate})."""
+    number_left = _LATEX_NUMBER_END.search(left) is not None
+    if (right[:1].isdigit() or right[:1] == "."
+            or (number_left and right.startswith("\\frac"))
+            or (left.endswith("|") and right.startswith("|"))
+            or _MULTI_LETTER_END.search(left)
+            or (right.startswith("\\mathit") and not _LATEX_NUMBER_END.fullmatch(left))):
+        return _fill("mul", [left, right])
+    if _CONTROL_WORD_END.search(left) and right[:1].isalpha():
+        return f"{left} {right}"
+    return left + right
 
 
 def _const_text(c: Const, style: str) -> tuple[str, int]:
@@ -232,7 +263,7 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     if kind is Const:
         return _const_text(f, style)
     if kind is Param:
-        return f.name, _ATOM
+        return (_param_latex(f.name) if style == "latex" else f.name), _ATOM
     infix = OPS[f.op].infix
     if infix is None:  # a function call
         if style == "latex":  # e^{w1} is a power: (e^{w1})^{2}, not e^{w1}^{2}
@@ -264,15 +295,32 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
         right = _paren(right, style)
     if style == "latex":
-        return _fill(f.op, [left, right]), prec
+        return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
     if f.op in ("add", "sub"):
         sym = f" {sym} "
     return left + sym + right, prec
 
 
 def _fill(op: str, operands: list[str]) -> str:
-    """The op table's LaTeX template with #1, #2 replaced, in one pass."""
-    return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], OPS[op].latex)
+    """The op table's LaTeX template with #1, #2 replaced, in one pass; its parentheses
+    and bars grow around a fraction: \\cos(w_4), \\cos\\left(\\frac{w_1}{2}\\right)."""
+    template = OPS[op].latex
+    if any(_tall(t) for t in operands):
+        template = template.replace("(", "\\left(").replace(")", "\\right)")
+        if template.count("|") == 2:
+            before, inside, after = template.split("|")
+            template = f"{before}\\left|{inside}\\right|{after}"
+    return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], template)
+
+
+def _param_latex(name: str) -> str:
+    """A named leaf in LaTeX: a tangent ẇ4 (simplify's) as \\dot{w}_4, an input's name."""
+    if name.startswith("ẇ") and name[1:].isdigit():
+        n = name[1:]
+        return "\\dot{w}_" + (n if len(n) == 1 else f"{{{n}}}")
+    from .latex_text import name_math
+
+    return name_math(name)
 
 
 # --- what the tables print -------------------------------------------------------------
@@ -320,8 +368,9 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         if _is(p, 1):
             term = bar
         else:
-            times = {"ascii": "*", "unicode": "·", "latex": " \\cdot "}[style]
-            term = f"{bar}{times}{text if prec >= _NEG_PREC else _paren(text, style)}"
+            text = text if prec >= _NEG_PREC else _paren(text, style)
+            term = (_times(bar, text) if style == "latex"
+                    else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
         parts.append(("-" if negative is not None else "+", term))
     if not parts:
         return "0"

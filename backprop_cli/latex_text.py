@@ -122,7 +122,7 @@ _ATOM, _NEG = 5, 3  # formula.py's precedences of an atom and of a negation
 
 
 def const_latex(c: Const, show) -> tuple[str, int]:
-    r"""(LaTeX, precedence) of a constant operand: 2, \pi, 2 \cdot \pi, \sqrt{2}."""
+    r"""(LaTeX, precedence) of a constant operand: 2, \pi, 2\pi, \sqrt{2}."""
     t = c.text
     if t in ("pi", "π"):
         return r"\pi", _ATOM

@@ -11,8 +11,11 @@ A row gives, for an op of n operands a, b:
 - `kink`: where the op is not differentiable, with the convention used there;
 - `infix`: for operators, how formulas print them: (precedence, ascii, unicode);
 - `latex`: how --format latex prints the op, #1 and #2 standing for the operands as in a
-  TeX macro: cos → "\cos\left(#1\right)". An operand in braces ({#1}) needs no
-  parentheses: \frac{#1}{#2}, #1^{#2}.
+  TeX macro: cos → "\cos(#1)". An operand in braces ({#1}) needs no parentheses:
+  \frac{#1}{#2}, #1^{#2}; parentheses and bars grow (\left(…\right)) around an operand
+  that holds a fraction (formula._fill). A product's factors are juxtaposed, as the
+  lecture writes 2w_1w_5; its template's \cdot is for where that would misread
+  (2 \cdot 3, w_1 \cdot 2: formula._times).
 
 tests/test_ops.py holds every row's partials against its templates and against central
 differences, so the two spellings of one derivative cannot drift apart.
@@ -94,57 +97,57 @@ OPS: dict[str, Op] = {op.name: op for op in [
        infix=(4, "**", "^"), latex="#1^{#2}"),
     # --- elementary functions --------------------------------------------------------
     Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine",
-       latex=r"\sin\left(#1\right)"),
+       latex=r"\sin(#1)"),
     Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine",
-       latex=r"\cos\left(#1\right)"),
+       latex=r"\cos(#1)"),
     Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent",
-       latex=r"\tan\left(#1\right)"),
+       latex=r"\tan(#1)"),
     Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt(1.0 - a * a),),
        ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin"),
-       latex=r"\arcsin\left(#1\right)"),
+       latex=r"\arcsin(#1)"),
     Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt(1.0 - a * a),),
        ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos"),
-       latex=r"\arccos\left(#1\right)"),
+       latex=r"\arccos(#1)"),
     Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
-       "inverse tangent", latex=r"\arctan\left(#1\right)"),
+       "inverse tangent", latex=r"\arctan(#1)"),
     Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine",
-       latex=r"\sinh\left(#1\right)"),
+       latex=r"\sinh(#1)"),
     Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine",
-       latex=r"\cosh\left(#1\right)"),
+       latex=r"\cosh(#1)"),
     Op("tanh", 1, np.tanh, (lambda a, out: 1.0 - out * out,), ("1 - out^2",),
-       "hyperbolic tangent", latex=r"\tanh\left(#1\right)"),
+       "hyperbolic tangent", latex=r"\tanh(#1)"),
     Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a", latex="e^{#1}"),
     Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
-       *_log_domain("log"), latex=r"\log\left(#1\right)"),
+       *_log_domain("log"), latex=r"\log(#1)"),
     Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
-       "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}\left(#1\right)"),
+       "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}(#1)"),
     Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
-       "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}\left(#1\right)"),
+       "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}(#1)"),
     Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
        lambda a: a >= 0, "sqrt needs a non-negative argument", latex=r"\sqrt{#1}"),
     # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
     Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
-       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0", latex=r"\left|#1\right|"),
+       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0", latex="|#1|"),
     Op("relu", 1, lambda a: np.maximum(a, 0.0), (lambda a, out: _step(a),), ("step(a)",),
        "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0",
-       latex=r"\operatorname{relu}\left(#1\right)"),
+       latex=r"\operatorname{relu}(#1)"),
     Op("sigmoid", 1, _sigmoid, (lambda a, out: out * (1.0 - out),), ("out*(1 - out)",),
-       "1 / (1 + exp(-a))", latex=r"\sigma\left(#1\right)"),
+       "1 / (1 + exp(-a))", latex=r"\sigma(#1)"),
     # At a tie the whole adjoint goes to the first operand (TensorFlow's convention).
     Op("max", 2, np.maximum, (lambda a, b, out: 1.0 - _step(b - a), lambda a, b, out: _step(b - a)),
        ("1 - step(b - a)", "step(b - a)"), "the larger of a and b",
        kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand",
-       latex=r"\max\left(#1, #2\right)"),
+       latex=r"\max(#1, #2)"),
     Op("min", 2, np.minimum, (lambda a, b, out: 1.0 - _step(a - b), lambda a, b, out: _step(a - b)),
        ("1 - step(a - b)", "step(a - b)"), "the smaller of a and b",
        kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand",
-       latex=r"\min\left(#1, #2\right)"),
+       latex=r"\min(#1, #2)"),
     Op("sign", 1, np.sign, (lambda a, out: 0.0,), ("0",), "-1, 0 or 1",
        kink=lambda a: a == 0, kink_text="sign'(0) is taken as 0",
-       latex=r"\operatorname{sign}\left(#1\right)"),
+       latex=r"\operatorname{sign}(#1)"),
     Op("step", 1, _step, (lambda a, out: 0.0,), ("0",), "1 where a > 0, else 0",
        kink=lambda a: a == 0, kink_text="step'(0) is taken as 0",
-       latex=r"\operatorname{step}\left(#1\right)"),
+       latex=r"\operatorname{step}(#1)"),
 ]}
 
 # Names that stand for numbers.

@@ -1,24 +1,30 @@
 r"""--format latex: the lecture's align blocks as a standalone document (article, amsmath)
 that compiles with pdflatex: the SSA definitions w_1 = x, …, the forward values, the local
-partials, each adjoint's derivation
+partials, each adjoint's derivation down to its simplified form and its value
 
     \bar{w}_1 &= \bar{w}_3\frac{\partial w_3}{\partial w_1}
                   + \bar{w}_4\frac{\partial w_4}{\partial w_1}\\
-              &= \bar{w}_3 \cdot \left(2 \cdot w_1\right) + \bar{w}_4 \cdot w_2\\
+              &= \bar{w}_3(2w_1) + \bar{w}_4w_2\\
+              &= 2w_1w_5 - w_2w_3\sin(w_4)\\
               &= -0.0931003
 
-and the gradient. Formulas come from formula.show's "latex" style, which fills the op
-table's LaTeX templates; names and text the user wrote pass through latex_text.
+(a step that would repeat the one before is left out), and the gradient. With --mode
+forward or both, the tangent pass of each input (\dot{w}_4 = \dot{w}_1w_2 + w_1\dot{w}_2 =
+…) comes before or instead of the adjoints; with --expand, each gradient entry is also
+written in terms of the inputs. Formulas come from formula.show's "latex" style, which
+fills the op table's LaTeX templates; simplified forms are simplify.py's, as the
+terminal's; names and text the user wrote pass through latex_text.
 """
 
 from __future__ import annotations
 
-from ..formula import adjoint_formula, edge_formula, node_text, var_name
+from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..latex_text import name_math, number, text
 from ..trace import Trace
 from . import Options
 from .numbers import fmt
-from .tables import MAX_TERMS, rows, source_line
+from .tables import MAX_TERMS, modes_line, rows, source_line
+from ..simplify import MAX_NODES
 
 WORKSHEET = True
 BLANK = r"\blank"  # defined in the preamble: a line to write on
@@ -36,15 +42,17 @@ def _partial(j: int, i: int) -> str:
     return rf"\frac{{\partial {wj}}}{{\partial {wi}}}"
 
 
-def _align(lines: list[str], max_rows: int, after: tuple[str, ...] = ()) -> list[str]:
-    """An align* block of one entry per row, its middle elided on big graphs."""
+def _align(lines: list[str], max_rows: int, after: tuple[str, ...] = (),
+           sep: str = "\\\\") -> list[str]:
+    """An align* block of one entry per row, its middle elided on big graphs; `sep` ends
+    each entry (\\\\[4pt] sets multi-line derivations apart)."""
     head, tail = rows(len(lines), max_rows)
     body = [lines[k] for k in head]
     if tail:
         body.append(rf"&\vdots\quad\text{{({len(lines) - len(head) - len(tail)} more)}}")
         body.extend(lines[k] for k in tail)
     body.extend(after)
-    return [r"\begin{align*}", "\\\\\n".join(body), r"\end{align*}", ""]
+    return [r"\begin{align*}", f"{sep}\n".join(body), r"\end{align*}", ""]
 
 
 class _Lazy(list):
@@ -77,11 +85,15 @@ def text_of(trace: Trace, options: Options) -> str:
         return rf"\qquad\text{{({', '.join(text(n) for n in names)})}}" if names else ""
 
     point = ", ".join(f"${name_math(k)} = {number(fmt(v, p))}$" for k, v in trace.point.items())
-    doc = [PREAMBLE, rf"\section*{{Backpropagation of \texttt{{{text(source_line(trace))}}}}}"]
+    # a long expression breaks at its spaces, ragged, rather than run into the margin
+    doc = [PREAMBLE, rf"\section*{{\raggedright Backpropagation of "
+                     rf"\texttt{{{text(source_line(trace))}}}}}"]
     if point:
         doc += [f"At {point}.", ""]
     if blank:
-        doc += ["Fill in the values, the local partials and the adjoints.", ""]
+        asked = {"reverse": "the adjoints", "forward": "the tangents",
+                 "both": "the tangents and the adjoints"}[options.mode]
+        doc += [f"Fill in the values, the local partials and {asked}.", ""]
     edges = trace.edges()
     mr = options.max_rows
     if nodes:
@@ -102,46 +114,152 @@ def text_of(trace: Trace, options: Options) -> str:
 
         doc += [r"\subsection*{Local partials on the edges}"]
         doc += _align(_Lazy(len(edges), partial_line), mr)
-    if nodes:
-        succ = trace.successors(edges)
-
-        def adjoint_lines(k):
-            i = len(nodes) - 1 - k  # the backward pass: \bar{w}_n first
-            bar = var_name(i, True, "latex")
-            if blank:
-                return f"{bar} &= {BLANK}"
-            if i == out:
-                return rf"{bar} &= \frac{{\partial {f}}}{{\partial {w(i)}}} = 1"
-            if not succ[i]:
-                return f"{bar} &= 0 \\qquad\\text{{(nothing uses {w(i)})}}"
-            shown = succ[i][:MAX_TERMS]
-            chain = " + ".join(f"{var_name(e.to, True, 'latex')}{_partial(e.to, i)}"
-                               for e in shown)
-            if len(succ[i]) > MAX_TERMS:
-                chain += rf" + \dots \text{{ ({len(succ[i])} terms)}}"
-            sum_ = adjoint_formula(trace, i, succ[i], "latex", max_terms=MAX_TERMS)
-            value = val(trace.adjoints[i])
-            steps = [chain] + [s for s in (sum_, value) if s != chain]
-            if steps[-2:-1] == [value]:
-                steps.pop()
-            return f"{bar} &= " + "\\\\\n&= ".join(steps)
-
-        doc += [r"\subsection*{Adjoints $\bar{w}_i = \sum_j \bar{w}_j"
-                r"\frac{\partial w_j}{\partial w_i}$, from the seed}"]
-        doc += _align(_Lazy(len(nodes), adjoint_lines), mr)
-    doc += [r"\subsection*{Output and gradient}", r"\begin{align*}"]
-    result = [f"{f} &= " + (f"{w(out)} = " if type(out) is int else "") + val(trace.value)]
-    for var, g in trace.gradient.items():
-        k = program.inputs.index(var)
-        result.append(rf"\frac{{\partial {f}}}{{\partial {name_math(var)}}} &= "
-                      f"{var_name(k, True, 'latex')} = {val(g)}")
-    doc += ["\\\\\n".join(result), r"\end{align*}", ""]
+    if trace.forward is not None and options.mode != "reverse":
+        doc += _tangents(trace, options, val)
+    if nodes and options.mode != "forward":
+        doc += _adjoints(trace, options, edges, val, f)
+    doc += _gradient(trace, options, val, f)
     if trace.warnings:
         doc += [r"\paragraph{Warnings}", r"\begin{itemize}"]
         doc += [rf"\item {text(wn.message)}" for wn in trace.warnings]
         doc += [r"\end{itemize}", ""]
     doc.append(r"\end{document}")
     return "\n".join(doc) + "\n"
+
+
+def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
+    """Each adjoint's derivation, as the lecture's: the chain-rule sum, the partials
+    substituted, the simplified form in the w's (simplify.Adjoints, as the terminal's
+    column; none past its size cap or on a graph too big), the value."""
+    from ..simplify import Adjoints
+
+    program, blank = trace.program, options.blank
+    nodes, out = program.nodes, program.output
+    succ = trace.successors(edges)
+    simplified = None if blank else Adjoints(trace, succ)
+
+    def lines(k):
+        i = len(nodes) - 1 - k  # the backward pass: \bar{w}_n first
+        bar = var_name(i, True, "latex")
+        if blank:
+            return f"{bar} &= {BLANK}"
+        if i == out:
+            return rf"{bar} &= \frac{{\partial {f}}}{{\partial {var_name(i, False, 'latex')}}} = 1"
+        if not succ[i]:
+            return f"{bar} &= 0 \\qquad\\text{{(nothing uses {var_name(i, False, 'latex')})}}"
+        shown = succ[i][:MAX_TERMS]
+        chain = " + ".join(f"{var_name(e.to, True, 'latex')}{_partial(e.to, i)}"
+                           for e in shown)
+        if len(succ[i]) > MAX_TERMS:
+            chain += rf" + \dots \text{{ ({len(succ[i])} terms)}}"
+        steps = [chain, adjoint_formula(trace, i, succ[i], "latex", max_terms=MAX_TERMS)]
+        if not simplified.too_big:
+            form = simplified.formula(i)
+            if form is not None:
+                steps.append(show(form, "latex"))
+        steps.append(val(trace.adjoints[i]))
+        kept = [steps[0]] + [b for a, b in zip(steps, steps[1:]) if b != a]
+        return f"{bar} &= " + "\\\\*\n&= ".join(kept)  # \\* keeps a derivation on one page
+
+    title = r"Adjoints $\bar{w}_i = \sum_j \bar{w}_j\frac{\partial w_j}{\partial w_i}$, from the seed"
+    doc = [rf"\subsection*{{{title}}}"]
+    if simplified is not None and simplified.too_big:
+        doc += [f"(Not simplified: the graph has over {MAX_NODES} nodes.)", ""]
+    return doc + _align(_Lazy(len(nodes), lines), options.max_rows, sep="\\\\[4pt]")
+
+
+def _dot(i: int) -> str:
+    n = i + 1
+    return r"\dot{w}_" + (str(n) if n < 10 else f"{{{n}}}")
+
+
+def _tangents(trace: Trace, options: Options, val) -> list[str]:
+    """Forward accumulation as the adjoints are written: one align block per input's
+    pass, each node's tangent \dot{w}_j = Σ_k ∂w_j/∂w_k \dot{w}_k (simplify's
+    tangent_formula, the terminal's) and its value; many inputs are elided as rows are."""
+    from ..simplify import tangent_formula
+
+    program, fw, blank = trace.program, trace.forward, options.blank
+    n, n_in = len(program.nodes), program.n_inputs
+    formulas: dict[int, str] = {}
+
+    def formula(i):
+        if i not in formulas:
+            formulas[i] = show(tangent_formula(program, i), "latex")
+        return formulas[i]
+
+    doc = [r"\subsection*{Tangents $\dot{w}_j = \sum_k \frac{\partial w_j}{\partial w_k}"
+           r"\dot{w}_k$, one forward pass per input}"]
+    head, tail = rows(len(fw.inputs), options.max_rows)
+    passes = list(head) + list(tail)
+    for pos, p in enumerate(passes):
+        if tail and pos == len(head):
+            doc += [rf"\dots\ ({len(fw.inputs) - len(passes)} more passes)", ""]
+        name = name_math(fw.inputs[p])
+        doc += [rf"\paragraph{{The pass of ${name}$,}} seeded with ${_dot(p)} = 1$"
+                + (r" and the other inputs' $\dot{w}$ with 0." if n_in > 1 else ".")]
+
+        def line(i, p=p):
+            if i < n_in:
+                return f"{_dot(i)} &= {1 if i == p else 0}"
+            if blank:
+                return f"{_dot(i)} &= {BLANK}"
+            value = val(fw.tangents[p][i])
+            text = formula(i)
+            return f"{_dot(i)} &= {text}" + ("" if text == value else f" = {value}")
+
+        doc += _align(_Lazy(n, line), options.max_rows)
+    return doc
+
+
+def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
+    """The output's value and each gradient entry: where it is read (\bar{w}_i, the
+    output's tangent on the input's pass, or both), with --expand its form in terms of
+    the inputs (simplify.expanded_gradient, as the terminal's), and its value."""
+    program, blank, out = trace.program, options.blank, trace.program.output
+    w = (lambda i: var_name(i, False, "latex"))  # noqa: E731
+    forward = trace.forward if options.mode != "reverse" else None
+    reverse = options.mode != "forward"
+    expanded = {}
+    if options.expand and not blank:
+        from ..simplify import Adjoints, expanded_gradient
+
+        expanded = expanded_gradient(Adjoints(trace))
+    lines = [f"{f} &= " + (f"{w(out)} = " if type(out) is int else "") + val(trace.value)]
+    for k, var in enumerate(program.inputs):
+        x = name_math(var)
+        where = [var_name(k, True, "latex")] if reverse else []
+        if forward is not None:
+            where.append(rf"{_dot(out)}\big|_{{\text{{pass }} {x}}}" if type(out) is int
+                         else "0")
+        values = [val(trace.gradient[var])]
+        if forward is not None and reverse and not blank:
+            fv = val(forward.gradient[var])
+            if fv != values[0]:  # the modes differ at the digits shown: both numbers
+                values = [rf"{values[0]} \quad\text{{(reverse)}}",
+                          rf"{fv} \quad\text{{(forward)}}"]
+        elif forward is not None:
+            values = [val(forward.gradient[var])]
+        steps = [" = ".join(where)]
+        if options.expand:
+            form = expanded.get(var)
+            if blank:
+                steps.append(rf"{BLANK} \quad\text{{(in terms of the inputs)}}")
+            elif form is not None:
+                steps.append(show(form, "latex"))
+        steps += values
+        steps = [steps[0]] + [b for a, b in zip(steps, steps[1:]) if b != a]
+        head = rf"\frac{{\partial {f}}}{{\partial {x}}} &= "
+        if len(steps) == 2 and len(values) == 1:
+            lines.append(head + " = ".join(steps))
+        else:
+            lines.append(head + "\\\\*\n&= ".join(steps))
+    doc = [r"\subsection*{Output and gradient}", r"\begin{align*}", "\\\\\n".join(lines),
+           r"\end{align*}", ""]
+    sentence = modes_line(trace, options)
+    if sentence:
+        doc += [text(sentence), ""]
+    return doc
 
 
 def emit(trace: Trace, options: Options) -> None:
