@@ -278,7 +278,19 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     left, lp = _show(f.args[0], style)
     right, rp = _show(f.args[1], style)
     if style == "latex" and f.op in ("pow", "div"):  # braced operands need no parentheses
-        if f.op == "pow" and lp <= prec:
+        base = f.args[0]
+        if f.op == "pow" and type(base) is App and "(" in OPS[base.op].latex:
+            # a call's power as a teacher writes it: \sin^{2}(w_4), not \sin(w_4)^{2},
+            # which reads as sin(w_4²); other powers of a call are bracketed
+            b = f.args[1]
+            head = OPS[base.op].latex.split("(", 1)[0]
+            if (type(b) is Const and b.value > 0 and float(b.value).is_integer()
+                    and re.fullmatch(r"\\[a-z]+", head)):
+                operands = [_show(a, style)[0] for a in base.args]
+                template = OPS[base.op].latex.replace("(", f"^{{{right}}}(", 1)
+                return _fill(base.op, operands, template), prec
+            left = _paren(left, style)
+        elif f.op == "pow" and lp <= prec:
             left = _paren(left, style)
         return _fill(f.op, [left, right]), prec
     if f.op == "pow":  # right-associative, and tighter than unary minus
@@ -301,10 +313,10 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     return left + sym + right, prec
 
 
-def _fill(op: str, operands: list[str]) -> str:
+def _fill(op: str, operands: list[str], template: str | None = None) -> str:
     """The op table's LaTeX template with #1, #2 replaced, in one pass; its parentheses
     and bars grow around a fraction: \\cos(w_4), \\cos\\left(\\frac{w_1}{2}\\right)."""
-    template = OPS[op].latex
+    template = template or OPS[op].latex
     if any(_tall(t) for t in operands):
         template = template.replace("(", "\\left(").replace(")", "\\right)")
         if template.count("|") == 2:

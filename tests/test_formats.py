@@ -134,6 +134,11 @@ def test_latex_products_juxtapose_where_unambiguous():
     assert show(App("abs", (App("div", (w1, two)),)), "latex") == r"\left|\frac{w_1}{2}\right|"
     assert show(App("max", (App("div", (w1, two)), w2)), "latex") == \
         r"\max\left(\frac{w_1}{2}, w_2\right)"
+    # a call's power: \sin^{2}(w_1), as a teacher writes it; \sin(w_1)^{2} reads as sin(w_1²)
+    assert show(App("pow", (App("sin", (w1,)), two)), "latex") == r"\sin^{2}(w_1)"
+    assert show(App("pow", (App("sin", (w1,)), Const(0.5, "0.5"))), "latex") == \
+        r"(\sin(w_1))^{0.5}"
+    assert show(App("pow", (App("log2", (w1,)), two)), "latex") == r"(\log_{2}(w_1))^{2}"
 
 
 def test_every_op_has_a_latex_template():
@@ -408,6 +413,21 @@ def test_blank_tables_keep_names_and_drop_numbers():
     out = _ok(*LECTURE, "--blank")
     assert "cos(w4)" in out and "w̄1" in out and "∂w5/∂w4" in out
     assert "0.0931" not in out and "0.866" not in out and "sin" not in out
+
+
+@needs_pdflatex
+def test_latex_long_formulas_and_many_passes_fit_the_page(tmp_path):
+    # a long expanded gradient breaks before its outer signs; a long source at its
+    # operators; eleven inputs' passes are elided as rows are
+    expr = ("sin(x*y)/(1+exp(-x*y)) + log(x**2+y**2)*sqrt(x*y) + tanh(x/y)**3 + "
+            + "+".join(f"x{k}*sin(x{k}+y)" for k in range(1, 12)))
+    at = ",".join([f"x{k}={k / 10}" for k in range(1, 12)] + ["x=1.2", "y=0.7"])
+    tex = _ok(expr, "--at", at, "--format", "latex", "--mode", "both", "--expand",
+              "--max-rows", "8")
+    assert r"&\qquad + " in tex and "more passes" in tex
+    assert r"\tanh^{2}\left(\frac{x}{y}\right)" in tex
+    _compile(tex, tmp_path)
+    assert "Overfull" not in (tmp_path / "doc.log").read_text()
 
 
 @needs_pdflatex

@@ -18,6 +18,8 @@ terminal's; names and text the user wrote pass through latex_text.
 
 from __future__ import annotations
 
+import re
+
 from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..latex_text import name_math, number, text
 from ..trace import Trace
@@ -55,6 +57,45 @@ def _align(lines: list[str], max_rows: int, after: tuple[str, ...] = (),
     return [r"\begin{align*}", f"{sep}\n".join(body), r"\end{align*}", ""]
 
 
+WIDTH = 60  # characters of a formula, roughly, that fit beside the names on a page's line
+_INVISIBLE = re.compile(r"\\(?:left|right|frac|mathit|operatorname|big|partial|bar|dot)"
+                        r"|[{}_^]")
+
+
+def _visible(latex: str) -> int:
+    """A rough width: the characters left once markup is gone (a fraction counts both its
+    lines, so this errs long)."""
+    return len(_INVISIBLE.sub("", latex))
+
+
+def _wrap(latex: str) -> str:
+    """A formula too wide for the page broken before its outermost + and − signs, the
+    continuation lines indented under the first (never inside parentheses or braces)."""
+    if _visible(latex) <= WIDTH:
+        return latex
+    pieces, depth, start, k = [], 0, 0, 0
+    while k < len(latex):
+        c = latex[k]
+        if c in "({[":
+            depth += 1
+        elif c in ")}]":
+            depth -= 1
+        elif depth == 0 and k > 0 and latex.startswith((" + ", " - "), k - 1):
+            pieces.append(latex[start:k - 1])
+            start = k
+        k += 1
+    pieces.append(latex[start:])
+    lines, line = [], ""
+    for piece in pieces:
+        if line and _visible(line + piece) > WIDTH:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return "\\\\*\n&\\qquad ".join(lines)
+
+
 class _Lazy(list):
     """A list whose items are made on access: formulas only for the rows shown."""
 
@@ -86,8 +127,8 @@ def text_of(trace: Trace, options: Options) -> str:
 
     point = ", ".join(f"${name_math(k)} = {number(fmt(v, p))}$" for k, v in trace.point.items())
     # a long expression breaks at its spaces, ragged, rather than run into the margin
-    doc = [PREAMBLE, rf"\section*{{\raggedright Backpropagation of "
-                     rf"\texttt{{{text(source_line(trace))}}}}}"]
+    source = re.sub(r"([-+*/,;)])", r"\1\\allowbreak{}", text(source_line(trace)))
+    doc = [PREAMBLE, rf"\section*{{\raggedright Backpropagation of \texttt{{{source}}}}}"]
     if point:
         doc += [f"At {point}.", ""]
     if blank:
@@ -109,7 +150,7 @@ def text_of(trace: Trace, options: Options) -> str:
             if blank:
                 return f"{_partial(e.to, e.frm)} &= {BLANK}"
             formula, value = edge_formula(program, e, "latex"), val(trace.edge_value(e))
-            return f"{_partial(e.to, e.frm)} &= {formula}" + ("" if formula == value
+            return f"{_partial(e.to, e.frm)} &= {_wrap(formula)}" + ("" if formula == value
                                                               else f" = {value}")
 
         doc += [r"\subsection*{Local partials on the edges}"]
@@ -159,7 +200,7 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
                 steps.append(show(form, "latex"))
         steps.append(val(trace.adjoints[i]))
         kept = [steps[0]] + [b for a, b in zip(steps, steps[1:]) if b != a]
-        return f"{bar} &= " + "\\\\*\n&= ".join(kept)  # \\* keeps a derivation on one page
+        return f"{bar} &= " + "\\\\*\n&= ".join(_wrap(k) for k in kept)  # \\* keeps a derivation on one page
 
     title = r"Adjoints $\bar{w}_i = \sum_j \bar{w}_j\frac{\partial w_j}{\partial w_i}$, from the seed"
     doc = [rf"\subsection*{{{title}}}"]
@@ -206,7 +247,7 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
                 return f"{_dot(i)} &= {BLANK}"
             value = val(fw.tangents[p][i])
             text = formula(i)
-            return f"{_dot(i)} &= {text}" + ("" if text == value else f" = {value}")
+            return f"{_dot(i)} &= {_wrap(text)}" + ("" if text == value else f" = {value}")
 
         doc += _align(_Lazy(n, line), options.max_rows)
     return doc
@@ -253,7 +294,7 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
         if len(steps) == 2 and len(values) == 1:
             lines.append(head + " = ".join(steps))
         else:
-            lines.append(head + "\\\\*\n&= ".join(steps))
+            lines.append(head + "\\\\*\n&= ".join(_wrap(s) for s in steps))
     doc = [r"\subsection*{Output and gradient}", r"\begin{align*}", "\\\\\n".join(lines),
            r"\end{align*}", ""]
     sentence = modes_line(trace, options)
