@@ -22,11 +22,11 @@ import re
 
 from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..latex_text import name_math, number, text
+from ..simplify import MAX_NODES
 from ..trace import Trace
 from . import Options
 from .numbers import fmt
 from .tables import MAX_TERMS, modes_line, rows, source_line
-from ..simplify import MAX_NODES
 
 WORKSHEET = True
 BLANK = r"\blank"  # defined in the preamble: a line to write on
