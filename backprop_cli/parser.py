@@ -7,7 +7,8 @@ loop with one master regex a few µs (benchmarks/bench.py, the `parse` column).
 tests/test_parser.py holds it against Lark's own parser. The tables are cached on disk
 (marshal, keyed by the grammar's text and Python's version), so a run does not import Lark.
 
-At each reduction the loop calls the builder's number, name, operator, call or statement,
+At each reduction the loop calls the builder's number, name, operator, call or statement
+(and for tensors tensor_op, array and slice),
 in post-order, left to right, as Lark's transformer does when it transforms while
 parsing: lower.ProgramBuilder makes SSA nodes, lower.ConstantBuilder folds --at values,
 syntax.SyntaxBuilder (the default) makes the plain flat tree. Tree shaping follows Lark's
@@ -33,7 +34,7 @@ TABLE_FORMAT = 1  # bump when the cached table layout changes
 # How the terminals of the grammar are named to a user in "expected: …".
 _FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²",
              "_NEWLINE": "a new line", "$END": "the end of the input",
-             "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"'}
+             "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"', "_DOT_T": '".T"'}
 
 
 def grammar_path() -> str:
@@ -201,6 +202,8 @@ def describe(terminal: str, literal: dict) -> str:
 
 
 _OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "pow"})
+_TENSOR_OPS = frozenset({"matmul", "transpose", "index"})
+_SLICES = frozenset({"slice_all", "slice_from", "slice_to", "slice_range"})
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
@@ -278,6 +281,15 @@ def _reducers(rules, builder) -> list:
             out.append(make_call(keep, splice))
         elif alias == "superscript":
             out.append(make_superscript(keep))
+        elif alias in _TENSOR_OPS:  # A @ B, A.T, x[0]: the ops of tensors
+            out.append(lambda kids, begin, end, alias=alias, keep=keep, splice=splice:
+                       builder.tensor_op(alias, tuple(children(kids, keep, splice)), begin, end))
+        elif alias == "array":
+            out.append(lambda kids, begin, end, keep=keep, splice=splice:
+                       builder.array(children(kids, keep, splice), begin, end))
+        elif alias in _SLICES:
+            out.append(lambda kids, begin, end, alias=alias, keep=keep:
+                       builder.slice(alias, tuple(kids[i][0] for i in keep), begin, end))
         elif alias in ("assign", "binding", "bare"):
             out.append(make_statement(keep, splice, alias != "bare"))
         elif alias in ("program", "bindings"):

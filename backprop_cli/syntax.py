@@ -26,7 +26,8 @@ class Name(NamedTuple):
 
 
 class Call(NamedTuple):
-    """An operator (op is the grammar alias: add, mul, neg, …) or a function call (op is the
+    """An operator (op is the grammar alias: add, mul, neg, matmul, transpose, index,
+    array, slice_to, …) or a function call (op is the
     name the user wrote, looked up in the op table when lowering)."""
 
     op: str
@@ -77,6 +78,15 @@ class SyntaxBuilder:
 
     def call(self, fname, args, start, end, name_end):
         return self._add(Call(fname, args, start, end, name_end))
+
+    def tensor_op(self, op, args, start, end):  # matmul, transpose, index
+        return self._add(Call(op, args, start, end, start))
+
+    def array(self, items, start, end):
+        return self._add(Call("array", tuple(items), start, end, start))
+
+    def slice(self, kind, parts, start, end):  # slice_all, slice_from, …: x[:2]
+        return self._add(Call(kind, parts, start, end, start))
 
     def statement(self, name, root, start, end):
         self.statements.append(Statement(name, root, start, end))

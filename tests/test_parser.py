@@ -36,7 +36,8 @@ def larks():
 
 # --- one comparable form for both -----------------------------------------------------
 
-_OPS = {"add", "sub", "mul", "div", "neg", "pow"}
+_OPS = {"add", "sub", "mul", "div", "neg", "pow", "matmul", "transpose", "index", "array",
+        "slice_all", "slice_from", "slice_to", "slice_range"}
 
 
 def lark_form(tree) -> tuple:
@@ -126,11 +127,17 @@ SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 def check_spans_reparse(syntax) -> None:
     """Every node's span is the text of that node: it parses alone into the same form
-    (but the exponent of x², whose span is the superscript digits alone)."""
+    (but the exponent of x², whose span is the superscript digits alone, and a slice,
+    which parses inside brackets)."""
     forms = our_forms(syntax)
     for e, form in zip(syntax.exprs, forms):
         piece = syntax.source[e.start:e.end]
         if piece.translate(SUPERSCRIPT) != piece and piece.translate(SUPERSCRIPT).isdigit():
+            continue
+        if type(e) is Call and e.op.startswith("slice_"):  # `1:3` only means a slice in […]
+            piece = f"x[{piece}]"
+            alone = parse(piece)
+            assert our_forms(alone)[-1] == ("index", ("name", "x"), form), (piece, form)
             continue
         alone = parse(piece)
         assert len(alone.statements) == 1, piece
@@ -213,7 +220,7 @@ class Gen:
     def term(self, d: int) -> str:
         if d <= 0 or self.rng.random() < 0.45:
             return self.factor(d)
-        op = self.pick("*", "*", "/", "·", "×")
+        op = self.pick("*", "*", "/", "·", "×", "@")
         return f"{self.term(d - 1)}{self.ws()}{op}{self.ws()}{self.factor(d - 1)}"
 
     def factor(self, d: int) -> str:
@@ -239,7 +246,21 @@ class Gen:
             n = self.pick(0, 1, 1, 1, 2, 2, 3)
             args = f",{self.ws()}".join(self.expr(d - 1) for _ in range(n))
             return f"{self.pick(*NAMES)}({self.ws()}{args}{self.ws()})"
-        return f"({self.ws()}{self.expr(d - 1)}{self.ws()})"
+        if r < 0.85:
+            return f"({self.ws()}{self.expr(d - 1)}{self.ws()})"
+        if r < 0.9:  # tensors: [1, 2], x.T, x[0], A[1, :2]
+            items = f",{self.ws()}".join(self.expr(d - 1) for _ in range(self.pick(1, 2, 3)))
+            return f"[{self.ws()}{items}{self.ws()}]"
+        if r < 0.93:  # not after a number: 2.T is the number 2. and a T, as in Python
+            base = self.atom(d - 1)
+            return f"{base if not base[0].isdigit() and base[0] != '.' else f'({base})'}.T"
+        subs = f",{self.ws()}".join(self.subscript(d - 1) for _ in range(self.pick(1, 1, 2)))
+        return f"{self.atom(d - 1)}[{self.ws()}{subs}{self.ws()}]"
+
+    def subscript(self, d: int) -> str:
+        e = self.expr
+        return self.pick(lambda: e(d), lambda: ":", lambda: f"{e(d)}:", lambda: f":{e(d)}",
+                         lambda: f"{e(d)}{self.ws()}:{self.ws()}{e(d)}")()
 
     def statement(self, d: int) -> str:
         if self.rng.random() < 0.4:
@@ -271,6 +292,7 @@ class Gen:
 _TOKEN = re.compile(r"\*\*|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|[^\W\d]\w*|\r?\n|#[^\n]*|\s+|.",
                     re.S)
 _NOISE = ["(", ")", ",", ";", "=", "+", "-", "*", "/", "**", "^", "\n", "x", "1", "sin(",
+          "[", "]", ":", "@", ".T",
           "#", "$", "1e", ".", "·", "−", "\r", "é", "2x"]
 
 
@@ -346,7 +368,7 @@ def test_spans_are_the_text_of_their_node():
         check_spans_reparse(syntax)
 
 
-_ALPHABET = list("xyz019.e+-*/^(),;=# \t\n_π·×−$") + ["**", "sin(", "pow(", "\r\n"]
+_ALPHABET = list("xyz019.e+-*/^(),;=# \t\n_π·×−$[]:@T") + ["**", "sin(", "pow(", "\r\n", ".T"]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
