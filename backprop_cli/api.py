@@ -18,7 +18,10 @@ def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> d
     if at is None:
         return {}
     if isinstance(at, Mapping):
-        at = [f"{k}={v}" for k, v in at.items()]
+        given = {k: v for k, v in at.items() if not isinstance(v, str)}
+        point = {k: _array(v) for k, v in given.items()}  # numbers and arrays as they are
+        texts = [f"{k}={v}" for k, v in at.items() if isinstance(v, str)]
+        return {**point, **parse_point(texts)} if texts else point
     elif isinstance(at, str):
         at = [at]
     point: dict[str, float] = {}
@@ -29,6 +32,13 @@ def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> d
                                  origin=origin)
             point[name] = value
     return point
+
+
+def _array(v):
+    import numpy as np
+
+    a = np.asarray(v, dtype=float)
+    return a if a.ndim else float(a)
 
 
 @contextmanager
@@ -48,14 +58,17 @@ def _no_cyclic_gc():
 MODES = ("reverse", "forward", "both")
 
 
-def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reverse") -> Trace:
+def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reverse",
+                  seed=None, jacobian: bool = False) -> Trace:
     """Parse, lower, and run the forward and reverse passes at the point `at`. With
     mode "forward" or "both", forward accumulation runs too, one tangent pass per input,
-    and its result is `trace.forward` (forward_mode.Tangents)."""
+    and its result is `trace.forward` (forward_mode.Tangents). A vector or matrix output
+    needs `seed`, its adjoint ("v=[1,0.5]", as y.backward(v), or an array), or
+    jacobian=True for the whole Jacobian."""
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     with _no_cyclic_gc():
-        trace = _differentiate(source, at, share)
+        trace = _differentiate(source, at, share, seed, jacobian)
         if mode != "reverse":
             from .forward_mode import forward_mode
 
@@ -63,7 +76,19 @@ def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reve
         return trace
 
 
-def _differentiate(source: str, at, share: bool) -> Trace:
+def parse_seed(seed):
+    """The output's adjoint: "v=[1,0.5]" (one binding, parsed as --at values are), or a
+    number or array as it is."""
+    if seed is None or not isinstance(seed, str):
+        return seed
+    values = binding_values(seed, origin="--seed")
+    if len(values) != 1:
+        raise InputError("--seed takes one value, the output's adjoint: v=[1,0.5]",
+                         source=seed, span=values[1][2], origin="--seed")
+    return values[0][1]
+
+
+def _differentiate(source: str, at, share: bool, seed=None, jacobian: bool = False) -> Trace:
     program = lower(source, share=share)
     point = parse_point(at)
     inputs = program.inputs
@@ -78,7 +103,8 @@ def _differentiate(source: str, at, share: bool) -> Trace:
         have = ", ".join(inputs) if inputs else "no inputs"
         raise InputError(f"{', '.join(unknown)} is not an input of the expression "
                          f"(it has {have})")
-    return evaluate(program, {name: point[name] for name in inputs})
+    return evaluate(program, {name: point[name] for name in inputs}, parse_seed(seed),
+                    jacobian)
 
 
 __all__ = ["differentiate", "parse_point", "BackpropError"]

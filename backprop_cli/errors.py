@@ -124,6 +124,13 @@ class DomainError(BackpropError):
     kind = "domain_error"
 
 
+class ShapeError(BackpropError):
+    """Operands whose shapes do not fit (a 3-vector plus a 2-vector), a bad index, a
+    vector output without --seed or --jacobian."""
+
+    kind = "shape_error"
+
+
 class UsageError(BackpropError):
     """Command-line usage the argument parser cannot catch."""
 

@@ -264,12 +264,20 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         return _const_text(f, style)
     if kind is Param:
         return (_param_latex(f.name) if style == "latex" else f.name), _ATOM
-    infix = OPS[f.op].infix
+    op = OPS[f.op]
+    infix = op.infix
+    if f.op == "T":  # A.T, Aᵀ
+        text, p = _show(f.args[0], style)
+        mark = {"unicode": "ᵀ", "ascii": ".T", "latex": "^{\\top}"}[style]
+        return (text if p == _ATOM else _paren(text, style)) + mark, _ATOM
+    if f.op == "index":  # x[:2], the key a constant
+        text, p = _show(f.args[0], style)
+        return f"{text if p == _ATOM else _paren(text, style)}[{f.args[1].text}]", _ATOM
     if infix is None:  # a function call
         if style == "latex":  # e^{w1} is a power: (e^{w1})^{2}, not e^{w1}^{2}
             text = _fill(f.op, [_show(a, style)[0] for a in f.args])
             return text, OPS["pow"].infix[0] if "^" in OPS[f.op].latex else _ATOM
-        return f"{f.op}({', '.join(_show(a, style)[0] for a in f.args)})", _ATOM
+        return f"{op.shown or f.op}({', '.join(_show(a, style)[0] for a in f.args)})", _ATOM
     prec, sym = infix[0], infix[2] if style == "unicode" else infix[1]
     if f.op == "neg":
         text, p = _show(f.args[0], style)
@@ -308,7 +316,7 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         right = _paren(right, style)
     if style == "latex":
         return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
-    if f.op in ("add", "sub"):
+    if f.op in ("add", "sub", "matmul"):
         sym = f" {sym} "
     return left + sym + right, prec
 
@@ -350,8 +358,33 @@ def node_text(program: Program, i: int, style: str = "unicode") -> str:
     return show(node_formula(program, i), style)
 
 
-def edge_formula(program: Program, edge, style: str = "unicode") -> str:
+def edge_formula(program: Program, edge, style: str = "unicode", shapes=None) -> str:
+    """The edge's partial; for an op with a vector–Jacobian product (A @ x), its rule,
+    what the edge adds to the operand's adjoint: `w̄2 += w1ᵀ·w̄3`."""
+    if OPS[program.nodes[edge.to].op].vjp is not None:
+        return f"{var_name(edge.frm, True, style)} += {rule_text(program, edge, shapes, style)}"
     return show(edge_partial(program, edge), style)
+
+
+_RULE_WORDS = re.compile(r"(?<![A-Za-z0-9_])(?:g|a|b|out|key)(?![A-Za-z0-9_])")
+_ASCII_RULE = str.maketrans({"ᵀ": ".T", "·": "*", "⊙": "*", "−": "-"})
+
+
+def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
+    """The op table's rule for this edge's operand(s), in the w's: g is the adjoint of
+    the node using it, a and b its operands, out the node itself."""
+    node = program.nodes[edge.to]
+    op = OPS[node.op]
+    rules = op.rule(*[a.value if type(a) is Const and type(a.value) is tuple else shapes[a]
+                      for a in node.args])
+    env = {"g": var_name(edge.to, True, style), "out": var_name(edge.to, False, style)}
+    for name, a in zip(OPERAND_NAMES, node.args):
+        env[name] = var_name(a, False, style) if type(a) is int else a.text
+    if node.op == "index":
+        env["key"] = node.args[1].text
+    texts = [_RULE_WORDS.sub(lambda m: env[m.group()], rules[k]) for k in edge.positions]
+    text = " + ".join(texts)
+    return text.translate(_ASCII_RULE) if style == "ascii" else text
 
 
 def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
@@ -359,7 +392,7 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
     """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1.
     With max_terms, a longer sum shows its first terms and how many there are."""
     if trace.program.output == i:
-        return "1"
+        return "v" if trace.tensor and np.shape(trace.seed) else "1"
     if not successors:
         return "0"
     parts = []
@@ -368,7 +401,11 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         more = (f" + \\dots \\text{{ ({len(successors)} terms)}}" if style == "latex"
                 else f" + … ({len(successors)} terms)")
         successors = successors[:max_terms]
+    shapes = trace.shapes if trace.tensor else None
     for edge in successors:
+        if shapes is not None and OPS[trace.program.nodes[edge.to].op].vjp is not None:
+            parts.append(("+", rule_text(trace.program, edge, shapes, style)))
+            continue
         p = edge_partial(trace.program, edge)
         bar = var_name(edge.to, True, style)
         negative = _negated(p)
@@ -383,6 +420,8 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
             text = text if prec >= _NEG_PREC else _paren(text, style)
             term = (_times(bar, text) if style == "latex"
                     else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
+        if shapes is not None and shapes[edge.frm] != shapes[edge.to]:
+            term = f"sum({term})"  # broadcasting undone: summed back to w_i's shape
         parts.append(("-" if negative is not None else "+", term))
     if not parts:
         return "0"

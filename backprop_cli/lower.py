@@ -12,11 +12,12 @@ ConstantBuilder does the same for the values after --at, where only constants ma
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
-from .errors import ArityError, DomainError, StatementError, UnknownNameError
-from .ops import CONSTANTS, OPS, callable_names
+from .errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
+from .ops import CONSTANTS, OPS, OVERLOADS, callable_names
 from .parser import parse
 from .program import INPUT, Const, Node, Program
 
@@ -30,6 +31,8 @@ def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expressi
     which mean nothing outside the program: then its value is its text."""
     text = source[span[0]:span[1]]
     values = [c.value for c in consts]
+    if any(type(v) is not float for v in values):
+        return _fold_tensor(op, values, text, source, span, origin)
     with np.errstate(all="ignore"):
         value = op.forward(*[np.float64(v) for v in values])
     if not np.isfinite(value):
@@ -38,6 +41,31 @@ def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expressi
     if any(name not in CONSTANTS and not is_function(name) for name in _NAME.findall(text)):
         text = repr(float(value)).removesuffix(".0")
     return Const(float(value), " ".join(text.split()))
+
+
+def _fold_tensor(op, values, text, source, span, origin) -> Const:
+    """fold, where an operand is an array (after --at: 2*ones(3)) or an index key."""
+    from .tensors import shape
+
+    if op.shape is not None:
+        try:
+            op.shape(*[v if type(v) is tuple else shape(v) for v in values])
+        except ValueError as e:
+            raise ShapeError(f"{op.name}: {e}", source=source, span=span, origin=origin) \
+                from None
+    with np.errstate(all="ignore"):
+        try:
+            value = op.forward(*[v if type(v) is tuple else np.asarray(v, dtype=float)
+                                 for v in values])
+        except ValueError as e:  # shapes that do not broadcast
+            shapes = " and ".join(str(shape(v)) for v in values if type(v) is not tuple)
+            raise ShapeError(f"{op.name} of shapes {shapes}: {e}", source=source, span=span,
+                             origin=origin) from None
+    if not np.all(np.isfinite(value)):
+        raise DomainError(f"{op.domain_text or op.name + ' overflows'}: {text}",
+                          source=source, span=span, origin=origin)
+    value = np.asarray(value, dtype=float)
+    return Const(value if value.ndim else float(value), " ".join(text.split()))
 
 
 def number(text: str, source: str, start: int, end: int, origin: str) -> Const:
@@ -62,7 +90,15 @@ def is_function(name: str) -> bool:
 def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_end: int,
                origin: str = "expression"):
     """The op a call names, or the error that says what is wrong with the call."""
-    op = OPS.get(name)
+    op = OPS.get(OVERLOADS.get((name, nargs), name))
+    if op is None and origin == "expression":
+        from .tensors import CONSTRUCTORS
+
+        if name in CONSTRUCTORS:
+            raise UnknownNameError(f"{name}(…) makes a value for --at, not an operation",
+                                   source=source, span=(start, end), origin=origin,
+                                   hint=f"name the value and give it after --at: "
+                                        f"--at v={source[start:end]}")
     if op is None or not op.callable:
         import difflib  # only on this error path: start-up time counts
 
@@ -92,6 +128,7 @@ class ProgramBuilder:
         self.memo: dict = {}
         self.bound: dict[str, object] = {}  # statement names → id or Const
         self.last: tuple = (None, None)  # the last statement: (name, ref)
+        self.tensor = False  # an op of vectors and matrices is used
 
     def number(self, text, start, end):
         value = float(text)
@@ -130,8 +167,33 @@ class ProgramBuilder:
     def call(self, fname, args, start, end, name_end):
         op = OPS.get(fname)
         if op is None or not op.callable or op.arity != len(args):
-            checked_op(fname, len(args), self.source, start, end, name_end)  # raises
+            op = checked_op(fname, len(args), self.source, start, end, name_end)  # or raises
+            fname = op.name  # max(x) of one argument is amax
+        if op.vjp is not None:
+            self.tensor = True
         return self.operator(fname, args, start, end)
+
+    def tensor_op(self, op, args, start, end):
+        """A @ B, A.T and x[0]: ops of vectors and matrices, written as operators."""
+        self.tensor = True
+        if op == "transpose":
+            op = "T"
+        elif op == "index":
+            base, subs = args[0], args[1:]
+            if type(base) is not int:
+                raise ShapeError("only a variable or an expression of variables can be "
+                                 "indexed, not a constant", source=self.source,
+                                 span=(start, end))
+            args = (base, index_key(subs, self.source, (start, end), "expression"))
+        return self.operator(op, args, start, end)
+
+    def array(self, items, start, end):
+        raise ShapeError("an array is a value: name it and give it after --at",
+                         source=self.source, span=(start, end),
+                         hint=f"--at y={self.source[start:end]}")
+
+    def slice(self, kind, parts, start, end):
+        return slice_part(kind, parts, self.source, (start, end), "expression")
 
     def statement(self, name, ref, start, end):
         if name is not None:
@@ -176,7 +238,7 @@ class ProgramBuilder:
                 args = (a, b)
             append(_new(Node, (op, args, names, start, end)))
         name, ref = self.last
-        return Program(self.source, nodes, n_in, final(ref), name)
+        return Program(self.source, nodes, n_in, final(ref), name, self.tensor)
 
 
 class ConstantBuilder:
@@ -202,14 +264,88 @@ class ConstantBuilder:
         return fold(OPS[op], args, self.source, (start, end), self.origin)
 
     def call(self, fname, args, start, end, name_end):
+        from .tensors import CONSTRUCTORS
+
+        if fname in CONSTRUCTORS:
+            return _construct(fname, args, self.source, (start, end), self.origin)
         op = checked_op(fname, len(args), self.source, start, end, name_end, self.origin)
         return fold(op, args, self.source, (start, end), self.origin)
+
+    def tensor_op(self, op, args, start, end):
+        if op == "index":
+            args = (args[0], index_key(args[1:], self.source, (start, end), self.origin))
+        return fold(OPS["T" if op == "transpose" else op], args, self.source, (start, end),
+                    self.origin)
+
+    def array(self, items, start, end):
+        values = [c.value for c in items]
+        shapes = {np.shape(v) for v in values}
+        if len(shapes) > 1:
+            raise ShapeError("the rows of an array must have one shape, not "
+                             + " and ".join(sorted(str(s) for s in shapes)),
+                             source=self.source, span=(start, end), origin=self.origin)
+        if any(type(v) is tuple for v in values):
+            raise ShapeError("a slice is not a value", source=self.source, span=(start, end),
+                             origin=self.origin)
+        return Const(np.array(values, dtype=float), self.source[start:end])
+
+    def slice(self, kind, parts, start, end):
+        return slice_part(kind, parts, self.source, (start, end), self.origin)
 
     def statement(self, name, const, start, end):
         self.values.append((name, const.value, (start, start + len(name))))
 
     def result(self):
         return self.values
+
+
+class Slice(NamedTuple):
+    """lo:hi inside x[…], until index_key makes it part of a key."""
+
+    lo: int | None
+    hi: int | None
+
+
+def _whole(c, source, span, origin) -> int:
+    if type(c) is not Const or type(c.value) is not float or c.value != int(c.value):
+        raise ShapeError("an index must be a constant whole number", source=source,
+                         span=span, origin=origin)
+    return int(c.value)
+
+
+def slice_part(kind, parts, source, span, origin) -> Slice:
+    ints = [_whole(p, source, span, origin) for p in parts]
+    if kind == "slice_all":
+        return Slice(None, None)
+    if kind == "slice_from":
+        return Slice(ints[0], None)
+    if kind == "slice_to":
+        return Slice(None, ints[0])
+    return Slice(*ints)
+
+
+def index_key(subs, source, span, origin) -> Const:
+    """The subscripts of x[…] as one constant operand: a tuple of ints and (lo, hi)."""
+    from .tensors import key_text
+
+    key = tuple(tuple(s) if type(s) is Slice else _whole(s, source, span, origin)
+                for s in subs)
+    return Const(key, key_text(key))
+
+
+def _construct(fname, args, source, span, origin) -> Const:
+    from .tensors import CONSTRUCTORS
+
+    values = [c.value for c in args]
+    if not args or any(type(v) is not float for v in values):
+        raise ShapeError(f"{fname} takes numbers: {CONSTRUCTORS[fname][1]}", source=source,
+                         span=span, origin=origin)
+    try:
+        value = CONSTRUCTORS[fname][0](*values)
+    except (ValueError, TypeError) as e:
+        raise ShapeError(f"{fname}: {e}", source=source, span=span, origin=origin,
+                         hint=CONSTRUCTORS[fname][1]) from None
+    return Const(value, " ".join(source[span[0]:span[1]].split()))
 
 
 def lower(source: str, *, share: bool = True) -> Program:

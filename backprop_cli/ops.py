@@ -28,6 +28,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .tensors import key_slices
+
 
 class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at import
     name: str
@@ -43,6 +45,18 @@ class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at i
     callable: bool = True  # False for ops only written as operators (a + b, -a)
     infix: tuple[int, str, str] | None = None  # (precedence, ascii, unicode) of an operator
     latex: str = ""  # how LaTeX prints it, #1 and #2 standing for the operands
+    # Ops whose Jacobian is not diagonal (A @ x, sum, x[:2]) have no elementwise partials;
+    # instead, per operand, its vector–Jacobian product vjp(g, *operands, out) (the
+    # operand's share of the output's adjoint g, in the operand's shape) and its
+    # Jacobian–vector product jvp(t, *operands, out) (the output's tangent when that operand
+    # moves by t), for forward mode. `rule(*shapes)` gives the vjp per operand as the
+    # lecture writes it, in g, a, b, out (Ā += g·bᵀ); `shape(*shapes)` the output's shape,
+    # or a ValueError saying why the operands do not fit.
+    vjp: tuple[Callable, ...] | None = None
+    jvp: tuple[Callable, ...] | None = None
+    rule: Callable | None = None
+    shape: Callable | None = None
+    shown: str = ""  # the name formulas print, when not the row's (amax prints as max)
 
 
 def _sigmoid(a):
@@ -72,6 +86,95 @@ def _log_domain(name):
 
 def _unit_domain(name):
     return lambda a: abs(a) <= 1, f"{name} needs an argument between -1 and 1"
+
+# --- helpers of the tensor rows ------------------------------------------------------------
+
+def _matmul_shape(a, b):
+    if not a or not b:
+        raise ValueError("@ multiplies vectors and matrices; for a scalar use *")
+    if len(a) > 2 or len(b) > 2:
+        raise ValueError("@ takes vectors and matrices (at most 2 axes)")
+    if a[-1] != b[0]:
+        raise ValueError(f"the inner sizes differ: {a[-1]} and {b[0]}")
+    return a[:-1] + b[1:]
+
+
+def _matmul_vjp_a(g, a, b, out):
+    if b.ndim == 1:
+        return np.multiply.outer(g, b) if a.ndim == 2 else g * b
+    return g @ b.T if a.ndim == 2 else b @ g
+
+
+def _matmul_vjp_b(g, a, b, out):
+    if a.ndim == 1:
+        return np.multiply.outer(a, g) if b.ndim == 2 else g * a
+    return a.T @ g
+
+
+def _matmul_rule(a, b):
+    """Vectors are columns: A @ x gives Ā += g·xᵀ and x̄ += Aᵀ·g."""
+    if len(a) == 1:
+        return ("g·b", "g·a") if len(b) == 1 else ("b·g", "a·gᵀ")
+    return ("g·bᵀ", "aᵀ·g")
+
+
+def _dot_shape(a, b):
+    if len(a) != 1 or len(b) != 1:
+        raise ValueError("dot takes two vectors")
+    if a != b:
+        raise ValueError(f"the lengths differ: {a[0]} and {b[0]}")
+    return ()
+
+
+def _reduce_shape(name):
+    def shape(a):
+        if 0 in a:
+            raise ValueError(f"{name} of an empty array")
+        return ()
+    return shape
+
+
+def _vector_shape(name, keep):
+    def shape(a):
+        if not a or a[-1] == 0:
+            raise ValueError(f"{name} needs a vector or a matrix (over its last axis)")
+        return a if keep else a[:-1]
+    return shape
+
+
+def _index_shape(a, key):
+    try:
+        return np.empty(a, dtype=bool)[key_slices(key)].shape
+    except IndexError as e:
+        raise ValueError(str(e).replace("array", "value")) from None
+
+
+def _index_vjp(g, a, key, out):
+    z = np.zeros(np.shape(a))
+    z[key_slices(key)] = g
+    return z
+
+
+def _at_first(a, k, g):
+    z = np.zeros(np.shape(a))
+    z.flat[k] = g
+    return z
+
+
+def _over(a, n):
+    """a/n, 0 where n is 0: the norm's partial at the origin (PyTorch's subgradient)."""
+    return a / n if n else np.zeros(np.shape(a))
+
+
+def _softmax(a):
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _logsumexp(a):
+    m = np.max(a, axis=-1, keepdims=True)
+    return (m + np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True)))[..., 0]
+
 
 # name, arity, forward, partials, templates, doc, **more
 OPS: dict[str, Op] = {op.name: op for op in [
@@ -148,7 +251,72 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("step", 1, _step, (lambda a, out: 0.0,), ("0",), "1 where a > 0, else 0",
        kink=lambda a: a == 0, kink_text="step'(0) is taken as 0",
        latex=r"\operatorname{step}(#1)"),
+    # --- vectors and matrices: a vector–Jacobian product instead of partials ----------
+    Op("matmul", 2, np.matmul, (), (), "a @ b: matrix product (a vector is a column)",
+       vjp=(_matmul_vjp_a, _matmul_vjp_b),
+       jvp=(lambda t, a, b, out: t @ b, lambda t, a, b, out: a @ t),
+       rule=_matmul_rule, shape=_matmul_shape, callable=False, infix=(2, "@", "@"),
+       latex="#1 #2"),
+    Op("T", 1, np.transpose, (), (), "a.T or T(a): transpose",
+       vjp=(lambda g, a, out: np.transpose(g),), jvp=(lambda t, a, out: np.transpose(t),),
+       rule=lambda a: ("gᵀ",), shape=lambda a: a[::-1],
+       latex=r"#1^{\top}"),
+    Op("sum", 1, np.sum, (), (), "the sum of the entries",
+       vjp=(lambda g, a, out: np.full(np.shape(a), g),), jvp=(lambda t, a, out: np.sum(t),),
+       rule=lambda a: ("g",), shape=lambda a: (),
+       latex=r"\sum(#1)"),
+    Op("mean", 1, np.mean, (), (), "the mean of the entries",
+       vjp=(lambda g, a, out: np.full(np.shape(a), g / np.size(a)),),
+       jvp=(lambda t, a, out: np.mean(t),),
+       rule=lambda a: (f"g/{int(np.prod(a))}",), shape=lambda a: (),
+       latex=r"\operatorname{mean}(#1)"),
+    Op("dot", 2, np.dot, (), (), "dot(a, b): the dot product of two vectors",
+       vjp=(lambda g, a, b, out: g * b, lambda g, a, b, out: g * a),
+       jvp=(lambda t, a, b, out: np.dot(t, b), lambda t, a, b, out: np.dot(a, t)),
+       rule=lambda a, b: ("g·b", "g·a"), shape=_dot_shape,
+       latex=r"{#1}^{\top} {#2}"),
+    Op("norm", 1, lambda a: np.sqrt(np.sum(a * a)), (), (), "the 2-norm: sqrt(sum(a**2))",
+       vjp=(lambda g, a, out: g * _over(a, out),),
+       jvp=(lambda t, a, out: np.sum(t * _over(a, out)),),
+       rule=lambda a: ("g·a/out",), shape=lambda a: (),
+       kink=lambda a: not np.any(a), kink_text="norm'(0) is taken as 0",
+       latex=r"\lVert #1 \rVert"),
+    Op("amax", 1, np.max, (), (), "max(a): the largest entry", shown="max",
+       vjp=(lambda g, a, out: _at_first(a, np.argmax(a), g),),
+       jvp=(lambda t, a, out: np.ravel(t)[np.argmax(a)],),
+       rule=lambda a: ("g at the first largest entry",), shape=_reduce_shape("max"),
+       kink=lambda a: np.sum(a == np.max(a)) > 1,
+       kink_text="at a tie the adjoint goes to the first largest entry",
+       latex=r"\max(#1)"),
+    Op("amin", 1, np.min, (), (), "min(a): the smallest entry", shown="min",
+       vjp=(lambda g, a, out: _at_first(a, np.argmin(a), g),),
+       jvp=(lambda t, a, out: np.ravel(t)[np.argmin(a)],),
+       rule=lambda a: ("g at the first smallest entry",), shape=_reduce_shape("min"),
+       kink=lambda a: np.sum(a == np.min(a)) > 1,
+       kink_text="at a tie the adjoint goes to the first smallest entry",
+       latex=r"\min(#1)"),
+    # x[0], x[:2], A[1, :]: operand b is the key, a constant (tensors.key_slices)
+    Op("index", 2, lambda a, key: a[key_slices(key)], (), (), "a[0], a[:2], A[1, :]",
+       vjp=(_index_vjp, None), jvp=(lambda t, a, key, out: t[key_slices(key)], None),
+       rule=lambda a, key: ("g at [key], 0 elsewhere", ""), shape=_index_shape,
+       callable=False,
+       latex="#1[#2]"),
+    # Over the last axis (a row of logits each), shifted by the largest entry so that
+    # exp cannot overflow: softmax(a) = exp(a − m)/Σ exp(a − m).
+    Op("softmax", 1, _softmax, (), (), "exp(a)/sum(exp(a)), over the last axis",
+       vjp=(lambda g, a, out: out * (g - np.sum(g * out, axis=-1, keepdims=True)),),
+       jvp=(lambda t, a, out: out * (t - np.sum(t * out, axis=-1, keepdims=True)),),
+       rule=lambda a: ("out⊙(g − sum(g⊙out))",), shape=_vector_shape("softmax", keep=True),
+       latex=r"\operatorname{softmax}(#1)"),
+    Op("logsumexp", 1, _logsumexp, (), (), "log(sum(exp(a))), over the last axis",
+       vjp=(lambda g, a, out: np.expand_dims(g, -1) * np.exp(a - np.expand_dims(out, -1)),),
+       jvp=(lambda t, a, out: np.sum(t * np.exp(a - np.expand_dims(out, -1)), axis=-1),),
+       rule=lambda a: ("g·softmax(a)",), shape=_vector_shape("logsumexp", keep=False),
+       latex=r"\operatorname{logsumexp}(#1)"),
 ]}
+
+# max(x) of one argument is the reduction; max(a, b) stays the elementwise larger.
+OVERLOADS: dict[tuple[str, int], str] = {("max", 1): "amax", ("min", 1): "amin"}
 
 # Names that stand for numbers.
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "π": float(np.pi), "e": float(np.e)}

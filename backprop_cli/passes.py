@@ -182,8 +182,16 @@ def _finite(operands: list):
     return ok
 
 
-def evaluate(program: Program, point: dict[str, float]) -> Trace:
-    """The forward pass, then the reverse pass from the output seeded with 1."""
+def evaluate(program: Program, point: dict[str, float], seed=None,
+             jacobian: bool = False) -> Trace:
+    """The forward pass, then the reverse pass from the output seeded with 1. Vectors and
+    matrices (an array among the inputs, or an op of tensors) take tensor_passes.py;
+    a seed (the output's adjoint) and the Jacobian are theirs."""
+    if program.tensor or seed is not None or jacobian or any(
+            type(v) is np.ndarray for v in point.values()):
+        from . import tensor_passes
+
+        return tensor_passes.evaluate(program, point, seed, jacobian)
     lay = layout(program)
     warnings: list[Warning_] = []
     vals = forward(program, point, lay, warnings)

@@ -15,7 +15,7 @@ from .ops import OPS
 class Const(NamedTuple):
     """A constant operand, on the edge rather than a node: `w7 = w6 + 1`."""
 
-    value: float
+    value: float  # or, after --at, an array; or, for x[1, :2], the index key (a tuple)
     text: str  # as the user wrote it: "1", "pi", "2*pi"
 
 
@@ -38,6 +38,7 @@ class Program(NamedTuple):
     n_inputs: int
     output: Operand  # a node, or a constant when the expression has no variables
     output_name: str | None  # the last statement's name, if it has one
+    tensor: bool = False  # uses an op of vectors and matrices (@, sum, x[0], …)
 
     @property
     def inputs(self) -> list[str]:

@@ -28,6 +28,14 @@ class Edge(NamedTuple):
     positions: tuple[int, ...]
 
 
+class VJP(NamedTuple):
+    """On an edge of an op whose Jacobian is not diagonal (A @ x, sum, x[:2]): not a
+    partial but what the reverse pass pushed along the edge, the vector–Jacobian product
+    w̄_j·∂w_j/∂w_i, in w_i's shape."""
+
+    value: object
+
+
 class Partials:
     """Each node's local partials, as a tuple aligned with its operands (None for a
     constant, () for an input). The reverse pass keeps them as two flat lists, first
@@ -61,6 +69,20 @@ class Trace(NamedTuple):
     gradient: dict[str, float]  # ∂output/∂input for each input
     warnings: list[Warning_]
     forward: object = None  # forward_mode.Tangents, when forward mode ran too
+    # Programs of vectors and matrices (tensor_passes.py) only:
+    seed: object = None  # the output's adjoint the reverse pass started from
+    jacobian: tuple | None = None  # ({input: ∂output/∂input}, "reverse" or "forward", passes)
+
+    @property
+    def tensor(self) -> bool:
+        return self.seed is not None or self.program.tensor
+
+    @property
+    def shapes(self) -> list[tuple]:
+        """Every node's shape: () for a scalar."""
+        from .tensors import shape
+
+        return [shape(v) for v in self.values]
 
     @property
     def output_name(self) -> str:
@@ -80,7 +102,12 @@ class Trace(NamedTuple):
         return out
 
     def edge_value(self, edge: Edge) -> float:
-        return sum(self.partials[edge.to][k] for k in edge.positions)
+        """The edge's partial; for a vector–Jacobian product (`is_rule`), what it pushed."""
+        ps = [self.partials[edge.to][k] for k in edge.positions]
+        return sum(p.value if type(p) is VJP else p for p in ps)
+
+    def is_rule(self, edge: Edge) -> bool:
+        return type(self.partials[edge.to][edge.positions[0]]) is VJP
 
     def successors(self, edges: list[Edge] | None = None) -> list[list[Edge]]:
         """For each node, the edges from the nodes that use it, in node order. Pass the

@@ -78,7 +78,7 @@ def test_unicode_formulas_read_as_a_person_writes_them():
     assert [node_text(p, i) for i in range(2, 5)] == ["w1²", "w1·w2", "cos(w4)"]
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.vjp is None))
 def test_every_template_parses(name):
     for k in range(OPS[name].arity):
         assert show(template(name, k), "ascii")

@@ -66,8 +66,9 @@ point_value = st.one_of(
 
 _NUMS = st.sampled_from(["0", "1", "2", "3", "0.5", "1.5", "10", "pi", "e", "1e-3"])
 _LEAF = st.one_of(st.sampled_from(VARS), st.sampled_from(VARS), _NUMS)
-_UNARY = [n for n in callable_names() if OPS[n].arity == 1]
-_BINARY_CALLS = [n for n in callable_names() if OPS[n].arity == 2]
+# scalar programs: the ops of vectors and matrices are tests/test_tensors.py's
+_UNARY = [n for n in callable_names() if OPS[n].arity == 1 and OPS[n].vjp is None]
+_BINARY_CALLS = [n for n in callable_names() if OPS[n].arity == 2 and OPS[n].vjp is None]
 
 
 def _extend(children):
