@@ -450,10 +450,20 @@ def _split(e: Entry) -> tuple[str, int, int]:
     return target, len(raw) - len(raw.lstrip()), k + 1
 
 
+def _scalars_only(trace: Trace) -> None:
+    """Answers are numbers and formulas of scalars; vectors and matrices are not graded."""
+    if trace.tensor:
+        from .errors import UsageError
+
+        raise UsageError("grading takes programs of scalars: this one has vectors or "
+                         "matrices (or a --seed), whose answers --expect cannot read yet")
+
+
 def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None,
           name: str | None = None) -> ProblemReport:
     """Grade each entry against the trace. Every entry is parsed before any is graded,
     so a bad one is an error (exit 2) rather than half a report."""
+    _scalars_only(trace)
     program = trace.program
     parsed = []
     for e in entries:
@@ -527,6 +537,7 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
     """Every node value, every adjoint, the gradient and the value of a run, as a problem
     of an answers file. Numbers are written in full (repr), so the key grades right;
     values that are not finite cannot be written as answers and are left out."""
+    _scalars_only(trace)
     program = trace.program
     expect: dict[str, str] = {}
 

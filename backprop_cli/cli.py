@@ -22,13 +22,16 @@ examples:
   backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --mode both --expand
   backprop "x**2*cos(x*y)+1" --over x=-3:3:121 --at y=pi/3 --plot
   backprop descend "(x-3)**2 + (y+1)**2" --from x=0,y=0 --lr 0.1
+  backprop "x @ x" --at "x=[0,1,2,3]"
+  backprop "x[:2]" --at "x=arange(4)" --seed "v=[1,0.5]"
   backprop "x*y*exp(x*y)" --at x=1,y=2 --expect 'dg/dy = x*exp(x*y)'
   backprop --answers homework.toml
 
 exit codes: 0 success (with --expect or --answers: every answer right),
 1 an answer is wrong, 2 bad input or usage (parse error, unknown function,
-missing value, domain error, unknown target). Errors under --json are JSON on
-stdout too. `backprop descend --help` for gradient descent (exit 1: diverged).
+missing value, domain error, shape error, unknown target). Errors under
+--json are JSON on stdout too. `backprop descend --help` for gradient descent
+(exit 1: diverged).
 """
 
 # --format NAME: the module of backprop_cli/render/ that prints it (its emit(trace,
@@ -63,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", action="append", metavar="x=2,y=pi/2",
                    help="values of the inputs; each is a constant expression (pi/2, -1e-3, "
                         "2*e); may be repeated")
+    p.add_argument("--seed", metavar="v=[1,0.5]",
+                   help="the adjoint of a vector or matrix output to start the backward "
+                        "pass from, as y.backward(v)")
+    p.add_argument("--jacobian", action="store_true",
+                   help="the whole Jacobian: one reverse pass per output entry or one "
+                        "forward pass per input entry, whichever needs fewer")
     p.add_argument("--json", action="store_true",
                    help="print one JSON document (schema: backprop_cli/schema/"
                         "trace.schema.json) instead of tables; the same as --format json")
@@ -244,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             from .api import differentiate
 
             source = _read_source(args)
-            trace = differentiate(source, args.at, share=args.share, mode=args.mode)
+            trace = differentiate(source, args.at, share=args.share, mode=args.mode,
+                                  seed=args.seed, jacobian=args.jacobian)
             if args.answers_out:
                 _write_key(args, trace)
     except BackpropError as error:

@@ -368,6 +368,8 @@ def edge_formula(program: Program, edge, style: str = "unicode", shapes=None) ->
 
 _RULE_WORDS = re.compile(r"(?<![A-Za-z0-9_])(?:g|a|b|out|key)(?![A-Za-z0-9_])")
 _ASCII_RULE = str.maketrans({"ᵀ": ".T", "·": "*", "⊙": "*", "−": "-"})
+_LATEX_RULE = str.maketrans({"ᵀ": "^{\\top}", "·": " ", "⊙": " \\odot ", "−": "-"})
+_TEXT_WORDS = re.compile(r" at (?:the first \w+ entry|\[[^\]]*\], 0 elsewhere)")  # the prose
 
 
 def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
@@ -384,6 +386,8 @@ def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
         env["key"] = node.args[1].text
     texts = [_RULE_WORDS.sub(lambda m: env[m.group()], rules[k]) for k in edge.positions]
     text = " + ".join(texts)
+    if style == "latex":
+        return _TEXT_WORDS.sub(lambda m: f"\\text{{{m.group()}}}", text).translate(_LATEX_RULE)
     return text.translate(_ASCII_RULE) if style == "ascii" else text
 
 
@@ -392,7 +396,8 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
     """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1.
     With max_terms, a longer sum shows its first terms and how many there are."""
     if trace.program.output == i:
-        return "v" if trace.tensor and np.shape(trace.seed) else "1"
+        seed = trace.seed
+        return "v" if seed is not None and (np.ndim(seed) or seed != 1) else "1"
     if not successors:
         return "0"
     parts = []
@@ -401,7 +406,7 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         more = (f" + \\dots \\text{{ ({len(successors)} terms)}}" if style == "latex"
                 else f" + … ({len(successors)} terms)")
         successors = successors[:max_terms]
-    shapes = trace.shapes if trace.tensor else None
+    shapes = trace.tensor_shapes
     for edge in successors:
         if shapes is not None and OPS[trace.program.nodes[edge.to].op].vjp is not None:
             parts.append(("+", rule_text(trace.program, edge, shapes, style)))
@@ -421,7 +426,8 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
             term = (_times(bar, text) if style == "latex"
                     else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
         if shapes is not None and shapes[edge.frm] != shapes[edge.to]:
-            term = f"sum({term})"  # broadcasting undone: summed back to w_i's shape
+            # broadcasting undone: summed back to w_i's shape
+            term = f"\\sum\\left({term}\\right)" if style == "latex" else f"sum({term})"
         parts.append(("-" if negative is not None else "+", term))
     if not parts:
         return "0"

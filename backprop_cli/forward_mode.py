@@ -62,6 +62,10 @@ def tangent_pass(program: Program, vals: list, seed: int, lay: Layout) -> list:
 
 def forward_mode(trace) -> Tangents:
     """Every input's tangent pass over the trace's program, at the trace's values."""
+    if trace.tensor:  # vectors and matrices: a pass per input entry, with the ops' jvp
+        from .tensor_passes import forward_mode as by_entries
+
+        return by_entries(trace)
     program = trace.program
     lay = layout(program)
     vals = list(trace.values) + lay.consts
@@ -78,6 +82,12 @@ def largest_difference(a: dict, b: dict) -> float:
     """max |a_k − b_k| over the gradient's entries: how far two modes disagree."""
     worst = 0.0
     for k in a:
+        if np.ndim(a[k]) or np.ndim(b[k]):  # vectors and matrices: entry by entry
+            d = np.abs(np.subtract(a[k], b[k]))
+            both_nan = np.isnan(np.asarray(a[k])) & np.isnan(np.asarray(b[k]))
+            d = np.where(both_nan, 0.0, d)
+            worst = max(worst, float(np.max(d, initial=0.0)))
+            continue
         x, y = float(a[k]), float(b[k])
         if x != y and not (x != x and y != y):  # nan and nan agree
             d = abs(x - y)

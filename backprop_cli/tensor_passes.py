@@ -93,10 +93,22 @@ def _non_finite(program, j, op, args, warnings):
     if not all(np.all(np.isfinite(a)) for a in args if type(a) is not tuple):
         return
     node = program.nodes[j]
-    if op.domain is not None and not np.all(op.domain(*args)):
+    inside = op.domain(*args) if op.domain is not None else True
+    if not np.all(inside):
         from .formula import node_text
 
-        raise DomainError(f"{node_id(j)} = {node_text(program, j, 'ascii')}: {op.domain_text}",
+        # the first entry outside, as the scalar error names the value: but w1[1] = -1
+        inside = np.broadcast_to(inside, np.broadcast_shapes(*[np.shape(x) for x in args]))
+        at = tuple(int(k) for k in np.argwhere(~inside)[0]) if inside.ndim else ()
+        values = []
+        for a, x in zip(node.args, args):
+            if type(a) is int:
+                own = tuple(0 if d == 1 else k for k, d in
+                            zip(at[len(at) - np.ndim(x):], np.shape(x)))
+                where = f"[{', '.join(map(str, own))}]" if own else ""
+                values.append(f"{node_id(a)}{where} = {float(np.asarray(x)[own]):.6g}")
+        raise DomainError(f"{node_id(j)} = {node_text(program, j, 'ascii')}: {op.domain_text}, "
+                          f"but {', '.join(values)}",
                           source=program.source, span=(node.start, node.end), node=node_id(j))
     warnings.append(Warning_("overflow", node_id(j),
                              f"{node_id(j)} = {op.name}(…) overflows to inf or nan"))
@@ -150,10 +162,11 @@ def _kinks(program, vals, rows, warnings):
                                      f"differentiable here; {op.kink_text}"))
 
 
-def tangent(program: Program, vals: list, rows: list, partials: Partials, t: dict):
+def tangent(program: Program, vals: list, rows: list, partials: Partials, t: dict,
+            every: bool = False):
     """Forward mode: the output's tangent when the inputs move by t (input index → array
     of the input's shape): ẇ_j = Σ_i ∂w_j/∂w_i·ẇ_i, by the elementwise partials or the
-    op table's jvp."""
+    op table's jvp. With every, the tangents of all nodes."""
     n = len(program.nodes)
     dot = [t.get(i, 0.0) for i in range(program.n_inputs)] + [0.0] * (n - program.n_inputs)
     with np.errstate(all="ignore"):
@@ -168,20 +181,51 @@ def tangent(program: Program, vals: list, rows: list, partials: Partials, t: dic
                 else:
                     total = total + partials[j][k] * dot[i]
             dot[j] = total
+    if every:
+        return [_value(d) for d in dot]
     out = program.output
     return dot[out] if type(out) is int else 0.0
 
 
-def jacobian(program, vals, rows, partials) -> tuple[dict, str, int]:
+def forward_mode(trace):
+    """--mode forward or both with vectors and matrices: one tangent pass per input entry
+    (forward_mode.Tangents, a pass named x[0], x[1], …), by the same partials and the op
+    table's jvp; an input's gradient, in its shape, is seed·ẇ_out over its entries'
+    passes, which reverse mode gets in one pass."""
+    from .forward_mode import Tangents
+
+    if trace.seed is None:  # --jacobian of a vector output: it has the forward passes
+        return None
+    program = trace.program
+    rows, consts = _slots(program)
+    vals = list(trace.values) + consts
+    out = program.output
+    names, tangents, gradient = [], [], {}
+    for k, name in enumerate(program.inputs):
+        in_shape = shape(vals[k])
+        g = np.zeros(in_shape)
+        for idx in np.ndindex(in_shape):
+            t = np.zeros(in_shape)
+            t[idx] = 1.0
+            dot = tangent(program, vals, rows, trace.partials, {k: _value(t)}, every=True)
+            names.append(f"{name}[{', '.join(map(str, idx))}]" if idx else name)
+            tangents.append(dot)
+            g[idx] = np.sum(trace.seed * dot[out]) if type(out) is int else 0.0
+        gradient[name] = _value(g)
+    return Tangents(names, tangents, gradient, len(tangents))
+
+
+def jacobian(program, vals, rows, partials, mode: str | None = None) -> tuple[dict, str, int]:
     """∂output/∂input for each input, shaped output.shape + input.shape; by reverse
-    passes (one per output entry) or forward passes (one per input entry), fewer first."""
+    passes (one per output entry) or forward passes (one per input entry), fewer first
+    unless `mode` says which."""
     out = program.output
     out_shape = shape(vals[out]) if type(out) is int else ()
     n_out = int(np.prod(out_shape))
     inputs = program.inputs
     sizes = [int(np.size(vals[i])) for i in range(len(inputs))]
     jac = {name: np.zeros(out_shape + shape(vals[i])) for i, name in enumerate(inputs)}
-    if n_out <= sum(sizes):
+    if mode == "reverse" or mode is None and n_out <= sum(sizes):
         for e in range(n_out):
             seed = np.zeros(out_shape)
             seed[np.unravel_index(e, out_shape)] = 1.0
@@ -206,6 +250,7 @@ def evaluate(program: Program, point: dict, seed=None, want_jacobian: bool = Fal
     out = program.output
     value = vals[out] if type(out) is int else _value(out.value)
     out_shape = shape(value)
+    shown = seed is not None or not out_shape  # is there one reverse pass to show?
     if seed is None:
         if out_shape and not want_jacobian:
             raise ShapeError(
@@ -226,6 +271,10 @@ def evaluate(program: Program, point: dict, seed=None, want_jacobian: bool = Fal
     if want_jacobian:
         jac = jacobian(program, vals, rows, partials)
     gradient = {name: adj[k] for k, name in enumerate(program.inputs)}
+    if not shown:  # --jacobian of a vector output: its rows are the reverse passes,
+        adj = gradient = seed = None  # and what a VJP pushes depends on the pass
+        partials.first, partials.second = ([VJP(None) if type(p) is VJP else p for p in ps]
+                                           for ps in (partials.first, partials.second))
     return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
                  adjoints=adj, value=value, gradient=gradient, warnings=warnings,
                  seed=seed, jacobian=jac)

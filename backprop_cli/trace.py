@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from .program import Program, node_id
 
 SCHEMA_VERSION = "1"  # of the JSON document; see schema/trace.schema.json
@@ -34,6 +36,18 @@ class VJP(NamedTuple):
     w̄_j·∂w_j/∂w_i, in w_i's shape."""
 
     value: object
+
+
+class Shapes:
+    """Node i's shape, np.shape of its value, when asked for: shapes[i]."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: list):
+        self.values = values
+
+    def __getitem__(self, i: int) -> tuple:
+        return np.shape(self.values[i])
 
 
 class Partials:
@@ -75,7 +89,19 @@ class Trace(NamedTuple):
 
     @property
     def tensor(self) -> bool:
-        return self.seed is not None or self.program.tensor
+        """Run by tensor_passes.py: vectors or matrices, a seed or the Jacobian."""
+        return self.seed is not None or self.jacobian is not None or self.program.tensor
+
+    @property
+    def has_adjoints(self) -> bool:
+        """False for --jacobian of a vector output without a seed: no one reverse pass."""
+        return self.adjoints is not None
+
+    @property
+    def tensor_shapes(self) -> "Shapes | None":
+        """The shapes with vectors or matrices, which their formulas need; else None.
+        Looked up on demand: one formula reads two or three of them."""
+        return Shapes(self.values) if self.tensor else None
 
     @property
     def shapes(self) -> list[tuple]:
@@ -104,6 +130,8 @@ class Trace(NamedTuple):
     def edge_value(self, edge: Edge) -> float:
         """The edge's partial; for a vector–Jacobian product (`is_rule`), what it pushed."""
         ps = [self.partials[edge.to][k] for k in edge.positions]
+        if type(ps[0]) is VJP and ps[0].value is None:
+            return None  # --jacobian without a seed: no one backward pass to show
         return sum(p.value if type(p) is VJP else p for p in ps)
 
     def is_rule(self, edge: Edge) -> bool:
@@ -126,42 +154,57 @@ class Trace(NamedTuple):
         program = self.program
         edges = self.edges()
         succ = self.successors(edges)
-        simplified = Adjoints(self, succ)
+        tensor = self.tensor
+        shapes = self.tensor_shapes
+        value = array if tensor else number
         simple: list = [None] * len(program.nodes)
-        for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors' forms
-            f = simplified.formula(i)
-            simple[i] = None if f is None else show(f, "ascii")
+        if not tensor:  # simplified forms are of scalar formulas; tensors have their rules
+            simplified = Adjoints(self, succ)
+            for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors'
+                f = simplified.formula(i)
+                simple[i] = None if f is None else show(f, "ascii")
         nodes = []
         for i, node in enumerate(program.nodes):
             row = {"id": node_id(i), "op": node.op,
-                   "operands": [node_id(a) if type(a) is int else number(a.value)
+                   "operands": [node_id(a) if type(a) is int else
+                                a.text if type(a.value) is tuple else number(a.value)
                                 for a in node.args],
                    "text": node_text(program, i, "ascii"),
-                   "value": number(self.values[i]),
-                   "adjoint": number(self.adjoints[i]),
-                   "adjoint_formula": adjoint_formula(self, i, succ[i], "ascii"),
+                   "value": value(self.values[i]),
+                   "adjoint": value(self.adjoints[i]) if self.has_adjoints else None,
+                   "adjoint_formula": adjoint_formula(self, i, succ[i], "ascii")
+                   if self.has_adjoints else None,
                    "adjoint_simplified": simple[i]}
+            if tensor:
+                row["shape"] = list(shapes[i])
             if node.names:
                 row["name"] = node.names[0]
                 if len(node.names) > 1:
                     row["aliases"] = list(node.names[1:])
             nodes.append(row)
         out = program.output
+        partials = []
+        for e in edges:
+            row = {"from": node_id(e.frm), "to": node_id(e.to),
+                   "formula": edge_formula(program, e, "ascii", shapes),
+                   "value": value(self.edge_value(e))}
+            if tensor:
+                row["kind"] = "vjp" if self.is_rule(e) else "partial"
+            partials.append(row)
         doc = {
             "schema": SCHEMA_VERSION,
             "expression": program.source,
-            "inputs": {name: number(v) for name, v in self.point.items()},
+            "inputs": {name: value(v) for name, v in self.point.items()},
             "output": {"name": self.output_name,
                        "node": node_id(out) if type(out) is int else None},
             "nodes": nodes,
-            "partials": [{"from": node_id(e.frm), "to": node_id(e.to),
-                          "formula": edge_formula(program, e, "ascii"),
-                          "value": number(self.edge_value(e))} for e in edges],
-            "value": number(self.value),
-            "gradient": {name: number(v) for name, v in self.gradient.items()},
+            "partials": partials,
+            "value": value(self.value),
+            "gradient": {name: value(v) for name, v in self.gradient.items()}
+            if self.has_adjoints else None,
             "warnings": [w._asdict() for w in self.warnings],
         }
-        if expand:
+        if expand and not tensor:
             from .simplify import expanded_gradient
 
             doc["gradient_expanded"] = {
@@ -173,12 +216,29 @@ class Trace(NamedTuple):
             fw = self.forward
             doc["forward"] = {
                 "passes": fw.passes,
-                "tangents": {name: [number(t) for t in dot]
+                "tangents": {name: [value(t) for t in dot]
                              for name, dot in zip(fw.inputs, fw.tangents)},
-                "gradient": {name: number(v) for name, v in fw.gradient.items()},
+                "gradient": {name: value(v) for name, v in fw.gradient.items()},
                 "largest_difference": number(largest_difference(fw.gradient, self.gradient)),
             }
+        if tensor:
+            doc["shape"] = list(np.shape(self.value))
+            doc["seed"] = array(self.seed) if self.has_adjoints else None
+        if self.jacobian is not None:
+            jac, mode, passes = self.jacobian
+            doc["jacobian"] = {"mode": mode, "passes": passes,
+                               "of": {name: {"shape": list(j.shape), "value": array(j)}
+                                      for name, j in jac.items()}}
         return doc
+
+
+def array(x):
+    """A value as JSON: a number, or nested lists of numbers for an array."""
+    if x is None:
+        return None
+    if type(x) is not np.ndarray or x.ndim == 0:
+        return number(x)
+    return [array(row) for row in x] if x.ndim > 1 else [number(v) for v in x]
 
 
 def number(x) -> float | str:

@@ -94,3 +94,55 @@ def test_vector_free_fan_out_of_the_dag_notes():
     # "Backprop in DAGs": a node with fan-out sums the gradients of its two uses
     t = differentiate("y = x*x; y + x", at="x=3")
     assert float(t.gradient["x"]) == 7.0
+
+
+# --- vectors and matrices (001, 002, 003), as the examples in examples/ run them ---------
+
+def _example(name: str, **kw):
+    import shlex
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.bp"
+    run = next(line for line in path.read_text().splitlines() if line.startswith("# run:"))
+    args = shlex.split(run)
+    at = args[args.index("--at") + 1]
+    seed = args[args.index("--seed") + 1] if "--seed" in args else None
+    return differentiate(path.read_text(), at=at, seed=seed), at
+
+
+def test_y_is_x_transposed_x_has_gradient_2x():  # 001: (x.grad == 2*x).all()
+    t, _ = _example("vector_dot")
+    assert float(t.value) == 14.0 and t.gradient["x"].tolist() == [0, 2, 4, 6]
+
+
+def test_y_backward_v_of_a_slice_is_v_times_the_jacobian():  # 001: x.grad == v @ J
+    t, _ = _example("vector_slice")
+    J = [[1, 0, 0, 0], [0, 1, 0, 0]]
+    v = [1, 0.5]
+    assert t.gradient["x"].tolist() == [sum(v[i] * J[i][j] for i in range(2)) for j in range(4)]
+
+
+def test_layer_and_two_layer_gradients_by_hand():  # 002, 003: transposed Jacobians, in order
+    import numpy as np
+
+    from backprop_cli import parse_point
+
+    t, at = _example("layer_loss")
+    p = {k: np.asarray(v) for k, v in parse_point(at).items()}
+    s = 1 / (1 + np.exp(-(p["A"] @ p["x"] + p["b"])))
+    d = -2 * (p["y"] - s) * s * (1 - s)
+    assert np.allclose(t.gradient["A"], np.outer(d, p["x"]), rtol=1e-13)
+    assert np.allclose(t.gradient["b"], d, rtol=1e-13)
+    assert np.allclose(t.gradient["x"], p["A"].T @ d, rtol=1e-13)
+
+    t, at = _example("two_layer")
+    p = {k: np.asarray(v) for k, v in parse_point(at).items()}
+    h = 1 / (1 + np.exp(-(p["A1"] @ p["x"] + p["b1"])))
+    z = p["A2"] @ h + p["b2"]
+    q = np.exp(z) / np.exp(z).sum()
+    assert math.isclose(float(t.value), -np.sum(p["y"] * np.log(q)), rel_tol=1e-13)
+    dz = q - p["y"]
+    da = (p["A2"].T @ dz) * h * (1 - h)
+    for name, want in [("A2", np.outer(dz, h)), ("b2", dz), ("A1", np.outer(da, p["x"])),
+                       ("b1", da), ("x", p["A1"].T @ da)]:
+        assert np.allclose(t.gradient[name], want, rtol=1e-12), name

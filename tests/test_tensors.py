@@ -245,3 +245,105 @@ def test_max_of_one_argument_reduces_and_of_two_compares():
     # max(x): the largest entry; max(x, 2): at the tie x = 2 the first operand (x) gets it
     assert t.gradient["x"].tolist() == [0, 2, 1]
     assert any(w.kind == "kink" for w in t.warnings)
+
+
+# --- the command ------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import run_cli  # noqa: E402
+
+
+@pytest.mark.parametrize("args", [
+    ["x @ x", "--at", "x=[0,1,2,3]"],
+    ["x[:2]", "--at", "x=arange(4)", "--seed", "v=[1,0.5]"],
+    ["sigmoid(A @ x)", "--at", "A=[[1,2],[3,4],[5,6]],x=[1,-1]", "--jacobian"],
+    ["softmax(x)", "--at", "x=linspace(0,1,3)", "--jacobian", "--seed", "v=[1,0,0]"],
+    ["sum(r + c)", "--at", "r=[[1,2,3]],c=[[1],[2]]", "--jacobian"],
+    ["x*2", "--at", "x=2", "--seed", "v=3"],
+])
+def test_command_tables_and_json(args, validate):
+    text = run_cli(*args)
+    assert text.returncode == 0, text.stderr
+    assert all(len(line) <= 80 for line in text.stdout.splitlines())
+    assert "\x1b[" not in text.stdout
+    doc = validate(json.loads(run_cli(*args, "--json").stdout))
+    assert doc["shape"] == list(np.shape(doc["value"]))
+    assert all(n["shape"] == list(np.shape(n["value"])) for n in doc["nodes"])
+    if "--jacobian" in args:
+        assert doc["jacobian"]["mode"] in ("reverse", "forward")
+        assert "Jacobian, by" in text.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["x*2", "--at", "x=[1,2]"], ["shape 2, not a single number", "--seed", "--jacobian"]),
+    (["x + y", "--at", "x=[1,2,3],y=[1,2]"], ["w3 = w1 + w2: add of w1 (3) and w2 (2)"]),
+    (["x", "--at", "x=[1,2]", "--seed", "v=[1,"], ["--seed"]),
+    (["x", "--at", "x=[[1,2],[3]]"], ["one shape"]),
+])
+def test_command_errors_exit_2_without_traceback(args, words, validate):
+    text = run_cli(*args)
+    assert text.returncode == 2 and "Traceback" not in text.stderr
+    for w in words:
+        assert w in text.stderr, text.stderr
+    doc = validate(json.loads(run_cli(*args, "--json").stdout))
+    assert doc["error"]["type"] in ("shape_error", "parse_error")
+
+
+@pytest.mark.parametrize("source, at", [
+    ("x + y", "x=[1,2,3],y=5"),  # scalar + vector
+    ("r * c", "r=[[1,2,3]],c=[[1],[2]]"),  # row times column
+    ("exp(A - x)", "A=[[1,2,3],[4,5,6]],x=[1,2,-4]"),  # matrix and vector
+    ("max(x, y) / y", "x=[[1,5],[-2,3]],y=[0.5,4]"),
+    ("A @ x + b", "A=[[1,2],[3,4],[0,1]],x=[1,-1],b=0.5"),
+])
+def test_broadcasting_in_both_modes(source, at):
+    """The Jacobian by reverse passes (broadcasting undone by sums) equals the one by
+    forward passes (broadcasting done by numpy), and both the differences."""
+    from backprop_cli import lower
+    from backprop_cli.tensor_passes import forward, jacobian, reverse
+
+    point = parse_point(at)
+    program = lower(source)
+    vals, rows = forward(program, point, [])
+    out = np.asarray(vals[program.output])
+    partials, _ = reverse(program, vals, rows, np.ones(out.shape))
+    rev, _, n_rev = jacobian(program, vals, rows, partials, "reverse")
+    fwd, _, n_fwd = jacobian(program, vals, rows, partials, "forward")
+    assert n_rev == out.size and n_fwd == sum(np.size(v) for v in point.values())
+    for name, v in point.items():
+        assert rev[name].shape == out.shape + np.shape(v)
+        assert np.allclose(rev[name], fwd[name], rtol=1e-12, atol=1e-14), name
+        v = np.asarray(v, dtype=float)
+        for idx in np.ndindex(v.shape):
+            hi, lo = v.copy(), v.copy()
+            hi[idx] += H
+            lo[idx] -= H
+            f = lambda p: np.asarray(differentiate(source, {**point, name: p},  # noqa: E731
+                                                   jacobian=True).value)
+            assert np.allclose(rev[name][(...,) + idx], (f(hi) - f(lo)) / (2 * H), atol=1e-6)
+
+
+@pytest.mark.parametrize("source, at, text", [
+    ("log(x)", "x=[1,-1]", "w2 = log(w1): log needs a positive argument, but w1[1] = -1"),
+    ("sum(x/y)", "x=[[1,2],[3,4]],y=[1,0]", "division by zero, but w1[0, 1] = 2, w2[1] = 0"),
+])
+def test_domain_errors_name_the_entry(source, at, text):
+    from backprop_cli.errors import DomainError
+
+    with pytest.raises(DomainError) as e:
+        differentiate(source, at=at)
+    assert text in str(e.value)
+
+
+@pytest.mark.parametrize("args", [
+    ["x @ x", "--at", "x=[0,1,2,3]", "--expect", "df/dx = 2*x"],
+    ["x @ x", "--at", "x=[0,1,2,3]", "--answers-out", "/dev/null"],
+])
+def test_grading_says_it_takes_scalars(args):
+    r = run_cli(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "grading takes programs of scalars" in r.stderr

@@ -70,7 +70,7 @@ def text(trace: Trace, options: Options) -> str:
         if blank:
             label = name
         else:
-            formula = edge_formula(program, e)
+            formula = edge_formula(program, e, shapes=trace.tensor_shapes)
             value = fmt(trace.edge_value(e), p)
             label = f"{name} = {formula}" + ("" if formula == value else f"\n= {value}")
         lines.append(f"  {node_id(e.frm)} -> {node_id(e.to)} [label={quote(label)}];")

@@ -149,7 +149,8 @@ def text_of(trace: Trace, options: Options) -> str:
             e = edges[k]
             if blank:
                 return f"{_partial(e.to, e.frm)} &= {BLANK}"
-            formula, value = edge_formula(program, e, "latex"), val(trace.edge_value(e))
+            formula = edge_formula(program, e, "latex", trace.tensor_shapes)
+            value = val(trace.edge_value(e))
             return f"{_partial(e.to, e.frm)} &= {_wrap(formula)}" + ("" if formula == value
                                                               else f" = {value}")
 

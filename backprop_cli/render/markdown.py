@@ -37,9 +37,9 @@ def text(trace: Trace, options: Options) -> str:
     for t in cells.tables(trace, options, edges):
         lines.extend(_table(t))
     lines.extend([f"**{escape(cells.output_line(trace, options))}**", ""])
-    gradient = cells.gradient(trace, options)
-    if gradient:
-        lines.extend(_table(gradient))
+    for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
+        if t:
+            lines.extend(_table(t))
     modes = cells.modes_line(trace, options)
     if modes:
         lines.extend([escape(modes), ""])

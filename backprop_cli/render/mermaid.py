@@ -36,7 +36,7 @@ def text(trace: Trace, options: Options) -> str:
     for e in trace.edges():
         name = f"∂{node_id(e.to)}/∂{node_id(e.frm)}"
         if not blank:
-            formula, value = edge_formula(program, e), fmt(trace.edge_value(e), p)
+            formula, value = edge_formula(program, e, shapes=trace.tensor_shapes), fmt(trace.edge_value(e), p)
             name += f" = {formula}" + ("" if formula == value else f" = {value}")
         lines.append(f"  {node_id(e.frm)} -->|{label(name)}| {node_id(e.to)}")
     lines.append("  classDef output stroke-width:3px")

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..program import node_id
 from ..simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
+from ..tensors import shape_text
 from ..trace import Trace
 from . import Options
-from .numbers import fmt
+from .numbers import fmt, fmt_value
 
 MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
+RULE_NOTE = ("; w̄ᵢ += … is what an op that is not entrywise (@, sum, x[…]) adds to w̄ᵢ, "
+             "its vector–Jacobian product, where · is the matrix product and ⊙ entrywise")
 
 
 class Table(NamedTuple):
@@ -68,22 +73,29 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
     nodes = program.nodes
     p, blank, max_rows = options.precision, options.blank, options.max_rows
     out = []
+    # vectors and matrices: a shape column; an op that is not entrywise shows its rule
+    shapes = trace.shapes if trace.tensor else None
+    shape = (lambda i: (shape_text(shapes[i]),)) if shapes else (lambda i: ())
     out.append(_table("forward", "Forward pass: the SSA list and its values",
-                      ("node", "name", "definition", "value"), len(nodes), max_rows,
+                      ("node", "name", "definition", *(("shape",) if shapes else ()), "value"),
+                      len(nodes), max_rows,
                       lambda i: (node_id(i), ", ".join(nodes[i].names),
                                  "input" if i < program.n_inputs else node_text(program, i),
-                                 "" if blank else fmt(trace.values[i], p))))
+                                 *shape(i), "" if blank else fmt(trace.values[i], p))))
     edges = trace.edges() if edges is None else edges
     if edges:
+        rules = shapes is not None and any(map(trace.is_rule, edges))
         out.append(_table("partials",
-                          "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order",
+                          "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order"
+                          + (RULE_NOTE if rules else ""),
                           ("edge", "formula", "value"), len(edges), max_rows,
                           lambda k: (f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}",
-                                     "" if blank else edge_formula(program, edges[k]),
+                                     "" if blank else edge_formula(program, edges[k],
+                                                                   shapes=trace.tensor_shapes),
                                      "" if blank else fmt(trace.edge_value(edges[k]), p))))
     if options.mode != "reverse" and trace.forward is not None:
         out.extend(tangents(trace, options))
-    if nodes and options.mode != "forward":
+    if nodes and options.mode != "forward" and trace.has_adjoints:
         out.append(adjoints(trace, options, edges))
     return out
 
@@ -100,7 +112,8 @@ def adjoints(trace: Trace, options: Options, edges) -> Table:
     adjoint simplified in terms of the w's (derived for the rows shown only)."""
     program, p, blank = trace.program, options.precision, options.blank
     succ = trace.successors(edges)
-    simplified = Adjoints(trace, succ)
+    # simplified forms are of scalar formulas; vectors and matrices have their rules
+    simplified = None if trace.tensor else Adjoints(trace, succ)
     order = list(range(len(program.nodes) - 1, -1, -1))
 
     def adjoint(k):
@@ -110,14 +123,16 @@ def adjoints(trace: Trace, options: Options, edges) -> Table:
         seed = "  (seed)" if i == program.output else ""
         cells = [var_name(i, True, "unicode"),
                  adjoint_formula(trace, i, succ[i], max_terms=MAX_TERMS) + seed]
-        if not simplified.too_big:
+        if simplified is not None and not simplified.too_big:
             f = simplified.formula(i)
             cells.append(show(f) if f is not None else TOO_LONG)
         return (*cells, fmt(trace.adjoints[i], p))
 
     columns = ("adjoint", "chain rule", "simplified", "value")
-    title = "Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = 1"
-    if simplified.too_big:
+    title = f"Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = {seed_text(trace, p)}"
+    if simplified is None:
+        columns = ("adjoint", "chain rule", "value")
+    elif simplified.too_big:
         columns = ("adjoint", "chain rule", "value")
         title = ("Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from w̄ₙ = 1 "
                  f"(not simplified: over {MAX_NODES} nodes)")
@@ -134,7 +149,7 @@ def tangents(trace: Trace, options: Options) -> list[Table]:
     out = []
     for start in range(0, len(fw.inputs), TANGENT_COLUMNS):
         names = fw.inputs[start:start + TANGENT_COLUMNS]
-        first = start == 0
+        first = start == 0 and not trace.tensor  # formulas of tangents are of scalars
 
         def row(i, names=names, start=start, first=first):
             cells = [f"ẇ{i + 1}"]
@@ -145,8 +160,11 @@ def tangents(trace: Trace, options: Options) -> list[Table]:
                               for k in range(len(names))])
 
         columns = ("tangent", *(["formula"] if first else []), *[f"ẇ ({n})" for n in names])
-        title = ("Tangents ẇⱼ = Σₖ ∂wⱼ/∂wₖ·ẇₖ, one forward pass per input, seeded with "
-                 "ẇ = 1 on it" if first else "Tangents, continued")
+        title = ("Tangents, continued" if start else
+                 "Tangents ẇⱼ = Σₖ ∂wⱼ/∂wₖ·ẇₖ, one forward pass per input, seeded with "
+                 "ẇ = 1 on it" if not trace.tensor else
+                 "Tangents ẇⱼ, one forward pass per input entry (ẇ = 1 on it), by each "
+                 "op's Jacobian–vector product")
         out.append(_table("tangents", title, columns, len(program.nodes), options.max_rows, row))
     return out
 
@@ -164,29 +182,36 @@ def gradient(trace: Trace, options: Options) -> Table | None:
     name, out = trace.output_name, program.output
     forward = trace.forward if options.mode != "reverse" else None
     both = options.mode == "both" and forward is not None
+    expand = options.expand and not trace.tensor  # expanded forms are of scalars
     expanded = {}
-    if options.expand and not blank:
+    if expand and not blank:
         expanded = expanded_gradient(Adjoints(trace))
-    columns = ["input"] + (["forward", "reverse"] if both else ["partial"])
-    columns += ["in terms of the inputs"] if options.expand else []
+    shapes = trace.shapes if trace.tensor else None
+    seeded = seed_text(trace, p) != "1"
+    d = "vᵀ·∂" if seeded else "∂"  # with a seed v, the gradient of vᵀ·f, as y.backward(v)
+    columns = ["input"] + (["shape"] if shapes else [])
+    columns += ["forward", "reverse"] if both else ["partial"]
+    columns += ["in terms of the inputs"] if expand else []
     columns += [] if both else ["value"]
     rows_ = []
     for k, var in enumerate(program.inputs):
+        cells = [var] + ([shape_text(shapes[k])] if shapes else [])
         if both:
-            cells = [var, "" if blank else fmt(forward.gradient[var], p),
-                     "" if blank else fmt(trace.gradient[var], p)]
+            cells += ["" if blank else fmt(forward.gradient[var], p),
+                      "" if blank else fmt(trace.gradient[var], p)]
         elif forward is not None:
             dot = f"ẇ{out + 1} ({var})" if type(out) is int else "0"
-            cells = [var, f"∂{name}/∂{var} = {dot}"]
+            cells.append(f"{d}{name}/∂{var} = {dot}")
         else:
-            cells = [var, f"∂{name}/∂{var} = {var_name(k, True, 'unicode')}"]
-        if options.expand:
+            cells.append(f"{d}{name}/∂{var} = {var_name(k, True, 'unicode')}")
+        if expand:
             f = expanded.get(var)
             cells.append("" if blank else show(f) if f is not None else TOO_LONG)
         if not both:
             cells.append("" if blank else fmt((forward or trace).gradient[var], p))
         rows_.append(tuple(cells))
-    return Table("gradient", "Gradient", tuple(columns), rows_, [], 0)
+    return Table("gradient", "Gradient of vᵀ·f, as y.backward(v)" if seeded else "Gradient",
+                 tuple(columns), rows_, [], 0)
 
 
 def modes_line(trace: Trace, options: Options) -> str | None:
@@ -197,9 +222,36 @@ def modes_line(trace: Trace, options: Options) -> str | None:
     from ..forward_mode import largest_difference
 
     diff = largest_difference(forward.gradient, trace.gradient)
-    scale = max([abs(float(g)) for g in trace.gradient.values()] + [1.0])
+    scale = max([float(np.max(np.abs(g), initial=0.0)) for g in trace.gradient.values()]
+                + [1.0])
     verdict = "agree" if diff <= 1e-10 * scale else "DISAGREE"
     passes = forward.passes
     return (f"Forward and reverse mode {verdict}: the largest difference is {fmt(diff, 3)}. "
-            f"Forward mode took {passes} pass{'es' if passes != 1 else ''} (one per input), "
+            f"Forward mode took {passes} pass{'es' if passes != 1 else ''} (one per input"
+            f"{' entry' if trace.tensor else ''}), "
             "reverse mode 1.")
+
+
+def seed_text(trace: Trace, precision: int) -> str:
+    """1, or v = [1, 0.5] when --seed gave the output's adjoint."""
+    seed = trace.seed
+    if seed is None or not (np.ndim(seed) or seed != 1):
+        return "1"
+    return f"v = {fmt(seed, precision)}"
+
+
+def jacobian(trace: Trace, options: Options) -> Table | None:
+    """--jacobian: ∂f/∂x per input, and which way it was computed."""
+    if trace.jacobian is None:
+        return None
+    jac, mode, passes = trace.jacobian
+    per = "output entry" if mode == "reverse" else "input entry"
+    n_out = int(np.size(trace.value))
+    other = sum(int(np.size(v)) for v in trace.point.values()) if mode == "reverse" else n_out
+    other_mode = "forward" if mode == "reverse" else "reverse"
+    rows_ = [(f"∂{trace.output_name}/∂{var}", shape_text(j.shape),
+              "" if options.blank else fmt_value(j, options.precision, max_entries=36))
+             for var, j in jac.items()]
+    return Table("jacobian", f"Jacobian, by {passes} {mode} pass{'es' if passes != 1 else ''} "
+                             f"(one per {per}; {other_mode} mode would take {other})",
+                 ("input", "shape", "value"), rows_, [], 0)

@@ -57,9 +57,9 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     for t in cells.tables(trace, options, edges):
         _print(console, t.title, _rich_table(t, options.blank))
     console.print(Text(cells.output_line(trace, options), style="bold"))
-    gradient = cells.gradient(trace, options)
-    if gradient:
-        _print(console, gradient.title, _rich_table(gradient, options.blank))
+    for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
+        if t:
+            _print(console, t.title, _rich_table(t, options.blank))
     modes = cells.modes_line(trace, options)
     if modes:
         console.print(Text(modes))
@@ -91,8 +91,9 @@ def graph_tree(trace: Trace, options: Options, edges=None):
         text.append(f" = {node_text(program, i)}")
         if not blank:
             text.append(f" = {fmt(trace.values[i], p)}")
-            text.append(f"   {var_name(i, True, 'unicode')} = {fmt(trace.adjoints[i], p)}",
-                        style="green")
+            if trace.has_adjoints:
+                text.append(f"   {var_name(i, True, 'unicode')} = {fmt(trace.adjoints[i], p)}",
+                            style="green")
         if edge is not None:
             text.append("   " + _edge_text(trace, edge, p, blank), style="magenta")
         return text
@@ -129,7 +130,7 @@ def _edge_text(trace: Trace, edge, precision: int, blank: bool) -> str:
     name = f"∂{node_id(edge.to)}/∂{node_id(edge.frm)}"
     if blank:
         return name
-    formula = edge_formula(trace.program, edge)
+    formula = edge_formula(trace.program, edge, shapes=trace.tensor_shapes)
     value = fmt(trace.edge_value(edge), precision)
     return f"{name} = {formula}" + ("" if formula == value else f" = {value}")
 
