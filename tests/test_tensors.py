@@ -347,3 +347,16 @@ def test_grading_says_it_takes_scalars(args):
     r = run_cli(*args)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "grading takes programs of scalars" in r.stderr
+
+
+@pytest.mark.parametrize("source, at", CASES[:12] + CASES[-4:])
+def test_forward_mode_by_jvp_agrees_with_reverse(source, at):
+    """--mode both: a tangent pass per input entry through the op table's jvp (and the
+    elementwise partials) gives the gradient reverse mode gets in one pass."""
+    from backprop_cli.forward_mode import largest_difference
+
+    t = differentiate(source, at=at, mode="both")
+    assert t.forward.passes == sum(np.size(v) for v in t.point.values())
+    assert largest_difference(t.forward.gradient, t.gradient) < 1e-12
+    for name in t.point:
+        assert np.shape(t.forward.gradient[name]) == np.shape(t.point[name])
