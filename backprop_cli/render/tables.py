@@ -200,7 +200,8 @@ def gradient(trace: Trace, options: Options) -> Table | None:
             cells += ["" if blank else fmt(forward.gradient[var], p),
                       "" if blank else fmt(trace.gradient[var], p)]
         elif forward is not None:
-            dot = f"ẇ{out + 1} ({var})" if type(out) is int else "0"
+            each = "[…]" if shapes and shapes[k] else ""  # a pass per entry: ẇ3 (x[…])
+            dot = f"ẇ{out + 1} ({var}{each})" if type(out) is int else "0"
             cells.append(f"{d}{name}/∂{var} = {dot}")
         else:
             cells.append(f"{d}{name}/∂{var} = {var_name(k, True, 'unicode')}")
