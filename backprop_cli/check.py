@@ -452,11 +452,9 @@ def _split(e: Entry) -> tuple[str, int, int]:
 
 def _scalars_only(trace: Trace) -> None:
     """Answers are numbers and formulas of scalars; vectors and matrices are not graded."""
-    if trace.tensor:
-        from .errors import UsageError
+    from .tensors import scalars_only
 
-        raise UsageError("grading takes programs of scalars: this one has vectors or "
-                         "matrices (or a --seed), whose answers --expect cannot read yet")
+    scalars_only(trace.program, trace.point, "grading")
 
 
 def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None,

@@ -54,6 +54,9 @@ class Descent:
     def __init__(self, program: Program, start: dict[str, float], lr: float,
                  optimizer: str = "plain", momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999)):
+        from .tensors import scalars_only
+
+        scalars_only(program, start, "descend")
         inputs = program.inputs
         if not inputs:
             raise InputError("the expression has no inputs to descend over")

@@ -108,6 +108,9 @@ def parse_range(text: str) -> Range:
 
 def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]) -> Sweep:
     """Forward and reverse over every point of the grid the ranges span, in one pass."""
+    from .tensors import scalars_only
+
+    scalars_only(program, fixed, "a sweep")  # its arrays are points, not vectors
     names = [r.name for r in ranges]
     inputs = program.inputs
     twice = [n for k, n in enumerate(names) if n in names[:k]]

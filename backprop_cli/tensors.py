@@ -70,6 +70,20 @@ def shape_text(s: tuple) -> str:
     return "×".join(str(d) for d in s) if s else "scalar"
 
 
+def scalars_only(program, point: dict, what: str) -> None:
+    """Sweeps, descent and grading work on programs of scalars: say so, rather than fail
+    inside them, when a program has vectors or matrices (an op of them, or an array)."""
+    arrays = [name for name, v in point.items() if is_tensor(v)]
+    if program.tensor or arrays:
+        from .errors import UsageError
+
+        why = f"{', '.join(arrays)} {'is an array' if len(arrays) == 1 else 'are arrays'}" \
+            if arrays else "it has ops of vectors and matrices"
+        raise UsageError(f"{what} takes programs of scalars, and {why}",
+                         hint="differentiate it at one point with --at (and --seed or "
+                              "--jacobian for a vector output)")
+
+
 # --- index keys --------------------------------------------------------------------------
 
 def key_slices(key: tuple) -> tuple:

@@ -346,7 +346,7 @@ def test_domain_errors_name_the_entry(source, at, text):
 def test_grading_says_it_takes_scalars(args):
     r = run_cli(*args)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "grading takes programs of scalars" in r.stderr
+    assert "grading takes programs of scalars" in r.stderr and "x is an array" in r.stderr
 
 
 @pytest.mark.parametrize("source, at", CASES[:12] + CASES[-4:])
@@ -360,3 +360,15 @@ def test_forward_mode_by_jvp_agrees_with_reverse(source, at):
     assert largest_difference(t.forward.gradient, t.gradient) < 1e-12
     for name in t.point:
         assert np.shape(t.forward.gradient[name]) == np.shape(t.point[name])
+
+
+@pytest.mark.parametrize("args, what", [
+    (["sum(x*y)", "--over", "y=0:1:3", "--at", "x=[1,2]"], "a sweep takes programs of scalars"),
+    (["x*y", "--over", "y=0:1:3", "--at", "x=[1,2]"], "x is an array"),
+    (["descend", "sum(x*x)", "--from", "x=[1,2]"], "descend takes programs of scalars"),
+    (["descend", "x[0]**2", "--from", "x=1"], "ops of vectors and matrices"),
+])
+def test_sweeps_and_descent_say_they_take_scalars(args, what):
+    r = run_cli(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert what in r.stderr, r.stderr
