@@ -13,11 +13,12 @@ from backprop_cli import differentiate, lower
 from backprop_cli.ops import OPS
 from backprop_cli.sweep import Range, parse_range, sweep, sweep_program
 
-# Every op of the table in one expression each, over points inside its domain.
+# Every op of the table in one expression each, over points inside its domain (the
+# ops of vectors and matrices are not swept: a sweep takes programs of scalars).
 OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x*y",
              "pow": "x ** y"}
 EXPRESSIONS = [OPERATORS.get(name) or (f"{name}(x, y)" if op.arity == 2 else f"{name}(x)*y")
-               for name, op in OPS.items()] + ["x**2*cos(x*y)+1", "x*y*exp(x*y)",
+               for name, op in OPS.items() if op.vjp is None] + ["x**2*cos(x*y)+1", "x*y*exp(x*y)",
                                                "(sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2)))*y",
                                                "c = x + y; d = c + x"]
 
