@@ -372,3 +372,24 @@ def test_sweeps_and_descent_say_they_take_scalars(args, what):
     r = run_cli(*args)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert what in r.stderr, r.stderr
+
+
+LAYER = ["sum((y - sigmoid(A @ x + b))**2) + x[0]*max(x)", "--at",
+         "A=[[1,-2],[0.5,3]],x=[0.2,-0.4],b=[0.1,-0.3],y=[1,0]"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "dot", "mermaid", "json"])
+@pytest.mark.parametrize("mode", ["reverse", "forward", "both"])
+def test_every_format_and_mode_prints_tensors(fmt, mode, tmp_path, validate):
+    import shutil
+    import subprocess
+
+    r = run_cli(*LAYER, "--format", fmt, "--mode", mode, "--expand")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    if fmt == "json":
+        validate(json.loads(r.stdout))
+    if fmt == "latex" and shutil.which("pdflatex"):
+        (tmp_path / "t.tex").write_text(r.stdout)
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]

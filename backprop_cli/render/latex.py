@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..latex_text import name_math, number, text
 from ..simplify import MAX_NODES
@@ -178,13 +180,16 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
     program, blank = trace.program, options.blank
     nodes, out = program.nodes, program.output
     succ = trace.successors(edges)
-    simplified = None if blank else Adjoints(trace, succ)
+    # simplified forms are of scalars; vectors and matrices keep their rules
+    simplified = None if blank or trace.tensor else Adjoints(trace, succ)
 
     def lines(k):
         i = len(nodes) - 1 - k  # the backward pass: \bar{w}_n first
         bar = var_name(i, True, "latex")
         if blank:
             return f"{bar} &= {BLANK}"
+        if i == out and trace.seed is not None and (np.ndim(trace.seed) or trace.seed != 1):
+            return rf"{bar} &= v = {val(trace.seed)}"  # --seed: the output's adjoint
         if i == out:
             return rf"{bar} &= \frac{{\partial {f}}}{{\partial {var_name(i, False, 'latex')}}} = 1"
         if not succ[i]:
@@ -195,7 +200,7 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
         if len(succ[i]) > MAX_TERMS:
             chain += rf" + \dots \text{{ ({len(succ[i])} terms)}}"
         steps = [chain, adjoint_formula(trace, i, succ[i], "latex", max_terms=MAX_TERMS)]
-        if not simplified.too_big:
+        if simplified is not None and not simplified.too_big:
             form = simplified.formula(i)
             if form is not None:
                 steps.append(show(form, "latex"))
@@ -226,6 +231,8 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
     formulas: dict[int, str] = {}
 
     def formula(i):
+        if trace.tensor:  # tangent formulas are of scalars; the values say it all
+            return ""
         if i not in formulas:
             formulas[i] = show(tangent_formula(program, i), "latex")
         return formulas[i]
@@ -248,6 +255,8 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
                 return f"{_dot(i)} &= {BLANK}"
             value = val(fw.tangents[p][i])
             text = formula(i)
+            if not text:
+                return f"{_dot(i)} &= {value}"
             return f"{_dot(i)} &= {_wrap(text)}" + ("" if text == value else f" = {value}")
 
         doc += _align(_Lazy(n, line), options.max_rows)
@@ -263,7 +272,7 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
     forward = trace.forward if options.mode != "reverse" else None
     reverse = options.mode != "forward"
     expanded = {}
-    if options.expand and not blank:
+    if options.expand and not blank and not trace.tensor:
         from ..simplify import Adjoints, expanded_gradient
 
         expanded = expanded_gradient(Adjoints(trace))
