@@ -366,10 +366,14 @@ def edge_formula(program: Program, edge, style: str = "unicode", shapes=None) ->
     return show(edge_partial(program, edge), style)
 
 
-_RULE_WORDS = re.compile(r"(?<![A-Za-z0-9_])(?:g|a|b|out|key)(?![A-Za-z0-9_])")
-_ASCII_RULE = str.maketrans({"ᵀ": ".T", "·": "*", "⊙": "*", "−": "-"})
-_LATEX_RULE = str.maketrans({"ᵀ": "^{\\top}", "·": " ", "⊙": " \\odot ", "−": "-"})
-_TEXT_WORDS = re.compile(r" at (?:the first \w+ entry|\[[^\]]*\], 0 elsewhere)")  # the prose
+@lru_cache(maxsize=1)
+def _rule_spelling():
+    """Compiled on first use: scalar runs, the start-up's common case, never need them."""
+    words = re.compile(r"(?<![A-Za-z0-9_])(?:g|a|b|out|key)(?![A-Za-z0-9_])")
+    ascii_ = str.maketrans({"ᵀ": ".T", "·": "*", "⊙": "*", "−": "-"})
+    latex = str.maketrans({"ᵀ": "^{\\top}", "·": " ", "⊙": " \\odot ", "−": "-"})
+    prose = re.compile(r" at (?:the first \w+ entry|\[[^\]]*\], 0 elsewhere)")
+    return words, ascii_, latex, prose
 
 
 def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
@@ -384,11 +388,12 @@ def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
         env[name] = var_name(a, False, style) if type(a) is int else a.text
     if node.op == "index":
         env["key"] = node.args[1].text
-    texts = [_RULE_WORDS.sub(lambda m: env[m.group()], rules[k]) for k in edge.positions]
+    words, ascii_, latex, prose = _rule_spelling()
+    texts = [words.sub(lambda m: env[m.group()], rules[k]) for k in edge.positions]
     text = " + ".join(texts)
     if style == "latex":
-        return _TEXT_WORDS.sub(lambda m: f"\\text{{{m.group()}}}", text).translate(_LATEX_RULE)
-    return text.translate(_ASCII_RULE) if style == "ascii" else text
+        return prose.sub(lambda m: f"\\text{{{m.group()}}}", text).translate(latex)
+    return text.translate(ascii_) if style == "ascii" else text
 
 
 def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",

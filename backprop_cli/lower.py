@@ -12,7 +12,6 @@ ConstantBuilder does the same for the values after --at, where only constants ma
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 import numpy as np
 
@@ -299,11 +298,11 @@ class ConstantBuilder:
         return self.values
 
 
-class Slice(NamedTuple):
-    """lo:hi inside x[…], until index_key makes it part of a key."""
+class Slice(tuple):
+    """(lo, hi) of lo:hi inside x[…], until index_key makes it part of a key. (Not a
+    NamedTuple: creating one costs start-up time.)"""
 
-    lo: int | None
-    hi: int | None
+    __slots__ = ()
 
 
 def _whole(c, source, span, origin) -> int:
@@ -316,12 +315,12 @@ def _whole(c, source, span, origin) -> int:
 def slice_part(kind, parts, source, span, origin) -> Slice:
     ints = [_whole(p, source, span, origin) for p in parts]
     if kind == "slice_all":
-        return Slice(None, None)
+        return Slice((None, None))
     if kind == "slice_from":
-        return Slice(ints[0], None)
+        return Slice((ints[0], None))
     if kind == "slice_to":
-        return Slice(None, ints[0])
-    return Slice(*ints)
+        return Slice((None, ints[0]))
+    return Slice(ints)
 
 
 def index_key(subs, source, span, origin) -> Const:

@@ -28,7 +28,6 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .tensors import key_slices
 
 
 class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at import
@@ -142,16 +141,22 @@ def _vector_shape(name, keep):
     return shape
 
 
+def _key(key):
+    from .tensors import key_slices  # only programs of tensors index
+
+    return key_slices(key)
+
+
 def _index_shape(a, key):
     try:
-        return np.empty(a, dtype=bool)[key_slices(key)].shape
+        return np.empty(a, dtype=bool)[_key(key)].shape
     except IndexError as e:
         raise ValueError(str(e).replace("array", "value")) from None
 
 
 def _index_vjp(g, a, key, out):
     z = np.zeros(np.shape(a))
-    z[key_slices(key)] = g
+    z[_key(key)] = g
     return z
 
 
@@ -296,8 +301,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
        kink_text="at a tie the adjoint goes to the first smallest entry",
        latex=r"\min(#1)"),
     # x[0], x[:2], A[1, :]: operand b is the key, a constant (tensors.key_slices)
-    Op("index", 2, lambda a, key: a[key_slices(key)], (), (), "a[0], a[:2], A[1, :]",
-       vjp=(_index_vjp, None), jvp=(lambda t, a, key, out: t[key_slices(key)], None),
+    Op("index", 2, lambda a, key: a[_key(key)], (), (), "a[0], a[:2], A[1, :]",
+       vjp=(_index_vjp, None), jvp=(lambda t, a, key, out: t[_key(key)], None),
        rule=lambda a, key: ("g at [key], 0 elsewhere", ""), shape=_index_shape,
        callable=False,
        latex="#1[#2]"),

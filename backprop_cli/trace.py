@@ -30,12 +30,15 @@ class Edge(NamedTuple):
     positions: tuple[int, ...]
 
 
-class VJP(NamedTuple):
+class VJP:
     """On an edge of an op whose Jacobian is not diagonal (A @ x, sum, x[:2]): not a
     partial but what the reverse pass pushed along the edge, the vector–Jacobian product
-    w̄_j·∂w_j/∂w_i, in w_i's shape."""
+    w̄_j·∂w_j/∂w_i, in w_i's shape. (A plain class: a NamedTuple costs start-up time.)"""
 
-    value: object
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
 
 
 class Shapes:

@@ -14,7 +14,6 @@ import numpy as np
 from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..program import node_id
 from ..simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
-from ..tensors import shape_text
 from ..trace import Trace
 from . import Options
 from .numbers import fmt, fmt_value
@@ -22,6 +21,12 @@ from .numbers import fmt, fmt_value
 MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
 RULE_NOTE = ("; w̄ᵢ += … is what an op that is not entrywise (@, sum, x[…]) adds to w̄ᵢ, "
              "its vector–Jacobian product, where · is the matrix product and ⊙ entrywise")
+
+
+def shape_text(shape: tuple) -> str:
+    from ..tensors import shape_text  # only tables of vectors and matrices need it
+
+    return shape_text(shape)
 
 
 class Table(NamedTuple):
