@@ -28,6 +28,9 @@ def run_sweep(args, source: str) -> int:
         raise _usage(f"{'--graph' if args.graph else '--blank'} shows one point, not a sweep")
     if args.mode != "reverse" or args.expand:
         raise _usage("--mode and --expand show one point; a sweep runs the reverse pass")
+    if args.seed is not None or args.jacobian:  # theirs are vector outputs: one point
+        raise _usage("--seed and --jacobian are for vectors and matrices at one point; "
+                     "a sweep takes programs of scalars")
     ranges = [parse_range(text) for text in args.over]
     if args.plot is not None and len(ranges) > 2:
         raise _usage("--plot draws one or two swept inputs, not more")

@@ -393,3 +393,9 @@ def test_every_format_and_mode_prints_tensors(fmt, mode, tmp_path, validate):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_a_sweep_refuses_seed_and_jacobian():
+    for extra in (["--seed", "v=2"], ["--jacobian"]):
+        r = run_cli("x*y", "--over", "x=0:1:3", "--at", "y=1", *extra)
+        assert r.returncode == 2 and "a sweep takes programs of scalars" in r.stderr
