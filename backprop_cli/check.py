@@ -89,7 +89,8 @@ def targets_text(program: Program) -> str:
     parts += [f"d{name}/d{x}" for x in program.inputs]
     if n:
         parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1 else ["w1", "w1bar"]
-    named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names]
+    named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names
+             if nm != program.output_name]  # named first already
     return ", ".join(parts + named)
 
 
@@ -105,6 +106,14 @@ def _node_ref(text: str) -> tuple[str, int] | None:
     if m.group(3) is not None:
         return "adjoint", int(m.group(3)) - 1
     return ("adjoint" if m.group(2) else "node"), int(m.group(1)) - 1
+
+
+def _node_index(name: str, names: dict[str, int], n: int) -> int | None:
+    """The node a name or w4 stands for; None if neither."""
+    if name in names:
+        return names[name]
+    ref = _node_ref(name)
+    return ref[1] if ref is not None and 0 <= ref[1] < n else None
 
 
 def parse_target(text: str, program: Program, source: str, start: int, origin: str) -> Target:
@@ -125,7 +134,18 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target(kind, i, None)
     m = _D_TARGET.fullmatch(text)
     if m:
-        x = m.group(2)
+        names = _statement_names(program)
+        f, x = m.group(1), m.group(2)
+        if f is not None and _node_index(f, names, n) not in (None, program.output):
+            # dc/da for a statement c is not the output's derivative: grading it as dd/da
+            # would mark the right dc/da = 1 wrong
+            at = start + m.start(1)
+            raise AnswerError(f"{f} is not the output: only the derivatives of "
+                              f"{program.output_name or 'f'} are graded", source=source,
+                              span=(at, at + len(f)), origin=origin, hint=unknown)
+        xi = _node_index(x, names, n)
+        if x not in program.inputs and xi is not None:
+            return Target("adjoint", xi, None)  # the notes' dd/dc: ∂d/∂c is c's adjoint
         if x not in program.inputs:
             have = ", ".join(program.inputs) or "none"
             at = start + m.start(2)

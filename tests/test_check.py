@@ -212,6 +212,35 @@ def test_targets_any_node_value_and_adjoint_and_named_statements():
     assert report.all_right, [v.reason for v in report.problems[0].verdicts]
 
 
+def test_the_notes_exercise_dd_over_a_statement_is_its_adjoint():
+    # course note 002: a + b = c, a + c = d; dd/dd = 1, dd/dc = 1, dd/db = 1, dd/da = 2
+    report = check("c = a + b; d = c + a", "a=1,b=2",
+                   ["dd/dd = 1", "dd/dc = 1", "∂d/∂c = 1", "dd/db = 1", "dd/da = 2",
+                    "dd/dw3 = 1"])
+    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+    assert not one("c = a + b; d = c + a", "a=1,b=2", "dd/dc = 2").right
+
+
+@pytest.mark.parametrize("text, column", [
+    ("dc/da = 1", 2),   # c is a statement, not the output d: dd/da is 2, dc/da is not graded
+    ("da/da = 1", 2),   # nor an input
+    ("dw3/da = 1", 2),
+])
+def test_a_derivative_of_another_node_than_the_output_is_refused(text, column):
+    with pytest.raises(AnswerError) as info:
+        check("c = a + b; d = c + a", "a=1,b=2", [text])
+    assert "not the output" in info.value.message
+    assert info.value.position() == (1, column)
+
+
+def test_the_targets_hint_names_the_output_once():
+    with pytest.raises(AnswerError) as info:
+        check("c = a + b; d = c + a", "a=1,b=2", ["zz = 1"])
+    hint = info.value.hint
+    assert hint.startswith("targets here: d (or value)") and hint.count("d,") == 0
+    assert hint.endswith(", c")
+
+
 # --- errors --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, message, column, hint", [
