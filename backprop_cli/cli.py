@@ -217,8 +217,7 @@ def _print_report(args, report) -> None:
 
         print(dumps(report.to_dict()))
     else:
-        from rich.console import Console
-
+        from .render.console import Console
         from .render.report import render_report
 
         render_report(report, Console(highlight=False, markup=False, emoji=False),

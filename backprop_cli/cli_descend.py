@@ -111,7 +111,7 @@ def _run(args) -> int:
     run = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
                   args.optimizer, args.momentum, betas)
 
-    from rich.console import Console
+    from .render.console import Console
 
     out = Console(highlight=False, markup=False, emoji=False)
     steps = []

@@ -37,8 +37,7 @@ def run_sweep(args, source: str) -> int:
     program = lower(source, share=args.share)
     sweep = sweep_program(program, ranges, parse_point(args.at))
 
-    from rich.console import Console
-
+    from .render.console import Console
     from .render.points import render_sweep, render_warnings
 
     render_warnings(sweep.warnings, Console(stderr=True, highlight=False, markup=False,

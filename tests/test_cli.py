@@ -288,3 +288,31 @@ def test_a_blank_worksheet_leaves_the_tangents_and_simplified_forms_empty():
     for answer in ("0.0931", "0.866", "ẇ1·w2", "sin(w4)", "cos(x·y)", "agree"):
         assert answer not in r.stdout, answer
     assert max(columns(line) for line in r.stdout.splitlines()) <= 80
+
+
+
+LONG = "+".join(f"sin(x*{k})" for k in range(1, 400))  # tables of over 64 KiB, a pipe's buffer
+
+
+@pytest.mark.parametrize("args", [
+    (LONG, "--at", "x=1", "--max-rows", "0"),                         # the tables
+    ("KEY",),                                                         # a report, all right
+    ("x**2", "--over", "x=-1:1:5000", "--max-rows", "0"),            # a sweep's table
+    ("descend", "x", "--from", "x=0", "--every", "1", "--steps", "3000"),  # descent's table
+])
+def test_a_reader_that_leaves_early_is_not_a_failure(args, tmp_path):
+    # `backprop … | head -1`: Rich's own broken-pipe handler exits 1, a wrong answer's code
+    import os
+    import subprocess
+
+    from conftest import BACKPROP
+
+    if args == ("KEY",):
+        key = tmp_path / "key.json"
+        assert run_cli(LONG, "--at", "x=1", "--answers-out", str(key)).returncode == 0
+        args = ("--answers", str(key))
+    script = " ".join(f"'{a}'" for a in (str(BACKPROP), *args))
+    r = subprocess.run(["bash", "-c", f"set -o pipefail; {script} | head -c 1 >/dev/null"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "COLUMNS": "80"})
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr

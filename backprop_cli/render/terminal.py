@@ -16,6 +16,7 @@ from ..program import node_id
 from ..trace import Trace
 from . import Options
 from . import tables as cells
+from .console import Console as StdoutConsole
 from .numbers import fmt
 
 WORKSHEET = True
@@ -137,7 +138,7 @@ def _edge_text(trace: Trace, edge, precision: int, blank: bool) -> str:
 
 def emit(trace: Trace, options: Options) -> None:
     # markup and emoji off: cells are plain text, and parsing them as markup cost ~10 ms
-    render(trace, Console(highlight=False, markup=False, emoji=False), options=options)
+    render(trace, StdoutConsole(highlight=False, markup=False, emoji=False), options=options)
 
 
 def render_error(error: BackpropError, console: Console) -> None:
