@@ -181,6 +181,15 @@ def test_big_graphs_elide_rows_and_long_sums():
     assert "more rows" not in everything.stdout and "w120" in everything.stdout
 
 
+def test_max_rows_one_still_says_rows_are_elided():
+    expr = "+".join(f"sin(x*{k})" for k in range(1, 41))  # 120 nodes
+    r = run_cli(expr, "--at", "x=0.5", "--max-rows", "1")
+    assert r.returncode == 0 and "… 119 more rows" in r.stdout  # it showed w1 and nothing else
+    assert "w120" in r.stdout  # the output's row, as the last row of every cut table
+    md = run_cli(expr, "--at", "x=0.5", "--max-rows", "1", "--format", "markdown")
+    assert "… 119 more rows" in md.stdout
+
+
 def test_every_option_is_in_the_readme():
     from conftest import REPO
 

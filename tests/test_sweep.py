@@ -136,6 +136,12 @@ def test_table_is_thinned_and_says_so():
     assert "points shown" not in r.stdout and len(r.stdout.splitlines()) > 121
 
 
+def test_max_rows_one_shows_the_ends_not_a_traceback():
+    r = run_cli("x", "--over", "x=0:1:5", "--max-rows", "1")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "2 of 5 points shown: every 4th and the last" in r.stdout
+
+
 def test_csv_has_every_point_in_full():
     r = run_cli("x**2*cos(x*y)+1", "--over", "x=-1:1:5", "--over", "y=0:pi:3",
                 "--format", "csv")

@@ -27,6 +27,7 @@ def thinned(count: int, max_rows: int) -> range | list[int]:
     """Every k-th row, k as small as keeps within max_rows, and always the last one."""
     if max_rows <= 0 or count <= max_rows:
         return range(count)
+    max_rows = max(max_rows, 2)  # the first and the last at least
     k = -(-(count - 1) // (max_rows - 1))  # ceil: the first and the last are both rows
     rows = list(range(0, count, k))
     if rows[-1] != count - 1:

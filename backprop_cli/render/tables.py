@@ -42,8 +42,8 @@ def rows(count: int, max_rows: int) -> tuple[range, range]:
     """The rows to show: all of them, or a head and a tail around an ellipsis."""
     if max_rows <= 0 or count <= max_rows:
         return range(count), range(0)
-    head = max_rows - max_rows // 2
-    return range(head), range(count - max_rows // 2, count)
+    tail = max(1, max_rows // 2)  # never none: the renderers draw the ellipsis before it
+    return range(max_rows - tail), range(count - tail, count)
 
 
 def _table(kind, title, columns, count, max_rows, row) -> Table:
