@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the learning rate, a constant expression (default 0.1)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="plain",
                    help="the update rule (default plain)")
-    p.add_argument("--momentum", type=float, default=0.9, metavar="μ",
+    p.add_argument("--momentum", type=float, default=None, metavar="μ",
                    help="momentum's μ (default 0.9)")
-    p.add_argument("--betas", default="0.9,0.999", metavar="β1,β2",
+    p.add_argument("--betas", default=None, metavar="β1,β2",
                    help="Adam's β1 and β2 (default 0.9,0.999)")
     p.add_argument("--steps", type=int, default=1000, metavar="N",
                    help="stop after N steps (default 1000)")
@@ -102,14 +102,19 @@ def _run(args) -> int:
 
         check_path(image)
     try:
-        betas = tuple(float(b) for b in args.betas.split(","))
+        betas = tuple(float(b) for b in (args.betas or "0.9,0.999").split(","))
     except ValueError:
         betas = ()
     if len(betas) != 2:
         raise UsageError(f"--betas takes two numbers, β1,β2, not {args.betas!r}")
+    # given for another optimizer, they were ignored without a word
+    if args.momentum is not None and args.optimizer != "momentum":
+        raise UsageError("--momentum is for --optimizer momentum")
+    if args.betas is not None and args.optimizer != "adam":
+        raise UsageError("--betas is for --optimizer adam")
     program = lower(_read_source(args), share=args.share)
     run = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
-                  args.optimizer, args.momentum, betas)
+                  args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
 
     from .render.console import Console
 

@@ -110,6 +110,15 @@ class Descent:
                                  f"({error.message}); {_smaller(self.lr)}")
                 return
             norm = math.hypot(*g.tolist())  # no overflow for a gradient of 1e200
+            if k == 0 and not (math.isfinite(loss) and math.isfinite(norm)):
+                # sqrt at 0: no learning rate helps, as for a start outside the domain
+                what, value = (("the loss", loss) if not math.isfinite(loss)
+                               else ("the gradient", norm))
+                where = ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, theta.tolist()))
+                elsewhere = ",".join(f"{n}=…" for n in names)
+                raise InputError(f"{what} is {value} at the start {where}: gradient "
+                                 "descent cannot start there",
+                                 hint=f"start elsewhere: --from {elsewhere}")
             yield Step(k, dict(zip(names, theta.tolist())), loss,
                        dict(zip(names, g.tolist())), norm)
             if start is None:

@@ -91,6 +91,8 @@ def test_bad_starts():
         run("x*y", {"x": 1.0}, 0.1)
     with pytest.raises(InputError, match="learning rate"):
         run("x*x", {"x": 1.0}, -0.1)
+    with pytest.raises(InputError, match="the gradient is inf at the start"):
+        run("sqrt(x)", {"x": 0.0}, 0.1)
 
 
 def test_cli_table_and_exit_codes():
@@ -132,6 +134,13 @@ def test_cli_json_lines_validate(descent_validate):
     (["descend", "x**2", "--from", "x=1", "--betas", "0.9"], "--betas takes two numbers"),
     (["descend", "log(x)", "--from", "x=-1"], "log needs a positive argument"),
     (["descend", "x**", "--from", "x=1"], "^"),
+    # silently plain descent before: the option was ignored
+    (["descend", "x**2", "--from", "x=1", "--momentum", "0.5"],
+     "--momentum is for --optimizer momentum"),
+    (["descend", "x**2", "--from", "x=1", "--betas", "0.8,0.9"],
+     "--betas is for --optimizer adam"),
+    # a start where the gradient is infinite: no rate helps, the start is bad
+    (["descend", "sqrt(x)", "--from", "x=0"], "the gradient is inf at the start x = 0"),
 ])
 def test_cli_bad_input_is_exit_2(args, words):
     r = run_cli(*args)
