@@ -389,8 +389,10 @@ def _unexpected(m: Machine, source, origin, tid, tvalue, tstart, prev, row) -> P
     expected = sorted({describe(sym, m.literal) for sym, action in zip(m.symbols, row)
                        if action is not None and sym == sym.upper()})
     if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source):
-        return ParseError("the expression is empty: nothing to differentiate", source=source,
-                          span=(0, 1), origin=origin)
+        # --at "" is not an empty expression: say so only where the text is one
+        what = ("the expression is empty: nothing to differentiate"
+                if origin.endswith("expression") else "nothing given")
+        return ParseError(what, source=source, span=(0, 1), origin=origin)
     if ttype == "$END":
         what, span = "unexpected end of input", (len(source), len(source) + 1)
     elif ttype == "_NEWLINE":

@@ -87,6 +87,7 @@ ERRORS = [
     ([LECTURE], "error: no value for x, y"),
     ([LECTURE, "--at", "x=1,y=2,z=3"], "error: z is not an input of the expression (it has x, y)"),
     (["x", "--at", "x="], "error: unexpected end of input (--at, column 3)\n  x=\n    ^"),
+    (["x", "--at", ""], "error: nothing given (--at, column 1)"),  # not "the expression"
     (["x", "--at", "=2"], "error: unexpected '=' (--at, column 1)\n  =2\n  ^"),
     (["x", "--at", "x=2,,y=1"], "error: unexpected ',' (--at, column 5)\n  x=2,,y=1\n      ^"),
     (["x", "--at", "x=1,x=2"], "error: x is given twice (--at, column 5)"),
