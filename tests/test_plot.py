@@ -28,6 +28,23 @@ def test_terminal_curves_for_one_input():
     assert "       -8│" in out  # f's minimum over the sweep labels the bottom row
 
 
+def test_a_curve_with_nan_points_keeps_the_axis_it_is_labelled_with():
+    # log(x) over [-1, 1]: nan for x ≤ 0, so the left half of the chart stays empty; it was
+    # stretched over the whole width under an axis still labelled -1 … 1
+    import numpy as np
+
+    from backprop_cli.render.plot_text import curve
+
+    x = np.linspace(-1.0, 1.0, 41)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.where(x > 0, np.log(x), np.nan)
+    rows = curve(x, y, width=40)
+    assert all(row[:20].strip() == "" for row in rows)  # x < 0.025: nothing drawn
+    assert any(row[20:].strip() for row in rows)
+    # the last point, log(1) = 0, is the top right corner
+    assert rows[0][-1] != " "
+
+
 def test_terminal_heat_map_for_two_inputs():
     r = run_cli(*SWEEP_2, "--plot")
     assert r.returncode == 0, r.stderr

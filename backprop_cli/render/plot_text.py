@@ -36,7 +36,8 @@ def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
     if not ok.any():
         return [" " * width] * height
     lo, hi = float(y[ok].min()), float(y[ok].max())
-    x0, x1 = float(x[ok].min()), float(x[ok].max())
+    # the x axis of every point, as the labels under it say: nan points leave a gap
+    x0, x1 = float(np.nanmin(x)), float(np.nanmax(x))
     span_y = hi - lo or 1.0
     span_x = x1 - x0 or 1.0
     px = np.where(ok, (x - x0) / span_x * (px_w - 1), 0.0)
