@@ -422,6 +422,7 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
     lay = layout(answer.program)
     at_value = None
     checked = 0
+    skipped = False  # the truth is inf or nan at the given point: nothing to compare
     for k, trace in enumerate([points.trace] + points.traces()):
         truth = target.truth(trace)
         if k > 0 and not math.isfinite(truth):
@@ -429,6 +430,9 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
         value, why = _formula_value(answer, trace, lay)
         if k == 0:
             at_value = value
+            if not math.isfinite(truth):
+                skipped = True
+                continue
         checked += 1
         if value is not None and _close(value, truth, FORMULA_RTOL, FORMULA_ATOL):
             continue
@@ -440,6 +444,12 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
                 at_value, checked, example
         return False, f"right at the point only; differs at {where}: {got}, " \
             f"truth {truth:.6g}", at_value, checked, example
+    if skipped:
+        if not checked:
+            return False, "cannot be checked: the truth is not finite at the point, and " \
+                "no random point was found", at_value, 0, None
+        return True, f"right as a function at {_plural(checked, 'random point')} (the " \
+            "truth is not finite at the point)", at_value, checked, None
     others = _plural(checked - 1, "random point")
     return True, f"right as a function: at the point and {others}", at_value, checked, None
 

@@ -205,6 +205,15 @@ def test_an_answer_undefined_where_the_truth_is_defined_is_wrong():
     assert c["truth"] == pytest.approx(2 * c["at"]["x"])
 
 
+def test_a_formula_is_not_graded_where_the_truth_is_infinite():
+    # d√x/dx = 1/(2√x) is inf at x = 0: as the README says, such points are skipped (the
+    # answer was marked wrong there, "answer undefined, truth inf")
+    v = one("sqrt(x)", "x=0", "df/dx = 1/(2*sqrt(x))")
+    assert v.right and v.points == 12, v.reason
+    assert "not finite at the point" in v.reason
+    assert not one("sqrt(x)", "x=0", "df/dx = 1/sqrt(x)").right
+
+
 def test_targets_any_node_value_and_adjoint_and_named_statements():
     report = check("c = a + b; d = c + a", "a=1,b=2",
                    ["d = 4", "c = a + b", "c = 3", "w3 = 3", "dd/da = 2", "∂d/∂b = 1",
