@@ -193,7 +193,8 @@ def names_text(program: Program) -> str:
     n = len(program.nodes)
     parts = list(_statement_names(program))
     if n:
-        parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"]
+        parts += ([f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1
+                  else ["w1", "w1bar (or w̄1)"])
     return ", ".join(parts) + ", pi, e"
 
 

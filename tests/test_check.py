@@ -242,6 +242,12 @@ def test_a_derivative_of_another_node_than_the_output_is_refused(text, column):
     assert info.value.position() == (1, column)
 
 
+def test_the_names_hint_of_a_one_node_problem_is_not_a_range():
+    with pytest.raises(AnswerError) as info:
+        check("x", "x=1", ["f = z"])
+    assert info.value.hint == "an answer may use x, w1, w1bar (or w̄1), pi, e"  # not w1…w1
+
+
 def test_the_targets_hint_names_the_output_once():
     with pytest.raises(AnswerError) as info:
         check("c = a + b; d = c + a", "a=1,b=2", ["zz = 1"])
