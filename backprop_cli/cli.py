@@ -236,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.precision < 1 or args.precision > 17:
             raise UsageError("--precision takes 1 to 17 significant digits")
         if args.over:
-            if args.expect or args.answers:
-                raise UsageError("--expect and --answers grade one point, not a sweep")
+            if args.expect or args.answers or args.answers_out:
+                raise UsageError("--expect, --answers and --answers-out are for one point, "
+                                 "not a sweep")
             from .cli_sweep import run_sweep
 
             return run_sweep(args, _read_source(args))

@@ -117,6 +117,8 @@ def test_range_errors_have_carets(text, expected):
     (["x", "--over", "x=0:1:3", "--graph"], "--graph shows one point"),
     (["x", "--over", "x=0:1:3", "--mode", "forward"], "a sweep runs the reverse pass"),
     (["x*y", "--over", "x=0:1:5000", "--over", "y=0:1:5000"], "at most"),
+    # an answer key is one point's: the sweep ran and no file was written, without a word
+    (["x", "--over", "x=0:1:3", "--answers-out", "key.toml"], "--answers-out"),
 ])
 def test_usage_errors(args, expected):
     r = run_cli(*args)
