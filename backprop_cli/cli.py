@@ -248,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                              hint="backprop EXPR --over x=-3:3:121")
         if args.expect or args.answers:
             report = _grade(args)
+        elif args.rtol is not None or args.atol is not None:
+            raise UsageError("--rtol and --atol are for grading: with --expect or --answers")
         else:
             renderer = _renderer(args)
             from .api import differentiate

@@ -451,3 +451,11 @@ def test_grading_prints_a_report_not_a_format():
     assert run_cli(G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--format", "json").returncode == 0
     r = run_cli(G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--format", "latex")
     assert r.returncode == 2 and "print a report" in r.stderr
+
+
+def test_a_tolerance_without_answers_is_a_usage_error():
+    # --rtol on the tables was ignored without a word: the user meant to grade something
+    r = run_cli(G, "--at", "x=1,y=2", "--rtol", "0.1")
+    assert r.returncode == 2 and "--rtol and --atol are for grading" in r.stderr
+    r = run_cli(G, "--at", "x=1,y=2", "--atol", "0.1", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["error"]
