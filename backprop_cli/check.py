@@ -124,7 +124,8 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     if not text:
         raise AnswerError("no target before the =", source=source, span=span, origin=origin,
                           hint=unknown)
-    ref = _node_ref(text)
+    names = _statement_names(program)
+    ref = _node_ref(text) if text not in names else None  # an input may be called w1
     if ref is not None:
         kind, i = ref
         if not 0 <= i < n:
@@ -134,7 +135,6 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target(kind, i, None)
     m = _D_TARGET.fullmatch(text)
     if m:
-        names = _statement_names(program)
         f, x = m.group(1), m.group(2)
         if f is not None and _node_index(f, names, n) not in (None, program.output):
             # dc/da for a statement c is not the output's derivative: grading it as dd/da
@@ -154,7 +154,6 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target("gradient", None, x)
     if text in ("value", "f", program.output_name):
         return Target("value", None, None)
-    names = _statement_names(program)
     if text in names:
         return Target("node", names[text], None)
     if text in _FUNCTION_LETTERS:  # the lecture's names: g = … for g(x, y)
@@ -177,15 +176,15 @@ class Answer(NamedTuple):
 
 
 def _getter(name: str, problem: Program):
+    names = _statement_names(problem)
+    if name in names:  # inputs and statement names, first: an input may be called w1
+        i = names[name]
+        return lambda t: t.values[i]
     ref = _node_ref(name)
     n = len(problem.nodes)
     if ref is not None and 0 <= ref[1] < n:
         kind, i = ref
         return (lambda t: t.adjoints[i]) if kind == "adjoint" else (lambda t: t.values[i])
-    names = _statement_names(problem)
-    if name in names:  # inputs and statement names
-        i = names[name]
-        return lambda t: t.values[i]
     return None
 
 

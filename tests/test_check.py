@@ -248,6 +248,13 @@ def test_the_names_hint_of_a_one_node_problem_is_not_a_range():
     assert info.value.hint == "an answer may use x, w1, w1bar (or w̄1), pi, e"  # not w1…w1
 
 
+def test_an_input_named_like_a_node_means_the_input():
+    # inputs w2, w1 are the nodes w1, w2: the user's names win, in targets and answers
+    report = check("w2*exp(w1)", "w1=1,w2=3",
+                   ["df/dw1 = w2*exp(w1)", "w1 = 1", "w2 = 3", "w3 = e"])
+    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+
+
 def test_the_targets_hint_names_the_output_once():
     with pytest.raises(AnswerError) as info:
         check("c = a + b; d = c + a", "a=1,b=2", ["zz = 1"])
