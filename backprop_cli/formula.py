@@ -17,9 +17,8 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Union
 
-import numpy as np
-
-from .ops import OPERAND_NAMES, OPS
+from . import exact
+from .ops import CONSTANTS, OPERAND_NAMES, OPS
 from .program import Const, Program, node_id
 
 
@@ -90,7 +89,26 @@ def substitute(f: Formula, env: dict) -> Formula:
 
 
 def operand(a) -> Formula:
-    return Var(a) if type(a) is int else a
+    return Var(a) if type(a) is int else opened(a)
+
+
+def opened(c: Const) -> Formula:
+    """A constant as its formula: 2*pi as 2·π, 1/3 as a division, 2*0.25 as 0.5; a plain
+    number, pi or e as it is. Its text is re-read by the grammar (it is what the user
+    wrote); a text longer than a template stays one constant, so recursion stays bounded."""
+    if c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text) or len(c.text) > MAX_OPENED:
+        return c
+    return _opened_text(c.text)
+
+
+MAX_OPENED = 80
+
+
+@lru_cache(maxsize=1024)
+def _opened_text(text: str) -> Formula:
+    from .parser import parse
+
+    return parse(text, origin="constant", builder=_TemplateBuilder())
 
 
 def partial(program: Program, j: int, k: int) -> Formula:
@@ -121,6 +139,8 @@ def _negated(f) -> Formula | None:
     if type(f) is App and f.op == "neg":
         return f.args[0]
     if type(f) is Const and f.value < 0:
+        if f.text.startswith("-") and exact.DECIMAL.fullmatch(f.text):
+            return Const(-f.value, f.text[1:])
         return number_const(-f.value)
     return None
 
@@ -132,14 +152,38 @@ def number_const(value: float) -> Const:
     return Const(float(value), text)
 
 
+def rational(f: Formula):
+    """The exact value of a formula made of numbers and arithmetic (1/3, 2 - 0.5), else
+    None (w1, pi, log(2)). Formulas of numbers are template-sized: recursion is bounded."""
+    if type(f) is Const:
+        return exact.rational(f.text)
+    if type(f) is not App or not OPS[f.op].infix:
+        return None
+    args = [rational(a) for a in f.args]
+    return None if None in args else exact.arith(f.op, args)
+
+
+def number_formula(r) -> Formula | None:
+    """A rational as a person writes it: 3, 0.5, 1/3, −2/3; None if neither is short."""
+    text = exact.short(r)
+    if text is not None:
+        return Const(float(r), text)
+    if not exact.small_ratio(r):
+        return None
+    body = App("div", (number_const(abs(r.numerator)), number_const(r.denominator)))
+    return App("neg", (body,)) if r < 0 else body
+
+
 def make(op: str, args: tuple) -> Formula:
     """App(op, args), with constants folded and the identities a person applies."""
-    # arithmetic on numbers is folded (2-1 is 1); functions of numbers stay (log(2))
-    if OPS[op].infix and all(type(a) is Const for a in args):
-        with np.errstate(all="ignore"):
-            value = float(OPS[op].forward(*[np.float64(a.value) for a in args]))
-        if np.isfinite(value):
-            return number_const(value)
+    # arithmetic on numbers is folded when the result is short and exact (2-1 is 1, 1/4 is
+    # 0.25, 1/3 stays 1/3); functions of numbers stay (log(2)), so do π and e (2·π)
+    if OPS[op].infix and all(type(a) is Const or type(a) is App for a in args):
+        rs = [rational(a) for a in args]
+        r = None if None in rs else exact.arith(op, rs)
+        folded = None if r is None else number_formula(r)
+        if folded is not None:
+            return folded
     if op == "neg":
         (a,) = args
         inner = _negated(a)
@@ -168,8 +212,10 @@ def make(op: str, args: tuple) -> Formula:
             sign = (na is not None) != (nb is not None)
             body = make("mul", (na if na is not None else a, nb if nb is not None else b))
             return make("neg", (body,)) if sign else body
-        if type(b) is Const and type(a) is not Const:  # numbers first: 2·w1
-            return App("mul", (b, a))
+        if type(b) is Const and type(a) is not Const and rational(a) is None:
+            return App("mul", (b, a))  # numbers first: 2·w1
+        if _is_ratio(a) and rational(b) is None:  # (2/3)·w1 is 2·w1/3
+            return make("div", (make("mul", (a.args[0], b)), a.args[1]))
     elif op == "div":
         a, b = args
         if _is(b, 1):
@@ -186,6 +232,10 @@ def make(op: str, args: tuple) -> Formula:
         if _is(b, 0):
             return ONE
     return App(op, args)
+
+
+def _is_ratio(f: Formula) -> bool:
+    return type(f) is App and f.op == "div" and rational(f) is not None
 
 
 # --- printing ------------------------------------------------------------------------
@@ -316,9 +366,17 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         right = _paren(right, style)
     if style == "latex":
         return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
+    if style == "unicode" and f.op == "mul" and _number_pi(f.args):
+        return left + right, prec  # 2π, as written by hand
     if f.op in ("add", "sub", "matmul"):
         sym = f" {sym} "
     return left + sym + right, prec
+
+
+def _number_pi(args: tuple) -> bool:
+    a, b = args
+    return (type(a) is Const and exact.DECIMAL.fullmatch(a.text) is not None
+            and not a.text.startswith("-") and type(b) is Const and b.text in ("pi", "π"))
 
 
 def _fill(op: str, operands: list[str], template: str | None = None) -> str:
@@ -426,8 +484,11 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         text, prec = _show(p, style)
         if _is(p, 1):
             term = bar
+        elif _is_ratio(p) and _is(p.args[0], 1):  # w̄5/3, as written, not w̄5·(1/3)
+            term = _show(App("div", (Var(edge.to, True), p.args[1])), style)[0]
         else:
-            text = text if prec >= _NEG_PREC else _paren(text, style)
+            if prec < _NEG_PREC and not (p.op == "mul" and _number_pi(p.args)):
+                text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π
             term = (_times(bar, text) if style == "latex"
                     else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
         if shapes is not None and shapes[edge.frm] != shapes[edge.to]:

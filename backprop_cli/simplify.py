@@ -17,18 +17,21 @@ Shapes (all tuples, so they hash, and they are their own sort keys):
                (2, i, dot)       w_i, or its tangent ẇ_i when dot is 1
                (3, op, args)     a call; args are frozen sums
                (4, frozen)       a sum of several terms used as a factor: 1/(1 + w1²)
-    monomial   tuple of (atom, exponent), sorted by atom
-    sum        dict monomial → coefficient (float); {} is 0, {(): c} the number c
+    monomial   tuple of (atom, exponent), sorted by atom; exponents are Fractions
+    sum        dict monomial → coefficient; {} is 0, {(): c} the number c
+Coefficients and exponents are exact rationals (fractions.Fraction), read from the decimal
+text of the constants (0.1 is 1/10), so w1/3 prints as w1/3 and 2·π·w1 keeps its π; one
+grown too long for a person to read (1.1**40) falls back to its float's decimal.
 Everything here is as deep as a formula kept under MAX_EXPANDED, so recursion is bounded.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
-import numpy as np
-
-from .formula import App, Const, Formula, Param, Var, edge_partial, number_const
+from . import exact
+from .formula import App, Const, Formula, Param, Var, edge_partial, number_const, opened
 from .ops import CONSTANTS
 
 # Factors and terms a simplified formula may hold before it counts as too long: an adjoint
@@ -43,27 +46,30 @@ class TooLong(Exception):
     """A formula grew past MAX_SIZE."""
 
 
-ONE: dict = {(): 1.0}
+ONE: dict = {(): Fraction(1)}
+_ONE = Fraction(1)
 
 
 # --- arithmetic on normal forms ----------------------------------------------------------
 
-def number(c: float) -> dict:
-    if not math.isfinite(c):
-        raise TooLong("a coefficient is not finite")
-    return {(): float(c)} if c != 0 else {}
+def number(c) -> dict:
+    if type(c) is not Fraction:
+        if not math.isfinite(c):
+            raise TooLong("a coefficient is not finite")
+        c = Fraction(repr(float(c)))
+    return {(): exact.bounded(c)} if c != 0 else {}
 
 
 def atom(a) -> dict:
-    return {((a, 1.0),): 1.0}
+    return {((a, _ONE),): _ONE}
 
 
 def is_number(s: dict) -> bool:
     return not s or (len(s) == 1 and () in s)
 
 
-def value(s: dict) -> float:
-    return s.get((), 0.0)
+def value(s: dict) -> Fraction:
+    return s.get((), Fraction(0))
 
 
 def freeze(s: dict) -> tuple:
@@ -73,7 +79,7 @@ def freeze(s: dict) -> tuple:
 def add(a: dict, b: dict) -> dict:
     out = dict(a)
     for m, c in b.items():
-        c = out.get(m, 0.0) + c
+        c = exact.bounded(out.get(m, 0) + c)
         if c == 0:
             out.pop(m, None)
         else:
@@ -81,8 +87,8 @@ def add(a: dict, b: dict) -> dict:
     return out
 
 
-def scale(a: dict, k: float) -> dict:
-    return {m: c * k for m, c in a.items()} if k != 0 else {}
+def scale(a: dict, k: Fraction) -> dict:
+    return {m: exact.bounded(c * k) for m, c in a.items()} if k != 0 else {}
 
 
 def _times(m1: tuple, m2: tuple) -> tuple:
@@ -90,7 +96,7 @@ def _times(m1: tuple, m2: tuple) -> tuple:
         return m1 or m2
     powers = dict(m1)
     for a, e in m2:
-        e = powers.get(a, 0.0) + e
+        e = powers.get(a, 0) + e
         if e == 0:
             powers.pop(a, None)
         else:
@@ -104,10 +110,7 @@ def mul(a: dict, b: dict) -> dict:
     out: dict = {}
     for m1, c1 in a.items():
         for m2, c2 in b.items():
-            out = add(out, {_times(m1, m2): c1 * c2})
-    for c in out.values():
-        if not math.isfinite(c):
-            raise TooLong("a coefficient is not finite")
+            out = add(out, {_times(m1, m2): exact.bounded(c1 * c2)})
     return out
 
 
@@ -119,35 +122,26 @@ def power(a: dict, b: dict) -> dict:
         return dict(ONE)  # 0**0 is 1 too, as numpy says
     if k == 1:
         return a
-    integer = float(k).is_integer()
-    if is_number(a):
-        base = value(a)
-        if base > 0 or (integer and (base != 0 or k > 0)):
-            with np.errstate(all="ignore"):
-                return number(float(np.power(np.float64(base), k)))
-        return call("pow", (a, b))
+    integer = k.denominator == 1 and abs(k) <= exact.MAX_EXPONENT
+    if is_number(a):  # exact, or kept as written: 2^0.5 is no rational
+        r = exact.arith("pow", [value(a), k])
+        return number(r) if r is not None else call("pow", (a, b))
     if len(a) == 1:
         ((m, c),) = a.items()
         if integer:  # (c·w1·w2²)^k = c^k·w1^k·w2^(2k)
-            return {tuple((x, e * k) for x, e in m): _finite(c ** k)}
+            return {tuple((x, e * k) for x, e in m): exact.bounded(c ** int(k))}
         if c == 1 and len(m) == 1 and m[0][1] == 1:  # w^0.5 stays as it is
-            return {((m[0][0], k),): 1.0}
+            return {((m[0][0], k),): _ONE}
         return call("pow", (a, b))
     if integer:
-        return {(((4, freeze(a)), k),): 1.0}
+        return {(((4, freeze(a)), k),): _ONE}
     return call("pow", (a, b))
-
-
-def _finite(c: float) -> float:
-    if not math.isfinite(c):
-        raise TooLong("a coefficient is not finite")
-    return c
 
 
 def divide(a: dict, b: dict) -> dict:
     if not b:
         raise TooLong("division by zero")  # the formula is not defined: keep the chain rule
-    return mul(a, power(b, {(): -1.0}))
+    return mul(a, power(b, {(): Fraction(-1)}))
 
 
 def call(op: str, args: tuple) -> dict:
@@ -159,9 +153,9 @@ def apply(op: str, args: tuple) -> dict:
     if op == "add":
         return add(args[0], args[1])
     if op == "sub":
-        return add(args[0], scale(args[1], -1.0))
+        return add(args[0], scale(args[1], Fraction(-1)))
     if op == "neg":
-        return scale(args[0], -1.0)
+        return scale(args[0], Fraction(-1))
     if op == "mul":
         return mul(args[0], args[1])
     if op == "div":
@@ -178,8 +172,15 @@ def normal(f: Formula, env: dict | None = None) -> dict:
         if env is not None and f in env:
             return env[f]
         return atom((1, f.index)) if f.bar else atom((2, f.index, 0))
-    if kind is Const:  # pi and e keep their names; 2*pi, or a statement's name, is a number
-        return atom((0, f.value, f.text)) if f.text in CONSTANTS else number(f.value)
+    if kind is Const:  # pi and e keep their names; numbers are exact; 2*pi is 2·π
+        if f.text in CONSTANTS:
+            return atom((0, f.value, f.text))
+        r = exact.rational(f.text)
+        if r is not None:
+            return number(r)
+        g = opened(f)
+        # a constant expression too long to re-read stays one symbol
+        return atom((0, f.value, f.text)) if g is f else normal(g, env)
     if kind is App:
         return apply(f.op, tuple(normal(a, env) for a in f.args))
     raise ValueError(f"cannot simplify {f!r}")
@@ -210,7 +211,7 @@ def substitute(s: dict, env: list) -> dict:
     again."""
     out: dict = {}
     for m, c in s.items():
-        term = number(c)
+        term = {(): c}
         for a, e in m:
             term = mul(term, power(_substitute_atom(a, env), {(): e}))
         out = add(out, term)
@@ -231,13 +232,25 @@ def _substitute_atom(a: tuple, env: list) -> dict:
 
 # --- back to formula trees -----------------------------------------------------------------
 
-def _rational(c: float) -> tuple[float, int]:
-    """c as p/q with a small q when it is one exactly (0.5 is 1/2), else (c, 1)."""
-    for q in range(1, 65):
-        p = c * q
-        if p.is_integer() and abs(p) < 1e15 and p / q == c:
-            return p, q
-    return c, 1
+def _number(c: Fraction) -> Formula:
+    """A number alone as written: 3, 0.5 (not 1/2), 1/3, −2/3."""
+    text = exact.decimal(c)
+    if text is not None:
+        return Const(float(c), text)
+    if exact.small_ratio(c):
+        body = App("div", (number_const(abs(c.numerator)), number_const(c.denominator)))
+        return App("neg", (body,)) if c < 0 else body
+    return number_const(float(c))
+
+
+def _ratio(c: Fraction) -> tuple[Formula | None, Formula | None]:
+    """A positive coefficient as (numerator, denominator) leaves of a product, None for
+    1: w1/2 and 2·w1/3 as fractions, 0.001·w1 and 0.3333333333333333·w1 (as the user
+    typed it) as decimals."""
+    if exact.small_ratio(c) and (c.denominator <= 64 or exact.decimal(c) is None):
+        p, q = c.numerator, c.denominator
+        return (None if p == 1 else number_const(p)), (None if q == 1 else number_const(q))
+    return _number(c), None
 
 
 def _product(factors: list) -> Formula | None:
@@ -263,7 +276,7 @@ def to_formula(s: dict, var=Var, keep_order: bool = False) -> Formula:
             out = App("neg", (t,)) if c < 0 else t
         else:
             out = App("sub" if c < 0 else "add", (out, t))
-    return out if out is not None else number_const(0.0)
+    return out if out is not None else number_const(0)
 
 
 def _term_key(item):
@@ -273,14 +286,14 @@ def _term_key(item):
 
 def _monomial(m: tuple, c: float, var) -> Formula:
     if not m:  # a number alone as written: 0.5, not 1/2
-        return number_const(c)
-    p, q = _rational(c)
+        return _number(c)
+    p, q = _ratio(c)
     top, bottom = [], []
     for a, e in m:
         (top if e > 0 else bottom).append((a, abs(e)))
-    num = [number_const(p)] if p != 1 or not top else []
+    num = [p] if p is not None else [] if top else [number_const(1)]
     num += [_factor(a, e, var) for a, e in top]
-    den = [number_const(q)] if q != 1 else []
+    den = [q] if q is not None else []
     den += [_factor(a, e, var) for a, e in bottom]
     tree = _product(num)
     return tree if not den else App("div", (tree, _product(den)))
@@ -288,7 +301,7 @@ def _monomial(m: tuple, c: float, var) -> Formula:
 
 def _factor(a: tuple, e: float, var) -> Formula:
     base = _atom_formula(a, var)
-    return base if e == 1 else App("pow", (base, number_const(e)))
+    return base if e == 1 else App("pow", (base, _number(e)))
 
 
 def _atom_formula(a: tuple, var) -> Formula:

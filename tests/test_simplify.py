@@ -140,7 +140,7 @@ def app(op, *args):
     (app("div", app("pow", W1, Const(0.5, "0.5")), W1), "1/w1^0.5"),
     (app("sub", app("neg", W1), W2), "−w1 − w2"),
     (app("add", app("neg", W1), W2), "w2 − w1"),                            # a positive first
-    (app("mul", Const(math.pi, "pi"), app("add", W1, W1)), "2·π·w1"),
+    (app("mul", Const(math.pi, "pi"), app("add", W1, W1)), "2π·w1"),  # as written by hand
     (app("pow", app("pow", W1, TWO), Const(0.5, "0.5")), "(w1²)^0.5"),     # |w1|, not w1
 ])
 def test_rules(tree, want):
