@@ -48,7 +48,8 @@ ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
 # --- templates -----------------------------------------------------------------------
 
 class _TemplateBuilder:
-    """Builds a template's formula as the parser reduces it: a, b and out are Params."""
+    """Builds a template's formula as the parser reduces it: a, b and out are Params.
+    It also re-reads a constant's text (2*pi), whose names are only pi and e."""
 
     def number(self, text, start, end):
         return Const(float(text), text)
@@ -92,23 +93,28 @@ def operand(a) -> Formula:
     return Var(a) if type(a) is int else opened(a)
 
 
-def opened(c: Const) -> Formula:
+def opened(c: Formula) -> Formula:
     """A constant as its formula: 2*pi as 2·π, 1/3 as a division, 2*0.25 as 0.5; a plain
     number, pi or e as it is. Its text is re-read by the grammar (it is what the user
     wrote); a text longer than a template stays one constant, so recursion stays bounded."""
-    if c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text) or len(c.text) > MAX_OPENED:
+    if (type(c) is not Const or c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text)
+            or len(c.text) > MAX_OPENED):
         return c
-    return _opened_text(c.text)
+    return _opened_text(c.text) or c
 
 
 MAX_OPENED = 80
 
 
 @lru_cache(maxsize=1024)
-def _opened_text(text: str) -> Formula:
+def _opened_text(text: str) -> Formula | None:
+    from .errors import BackpropError
     from .parser import parse
 
-    return parse(text, origin="constant", builder=_TemplateBuilder())
+    try:
+        return parse(text, origin="constant", builder=_TemplateBuilder())
+    except BackpropError:  # not one expression: the constant prints as its text
+        return None
 
 
 def partial(program: Program, j: int, k: int) -> Formula:
@@ -235,6 +241,9 @@ def make(op: str, args: tuple) -> Formula:
 
 
 def _is_ratio(f: Formula) -> bool:
+    """Whether f is a fraction of numbers, 1/3, or a constant written as one."""
+    if type(f) is Const:
+        f = opened(f)
     return type(f) is App and f.op == "div" and rational(f) is not None
 
 
@@ -292,10 +301,12 @@ def _const_text(c: Const, style: str) -> tuple[str, int]:
     if style == "latex":
         from .latex_text import const_latex  # only --format latex needs it
 
-        return const_latex(c, _show)
+        return const_latex(c)
     text = c.text.replace("pi", "π") if style == "unicode" else c.text.replace("π", "pi")
     if text.startswith("-"):
         return ("−" + text[1:] if style == "unicode" else text), _NEG_PREC
+    if c.text in CONSTANTS:  # e, not (e)
+        return text, _ATOM
     if text.replace(".", "", 1).replace("e", "", 1).replace("-", "").replace("+", "").isalnum():
         return text, _ATOM
     return f"({text})", _ATOM
@@ -311,7 +322,8 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     if kind is Var:
         return var_name(f.index, f.bar, style), _ATOM
     if kind is Const:
-        return _const_text(f, style)
+        g = opened(f)  # 2*pi as 2π, 2*pi, 2\pi: the constant's formula, in the style
+        return _const_text(f, style) if g is f else _show(g, style)
     if kind is Param:
         return (_param_latex(f.name) if style == "latex" else f.name), _ATOM
     op = OPS[f.op]
@@ -360,9 +372,11 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         # 2**-z/w would read as (2**-z)/w: a negated exponent other than a number is wrapped
         wrap = rp < _NEG_PREC or (rp == _NEG_PREC and type(b) is not Const)
         return left + sym + (f"({right})" if wrap else right), prec
-    if lp < prec:
+    ratio = f.op in ("mul", "div") and style != "latex"  # (1/3)·w1, not 1/3·w1
+    if lp < prec or (ratio and _is_ratio(f.args[0])):
         left = _paren(left, style)
-    if rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC:
+    if (rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC
+            or (ratio and _is_ratio(f.args[1]))):
         right = _paren(right, style)
     if style == "latex":
         return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
@@ -484,8 +498,8 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         text, prec = _show(p, style)
         if _is(p, 1):
             term = bar
-        elif _is_ratio(p) and _is(p.args[0], 1):  # w̄5/3, as written, not w̄5·(1/3)
-            term = _show(App("div", (Var(edge.to, True), p.args[1])), style)[0]
+        elif _is_ratio(p) and _is(opened(p).args[0], 1):  # w̄5/3, not w̄5·(1/3)
+            term = _show(App("div", (Var(edge.to, True), opened(p).args[1])), style)[0]
         else:
             if prec < _NEG_PREC and not (p.op == "mul" and _number_pi(p.args)):
                 text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π

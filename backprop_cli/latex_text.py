@@ -90,39 +90,11 @@ def number(x_text: str) -> str:
                    else f"{mantissa} \\times 10^{{{exponent}}}")
 
 
-class _ConstantBuilder:
-    """Builds a constant's text (2*pi, sqrt(2)) as written, nothing folded."""
-
-    def number(self, text_, start, end):
-        return Const(float(text_), text_)
-
-    def name(self, id, start, end):
-        from .lower import constant
-
-        return constant(id)
-
-    def operator(self, op, args, start, end):
-        from .formula import App
-
-        return App(op, tuple(args))
-
-    def call(self, fname, args, start, end, name_end):
-        from .formula import App
-
-        return App(fname, tuple(args))
-
-    def statement(self, name, formula, start, end):
-        self.formula = formula
-
-    def result(self):
-        return self.formula
-
-
 _ATOM, _NEG = 5, 3  # formula.py's precedences of an atom and of a negation
 
 
-def const_latex(c: Const, show) -> tuple[str, int]:
-    r"""(LaTeX, precedence) of a constant operand: 2, \pi, 2\pi, \sqrt{2}."""
+def const_latex(c: Const) -> tuple[str, int]:
+    r"""(LaTeX, precedence) of a constant operand: 2, \pi, 1 \times 10^{-3}."""
     t = c.text
     if t in ("pi", "π"):
         return r"\pi", _ATOM
@@ -130,13 +102,7 @@ def const_latex(c: Const, show) -> tuple[str, int]:
         return "e", _ATOM
     if _NUMBER.fullmatch(t.removeprefix("-")):
         return number(t), (_NEG if t.startswith("-") else _ATOM)
-    if len(t) <= 80:  # a constant expression: short, so printing its tree may recurse
-        from .parser import parse
-
-        try:
-            return show(parse(t, origin="constant", builder=_ConstantBuilder()), "latex")
-        except Exception:  # noqa: BLE001 - a text that is no expression prints as a number
-            pass
+    # a constant expression (2*pi) comes here only when too long to print as its formula
     from .render.numbers import fmt
 
     return number(fmt(c.value, 17)), (_NEG if c.value < 0 else _ATOM)

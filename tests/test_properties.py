@@ -317,10 +317,45 @@ def eval_text(text: str, env: dict) -> float:
 @examples(100)
 @given(program(), st.lists(point_value, min_size=3, max_size=3))
 def test_printed_formulas_evaluate_to_the_traced_numbers(validate, source, values):
+    check_printed_formulas(validate, source, values)
+
+
+# constants a person writes exactly: fractions, decimals that are no binary float, π's
+_EXACT_NUMS = st.sampled_from(["1/3", "2/3", "0.1", "0.3", "1/7", "2*pi", "pi/2", "pi/3",
+                               "-1/3", "2.5", "1/4", "3*0.1", "(1/3)**2", "2**-1", "1e-3"])
+_EXACT_LEAF = st.one_of(st.sampled_from(VARS), _EXACT_NUMS, _EXACT_NUMS.map(
+    lambda c: f"({c})*x"))
+
+
+@examples(100)
+@given(st.recursive(_EXACT_LEAF, _extend, max_leaves=8),
+       st.lists(point_value, min_size=3, max_size=3))
+def test_printed_formulas_with_exact_constants_evaluate_to_the_numbers(validate, source,
+                                                                       values):
+    """Programs with 1/3, 0.1, 2*pi, ...: the formulas keep them exact (w1/3, 2*pi*w1),
+    and still parse again and give the trace's numbers, the expansion too."""
+    t = check_printed_formulas(validate, source, values)
+    if t is None:
+        return
+    point = {name: float(t.values[k]) for k, name in enumerate(t.program.inputs)}
+    for name, text in t.to_dict(expand=True)["gradient_expanded"].items():
+        if text is None:
+            continue
+        try:
+            got = eval_text(text, point)
+        except DomainError:
+            continue  # a rewritten form may take a log of a 0 the reverse pass masks
+        want = float(t.gradient[name])
+        assert abs(got - want) <= 1e-9 * max(abs(want), scale(t)), (source, name, text)
+
+
+def check_printed_formulas(validate, source, values):
+    """The ascii formulas of the JSON document, read back by the grammar with w1… and
+    w1bar… bound to the trace's numbers, give the trace's values, partials, adjoints."""
     values = [v if abs(v) < 1e3 else 1.0 / v for v in values]  # keep the numbers tame
     t = traced(source, values)
     if t is None:
-        return
+        return None
     assume(all(math.isfinite(v) for v in list(t.values) + list(t.adjoints)))
     assume(not t.warnings)
     doc = validate(t.to_dict())
@@ -369,6 +404,7 @@ def test_printed_formulas_evaluate_to_the_traced_numbers(validate, source, value
         except (DomainError, NamesAConstant):
             continue
         assert near(got, t.edge_value(e), size(e)), (source, row, got, t.edge_value(e))
+    return t
 
 
 # --- the unused statement ----------------------------------------------------------------
