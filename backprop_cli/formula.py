@@ -2,8 +2,11 @@
 
 The op table's templates ("-sin(a)") are parsed by the grammar once, on first use, into
 small trees; a partial is its template with the operands substituted (a → w4) and lightly
-simplified as a person writes it (2·w1, not 2·w1^(2-1)). Trees here are as deep as a
-template, never as deep as the user's expression, so recursion over them is safe.
+simplified as a person writes it (2·w1, not 2·w1^(2-1)). Numbers stay exact: arithmetic
+on them folds only to a short decimal (exact.py), so 1/3 stays 1/3; a constant the user
+wrote (2*pi) is re-read by the grammar and printed as its formula (2π·w1). Trees here
+are as deep as a template, never as deep as the user's expression, so recursion over them
+is safe.
 
 Three styles: "ascii" parses again with backprop's grammar (w1**2, -sin(w4), w7bar) and is
 what JSON carries; "unicode" is for the terminal (w1², −sin(w4), w̄7); "latex" fills the op
