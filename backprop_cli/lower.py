@@ -27,7 +27,7 @@ _NAME = re.compile(r"[^\W\d]\w*")
 def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:
     """Evaluate an op whose operands are all constants, or say why it cannot be. The
     constant keeps the text the user wrote (2*pi), unless that names statements (u*3),
-    which mean nothing outside the program: then its value is its text."""
+    which mean nothing outside the program: then it is written from its operands'."""
     text = source[span[0]:span[1]]
     values = [c.value for c in consts]
     if any(type(v) is not float for v in values):
@@ -38,7 +38,7 @@ def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expressi
         why = op.domain_text if op.domain and not op.domain(*values) else f"{op.name} overflows"
         raise DomainError(f"{why}: {text}", source=source, span=span, origin=origin)
     if any(name not in CONSTANTS and not is_function(name) for name in _NAME.findall(text)):
-        text = repr(float(value)).removesuffix(".0")
+        text = _written(op, consts, value)
     return Const(float(value), " ".join(text.split()))
 
 
@@ -65,6 +65,15 @@ def _fold_tensor(op, values, text, source, span, origin) -> Const:
                           source=source, span=span, origin=origin)
     value = np.asarray(value, dtype=float)
     return Const(value if value.ndim else float(value), " ".join(text.split()))
+
+
+def _written(op, consts, value) -> str:
+    """A folded constant's text in terms of its operands' texts, when its own text names
+    statements (u = 1/3; u*2 is 2/3, sin(u) is sin(1/3)); its value's when that is long."""
+    from .formula import make, opened, show  # only on this path: start-up time counts
+
+    text = show(make(op.name, tuple(opened(c) for c in consts)), "ascii")
+    return text if len(text) <= 80 else repr(float(value)).removesuffix(".0")
 
 
 def number(text: str, source: str, start: int, end: int, origin: str) -> Const:

@@ -155,3 +155,15 @@ def test_the_expanded_gradient_is_sympys_derivative_exactly(source):
         assert sympy.simplify(ours - sympy.diff(f, names[name])) == 0, (source, name, text)
         assert not re.search(r"\d\.\d{7}", text), text  # no float standing in for 1/3
         assert math.isfinite(float(t.gradient[name]))
+
+
+def test_a_constant_made_of_statements_keeps_its_operands_text():
+    """u = 1/3; v = u*2: v's text cannot name u (a statement means nothing in a formula),
+    so it is written from u's: 2/3, not 0.6666666666666666."""
+    doc = differentiate("u = 1/3; v = u*2; w = sin(u); v*x + w*x", at={"x": "0.5"}).to_dict()
+    texts = [row["text"] for row in doc["nodes"]]
+    assert "(2/3)*w1" in texts and "sin(1/3)*w1" in texts, texts
+    # past a formula's length, the value's digits stand in (no text grows without bound)
+    long = "u = 1/3; v = u*u; w = v*v; z = w*w; q = z*z; r = q*q; s = r*r; t = s*s; t*x"
+    text = differentiate(long, at={"x": "1"}).to_dict()["nodes"][1]["text"]
+    assert float(text.removesuffix("*w1")) == pytest.approx(3.0 ** -128, rel=1e-15)
