@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 DECIMAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 SHORT = 10  # characters in the longest folded number: 1048576, 0.125, -2.5
@@ -18,6 +19,7 @@ BIG = 10 ** 15  # past this, a numerator or denominator is no longer exact in a 
 MAX_EXPONENT = 64  # an exact integer power past this would grow without bound
 
 
+@lru_cache(maxsize=4096)  # the same few texts, over and over in a big graph
 def rational(text: str) -> Fraction | None:
     """The exact value of a number as written: '0.1' is 1/10; None for 'pi' or '2*pi'."""
     if DECIMAL.fullmatch(text) is None:
@@ -33,7 +35,7 @@ def arith(op: str, args: list) -> Fraction | None:
     defined (1/0), or would grow past any use."""
     if op == "neg":
         return -args[0]
-    a, b = args
+    a, b = Fraction(args[0]), args[1]  # an int over an int is no float
     if op == "add":
         return a + b
     if op == "sub":
@@ -49,14 +51,16 @@ def arith(op: str, args: list) -> Fraction | None:
     return None
 
 
-def bounded(r: Fraction) -> Fraction:
+def bounded(r):
     """r, or the shortest decimal of its float when it has grown too long to print
-    (1.1**40): the exact form is for numbers a person reads."""
-    if abs(r.numerator) < BIG ** 2 and r.denominator < BIG ** 2:
-        return r
-    return Fraction(repr(float(r)))
+    (1.1**40): the exact form is for numbers a person reads. A whole number comes back
+    as an int, which hashes and multiplies faster than a Fraction."""
+    if not (abs(r.numerator) < BIG ** 2 and r.denominator < BIG ** 2):
+        r = Fraction(repr(float(r)))
+    return r.numerator if r.denominator == 1 else r
 
 
+@lru_cache(maxsize=4096)
 def decimal(r: Fraction) -> str | None:
     """r as the decimal a user types (3, 0.5, -2.5, 1e-05), if that is exactly r."""
     if r.denominator == 1 and abs(r.numerator) < BIG:

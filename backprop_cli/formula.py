@@ -100,24 +100,23 @@ def opened(c: Formula) -> Formula:
     """A constant as its formula: 2*pi as 2·π, 1/3 as a division, 2*0.25 as 0.5; a plain
     number, pi or e as it is. Its text is re-read by the grammar (it is what the user
     wrote); a text longer than a template stays one constant, so recursion stays bounded."""
-    if (type(c) is not Const or c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text)
-            or len(c.text) > MAX_OPENED):
-        return c
-    return _opened_text(c.text) or c
+    return _opened(c) if type(c) is Const else c
 
 
 MAX_OPENED = 80
 
 
-@lru_cache(maxsize=1024)
-def _opened_text(text: str) -> Formula | None:
+@lru_cache(maxsize=4096)  # a big graph holds the same few constants many times
+def _opened(c: Const) -> Formula:
+    if c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text) or len(c.text) > MAX_OPENED:
+        return c
     from .errors import BackpropError
     from .parser import parse
 
     try:
-        return parse(text, origin="constant", builder=_TemplateBuilder())
+        return parse(c.text, origin="constant", builder=_TemplateBuilder())
     except BackpropError:  # not one expression: the constant prints as its text
-        return None
+        return c
 
 
 def partial(program: Program, j: int, k: int) -> Formula:

@@ -46,14 +46,15 @@ class TooLong(Exception):
     """A formula grew past MAX_SIZE."""
 
 
-ONE: dict = {(): Fraction(1)}
-_ONE = Fraction(1)
+ONE: dict = {(): 1}
+_ONE, _MINUS_ONE = 1, -1  # whole numbers are ints: they hash faster than Fractions
 
 
 # --- arithmetic on normal forms ----------------------------------------------------------
 
 def number(c) -> dict:
-    if type(c) is not Fraction:
+    """The number c: an int or Fraction, exact; a float by its shortest decimal."""
+    if type(c) is float:
         if not math.isfinite(c):
             raise TooLong("a coefficient is not finite")
         c = Fraction(repr(float(c)))
@@ -69,7 +70,7 @@ def is_number(s: dict) -> bool:
 
 
 def value(s: dict) -> Fraction:
-    return s.get((), Fraction(0))
+    return s.get((), 0)
 
 
 def freeze(s: dict) -> tuple:
@@ -96,7 +97,7 @@ def _times(m1: tuple, m2: tuple) -> tuple:
         return m1 or m2
     powers = dict(m1)
     for a, e in m2:
-        e = powers.get(a, 0) + e
+        e = exact.bounded(powers.get(a, 0) + e)
         if e == 0:
             powers.pop(a, None)
         else:
@@ -129,7 +130,8 @@ def power(a: dict, b: dict) -> dict:
     if len(a) == 1:
         ((m, c),) = a.items()
         if integer:  # (c·w1·w2²)^k = c^k·w1^k·w2^(2k)
-            return {tuple((x, e * k) for x, e in m): exact.bounded(c ** int(k))}
+            return {tuple((x, exact.bounded(e * k)) for x, e in m):
+                    exact.bounded(Fraction(c) ** int(k))}
         if c == 1 and len(m) == 1 and m[0][1] == 1:  # w^0.5 stays as it is
             return {((m[0][0], k),): _ONE}
         return call("pow", (a, b))
@@ -141,7 +143,7 @@ def power(a: dict, b: dict) -> dict:
 def divide(a: dict, b: dict) -> dict:
     if not b:
         raise TooLong("division by zero")  # the formula is not defined: keep the chain rule
-    return mul(a, power(b, {(): Fraction(-1)}))
+    return mul(a, power(b, {(): _MINUS_ONE}))
 
 
 def call(op: str, args: tuple) -> dict:
@@ -153,9 +155,9 @@ def apply(op: str, args: tuple) -> dict:
     if op == "add":
         return add(args[0], args[1])
     if op == "sub":
-        return add(args[0], scale(args[1], Fraction(-1)))
+        return add(args[0], scale(args[1], _MINUS_ONE))
     if op == "neg":
-        return scale(args[0], Fraction(-1))
+        return scale(args[0], _MINUS_ONE)
     if op == "mul":
         return mul(args[0], args[1])
     if op == "div":
