@@ -171,15 +171,17 @@ def rational(f: Formula):
     return None if None in args else exact.arith(f.op, args)
 
 
-def number_formula(r) -> Formula | None:
-    """A rational as a person writes it: 3, 0.5, 1/3, −2/3; None if neither is short."""
-    text = exact.short(r)
+def number_formula(r, fold: bool = True) -> Formula | None:
+    """A rational as a person writes it: 3, 0.5, 1/3, −2/3. To fold, a decimal must be
+    short and None says neither form is; a simplified form's number (fold=False) takes any
+    exact decimal (0.3333333333333333, as the user typed it), else its float's."""
+    text = exact.short(r) if fold else exact.decimal(r)
     if text is not None:
         return Const(float(r), text)
-    if not exact.small_ratio(r):
-        return None
-    body = App("div", (number_const(abs(r.numerator)), number_const(r.denominator)))
-    return App("neg", (body,)) if r < 0 else body
+    if exact.small_ratio(r):
+        body = App("div", (number_const(abs(r.numerator)), number_const(r.denominator)))
+        return App("neg", (body,)) if r < 0 else body
+    return None if fold else number_const(float(r))
 
 
 def make(op: str, args: tuple) -> Formula:
@@ -223,7 +225,8 @@ def make(op: str, args: tuple) -> Formula:
         if type(b) is Const and type(a) is not Const and rational(a) is None:
             return App("mul", (b, a))  # numbers first: 2·w1
         if _is_ratio(a) and rational(b) is None:  # (2/3)·w1 is 2·w1/3
-            return make("div", (make("mul", (a.args[0], b)), a.args[1]))
+            n, d = opened(a).args
+            return make("div", (make("mul", (n, b)), d))
     elif op == "div":
         a, b = args
         if _is(b, 1):

@@ -17,11 +17,12 @@ Shapes (all tuples, so they hash, and they are their own sort keys):
                (2, i, dot)       w_i, or its tangent ẇ_i when dot is 1
                (3, op, args)     a call; args are frozen sums
                (4, frozen)       a sum of several terms used as a factor: 1/(1 + w1²)
-    monomial   tuple of (atom, exponent), sorted by atom; exponents are Fractions
+    monomial   tuple of (atom, exponent), sorted by atom
     sum        dict monomial → coefficient; {} is 0, {(): c} the number c
-Coefficients and exponents are exact rationals (fractions.Fraction), read from the decimal
-text of the constants (0.1 is 1/10), so w1/3 prints as w1/3 and 2·π·w1 keeps its π; one
-grown too long for a person to read (1.1**40) falls back to its float's decimal.
+Coefficients and exponents are exact rationals (ints, or fractions.Fraction), read from
+the decimal text of the constants (0.1 is 1/10), so w1/3 prints as w1/3 and 2·π·w1 keeps
+its π; one grown too long for a person to read (1.1**40) falls back to its float's
+decimal (exact.bounded).
 Everything here is as deep as a formula kept under MAX_EXPANDED, so recursion is bounded.
 """
 
@@ -31,7 +32,8 @@ import math
 from fractions import Fraction
 
 from . import exact
-from .formula import App, Const, Formula, Param, Var, edge_partial, number_const, opened
+from .formula import (App, Const, Formula, Param, Var, edge_partial, number_const,
+                      number_formula, opened)
 from .ops import CONSTANTS
 
 # Factors and terms a simplified formula may hold before it counts as too long: an adjoint
@@ -234,18 +236,12 @@ def _substitute_atom(a: tuple, env: list) -> dict:
 
 # --- back to formula trees -----------------------------------------------------------------
 
-def _number(c: Fraction) -> Formula:
+def _number(c) -> Formula:
     """A number alone as written: 3, 0.5 (not 1/2), 1/3, −2/3."""
-    text = exact.decimal(c)
-    if text is not None:
-        return Const(float(c), text)
-    if exact.small_ratio(c):
-        body = App("div", (number_const(abs(c.numerator)), number_const(c.denominator)))
-        return App("neg", (body,)) if c < 0 else body
-    return number_const(float(c))
+    return number_formula(c, fold=False)
 
 
-def _ratio(c: Fraction) -> tuple[Formula | None, Formula | None]:
+def _ratio(c) -> tuple[Formula | None, Formula | None]:
     """A positive coefficient as (numerator, denominator) leaves of a product, None for
     1: w1/2 and 2·w1/3 as fractions, 0.001·w1 and 0.3333333333333333·w1 (as the user
     typed it) as decimals."""
@@ -286,7 +282,7 @@ def _term_key(item):
     return (not m, len(m), tuple((a, -e) for a, e in m))
 
 
-def _monomial(m: tuple, c: float, var) -> Formula:
+def _monomial(m: tuple, c, var) -> Formula:
     if not m:  # a number alone as written: 0.5, not 1/2
         return _number(c)
     p, q = _ratio(c)
@@ -301,7 +297,7 @@ def _monomial(m: tuple, c: float, var) -> Formula:
     return tree if not den else App("div", (tree, _product(den)))
 
 
-def _factor(a: tuple, e: float, var) -> Formula:
+def _factor(a: tuple, e, var) -> Formula:
     base = _atom_formula(a, var)
     return base if e == 1 else App("pow", (base, _number(e)))
 
