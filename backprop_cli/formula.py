@@ -93,7 +93,20 @@ def substitute(f: Formula, env: dict) -> Formula:
 
 
 def operand(a) -> Formula:
-    return Var(a) if type(a) is int else opened(a)
+    """w_i, or a constant: taken apart where it is arithmetic (2*pi is 2·π, for the rules
+    of make and simplify to see), one leaf where it has a call in it (exp(1))."""
+    if type(a) is int:
+        return Var(a)
+    f = opened(a)
+    return f if arithmetic(f) else a
+
+
+def arithmetic(f: Formula) -> bool:
+    """Whether a constant's formula is numbers, π and e under infix operators (a
+    constant's text is short, so the recursion is bounded)."""
+    if type(f) is Const:
+        return f.text in CONSTANTS or exact.rational(f.text) is not None
+    return type(f) is App and OPS[f.op].infix is not None and all(map(arithmetic, f.args))
 
 
 def opened(c: Formula) -> Formula:
@@ -506,7 +519,9 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         elif _is_ratio(p) and _is(opened(p).args[0], 1):  # w̄5/3, not w̄5·(1/3)
             term = _show(App("div", (Var(edge.to, True), opened(p).args[1])), style)[0]
         else:
-            if prec < _NEG_PREC and not (p.op == "mul" and _number_pi(p.args)):
+            q = opened(p)
+            if prec < _NEG_PREC and not (type(q) is App and q.op == "mul"
+                                         and _number_pi(q.args)):
                 text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π
             term = (_times(bar, text) if style == "latex"
                     else f"{bar}{'*' if style == 'ascii' else '·'}{text}")

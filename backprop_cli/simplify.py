@@ -32,8 +32,8 @@ import math
 from fractions import Fraction
 
 from . import exact
-from .formula import (App, Const, Formula, Param, Var, edge_partial, number_const,
-                      number_formula, opened)
+from .formula import (App, Const, Formula, Param, Var, arithmetic, edge_partial,
+                      number_const, number_formula, opened)
 from .ops import CONSTANTS
 
 # Factors and terms a simplified formula may hold before it counts as too long: an adjoint
@@ -183,8 +183,9 @@ def normal(f: Formula, env: dict | None = None) -> dict:
         if r is not None:
             return number(r)
         g = opened(f)
-        # a constant expression too long to re-read stays one symbol
-        return atom((0, f.value, f.text)) if g is f else normal(g, env)
+        # arithmetic on numbers, π and e is taken apart (2*pi is 2·π); a constant with a
+        # call in it (exp(1)), or too long to re-read, stays one factor, as π does
+        return normal(g, env) if arithmetic(g) else atom((0, f.value, f.text))
     if kind is App:
         return apply(f.op, tuple(normal(a, env) for a in f.args))
     raise ValueError(f"cannot simplify {f!r}")

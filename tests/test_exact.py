@@ -167,3 +167,18 @@ def test_a_constant_made_of_statements_keeps_its_operands_text():
     long = "u = 1/3; v = u*u; w = v*v; z = w*w; q = z*z; r = q*q; s = r*r; t = s*s; t*x"
     text = differentiate(long, at={"x": "1"}).to_dict()["nodes"][1]["text"]
     assert float(text.removesuffix("*w1")) == pytest.approx(3.0 ** -128, rel=1e-15)
+
+
+def test_a_constant_with_a_call_stays_one_factor():
+    """u = 1; exp(u): the constant is written exp(1) and counts as one factor, as π does,
+    so the forms that hold it stay short; a product with a call, as a partial, is
+    bracketed in the chain rule."""
+    t = differentiate("u = 1; v = log(2)*3; exp(u)*x + v*x**2", at={"x": "0.5"})
+    doc = t.to_dict(expand=True)
+    rows = [(r["text"], r["adjoint_formula"], r["adjoint_simplified"]) for r in doc["nodes"]]
+    assert rows[1][0] == "exp(1)*w1" and rows[3][0] == "3*log(2)*w3"
+    assert rows[2][1:] == ("w4bar*(3*log(2))", "3*log(2)")
+    expanded = doc["gradient_expanded"]["x"]
+    assert "exp(1)" in expanded and "log(2)" in expanded, expanded
+    got = float(differentiate(expanded, at={"x": "0.5"}).value)
+    assert got == pytest.approx(t.gradient["x"], rel=1e-14)
