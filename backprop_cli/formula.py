@@ -20,6 +20,8 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Union
 
+import numpy as np
+
 from . import exact
 from .ops import CONSTANTS, OPERAND_NAMES, OPS
 from .program import Const, Program, node_id
@@ -113,23 +115,25 @@ def opened(c: Formula) -> Formula:
     """A constant as its formula: 2*pi as 2·π, 1/3 as a division, 2*0.25 as 0.5; a plain
     number, pi or e as it is. Its text is re-read by the grammar (it is what the user
     wrote); a text longer than a template stays one constant, so recursion stays bounded."""
-    return _opened(c) if type(c) is Const else c
+    if type(c) is not Const or type(c.value) is not float:  # an array prints as it is
+        return c
+    return _opened_text(c.text) or c
 
 
 MAX_OPENED = 80
 
 
 @lru_cache(maxsize=4096)  # a big graph holds the same few constants many times
-def _opened(c: Const) -> Formula:
-    if c.text in CONSTANTS or exact.DECIMAL.fullmatch(c.text) or len(c.text) > MAX_OPENED:
-        return c
+def _opened_text(text: str) -> Formula | None:
+    if text in CONSTANTS or exact.DECIMAL.fullmatch(text) or len(text) > MAX_OPENED:
+        return None
     from .errors import BackpropError
     from .parser import parse
 
     try:
-        return parse(c.text, origin="constant", builder=_TemplateBuilder())
-    except BackpropError:  # not one expression: the constant prints as its text
-        return c
+        return parse(text, origin="constant", builder=_TemplateBuilder())
+    except (BackpropError, AttributeError):  # not one scalar expression: print its text
+        return None
 
 
 def partial(program: Program, j: int, k: int) -> Formula:
