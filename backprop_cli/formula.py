@@ -196,19 +196,29 @@ def number_formula(r, fold: bool = True) -> Formula | None:
     if text is not None:
         return Const(float(r), text)
     if exact.small_ratio(r):
-        body = App("div", (number_const(abs(r.numerator)), number_const(r.denominator)))
-        return App("neg", (body,)) if r < 0 else body
+        return _ratio(r)
     return None if fold else number_const(float(r))
+
+
+def _ratio(r) -> Formula:
+    """p/q (or −p/q) as a division of two whole numbers."""
+    body = App("div", (number_const(abs(r.numerator)), number_const(r.denominator)))
+    return App("neg", (body,)) if r < 0 else body
 
 
 def make(op: str, args: tuple) -> Formula:
     """App(op, args), with constants folded and the identities a person applies."""
-    # arithmetic on numbers is folded when the result is short and exact (2-1 is 1, 1/4 is
+    # arithmetic on numbers is folded when the result is short and exact (2-1 is 1, 0.5/2 is
     # 0.25, 1/3 stays 1/3); functions of numbers stay (log(2)), so do π and e (2·π)
     if OPS[op].infix and all(type(a) is Const or type(a) is App for a in args):
         rs = [rational(a) for a in args]
         r = None if None in rs else exact.arith(op, rs)
-        folded = None if r is None else number_formula(r)
+        # a whole number over a whole number stays a fraction, as it was written:
+        # x/2 has the partial 1/2, as x/3 has 1/3 (0.5 only where the user wrote 0.5)
+        whole = op == "div" and r is not None and r.denominator != 1 \
+            and all(x.denominator == 1 for x in rs) and exact.small_ratio(r)
+        folded = None if r is None else number_formula(r, fold=not whole) if not whole \
+            else _ratio(r)
         if folded is not None:
             return folded
     if op == "neg":

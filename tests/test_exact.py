@@ -85,7 +85,9 @@ def _c(text: str) -> Const:
 @pytest.mark.parametrize("op,args,want", [
     ("div", ("1", "3"), "1/3"),            # a repeating decimal stays a division
     ("div", ("2", "6"), "1/3"),            # in lowest terms
-    ("div", ("1", "4"), "0.25"),           # a short decimal folds
+    ("div", ("1", "4"), "1/4"),            # whole over whole stays a fraction, as x/3
+    ("div", ("6", "3"), "2"),              # unless it is whole
+    ("div", ("0.5", "2"), "0.25"),         # a short decimal folds
     ("mul", ("2", "0.25"), "0.5"),
     ("mul", ("0.1", "3"), "0.3"),          # exact from the text: 3/10, not 0.30000000000000004
     ("sub", ("0.3", "0.1"), "0.2"),
