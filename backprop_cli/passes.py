@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import DomainError
 from .ops import OPS, Op
-from .program import Program, node_id
+from .program import Program, definition, node_id
 from .trace import Partials, Trace, Warning_
 
 _f64 = np.float64
@@ -155,7 +155,7 @@ def _kinks(program: Program, vals: list, lay: Layout, warnings: list,
         hit = op.kink(*[vals[k] for k in lay.slots[j - program.n_inputs]])
         if hit is not False and np.any(hit):
             warnings.append(Warning_("kink", node_id(j),
-                                     f"{node_id(j)} = {op.name}(…) is not differentiable "
+                                     f"{definition(program, j)} is not differentiable "
                                      f"here{_at(hit) if points else ''}; {op.kink_text}"))
 
 
@@ -218,16 +218,14 @@ def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings,
         return  # carried from an earlier node, already reported
     node = program.nodes[i]
     if op.domain is not None and not op.domain(*operands):
-        from .formula import node_text
-
         values = ", ".join(f"{node_id(a)} = {float(x):.6g}"
                            for a, x in zip(node.args, operands) if type(a) is int)
-        raise DomainError(f"{node_id(i)} = {node_text(program, i, 'ascii')}: {op.domain_text}, "
+        raise DomainError(f"{definition(program, i)}: {op.domain_text}, "
                           f"but {values}",
                           source=program.source, span=(node.start, node.end), node=node_id(i))
     if warnings is not None:
         warnings.append(Warning_("overflow", node_id(i),
-                                 f"{node_id(i)} = {op.name}(…) overflows to {float(v)}"))
+                                 f"{definition(program, i)} overflows to {float(v)}"))
 
 
 def _non_finite_points(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
@@ -237,15 +235,13 @@ def _non_finite_points(program: Program, i: int, op: Op, operands: list, v, warn
     if warnings is None:
         return
     if np.any(outside):
-        from .formula import node_text
-
         warnings.append(Warning_("domain", node_id(i),
-                                 f"{node_id(i)} = {node_text(program, i, 'ascii')}: "
+                                 f"{definition(program, i)}: "
                                  f"{op.domain_text}{_at(outside)}; the value there is nan"))
     over = new & ~outside
     if np.any(over):
         warnings.append(Warning_("overflow", node_id(i),
-                                 f"{node_id(i)} = {op.name}(…) overflows{_at(over)}"))
+                                 f"{definition(program, i)} overflows{_at(over)}"))
 
 
 def _not_differentiable(program, j, slots, ps, vals, warnings, points=False) -> None:
@@ -263,4 +259,4 @@ def _not_differentiable(program, j, slots, ps, vals, warnings, points=False) -> 
                 warnings.append(Warning_(
                     "not_differentiable", node_id(j),
                     f"∂{node_id(j)}/∂{node_id(i)} is {value}: "
-                    f"{node_id(j)} = {program.nodes[j].op}(…) has no derivative here"))
+                    f"{definition(program, j)} has no derivative here"))

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import DomainError, ShapeError
 from .ops import OPS
-from .program import Program, node_id
+from .program import Program, definition, node_id
 from .tensors import shape, shape_text, unbroadcast
 from .trace import VJP, Partials, Trace, Warning_
 
@@ -51,9 +51,7 @@ def _slots(program: Program):
 
 def _shape_error(program, j, op, why):
     node = program.nodes[j]
-    from .formula import node_text
-
-    return ShapeError(f"{node_id(j)} = {node_text(program, j, 'ascii')}: {op.name} {why}",
+    return ShapeError(f"{definition(program, j)}: {op.name} {why}",
                       source=program.source, span=(node.start, node.end), node=node_id(j))
 
 
@@ -95,8 +93,6 @@ def _non_finite(program, j, op, args, warnings):
     node = program.nodes[j]
     inside = op.domain(*args) if op.domain is not None else True
     if not np.all(inside):
-        from .formula import node_text
-
         # the first entry outside, as the scalar error names the value: but w1[1] = -1
         inside = np.broadcast_to(inside, np.broadcast_shapes(*[np.shape(x) for x in args]))
         at = tuple(int(k) for k in np.argwhere(~inside)[0]) if inside.ndim else ()
@@ -107,11 +103,11 @@ def _non_finite(program, j, op, args, warnings):
                             zip(at[len(at) - np.ndim(x):], np.shape(x)))
                 where = f"[{', '.join(map(str, own))}]" if own else ""
                 values.append(f"{node_id(a)}{where} = {float(np.asarray(x)[own]):.6g}")
-        raise DomainError(f"{node_id(j)} = {node_text(program, j, 'ascii')}: {op.domain_text}, "
+        raise DomainError(f"{definition(program, j)}: {op.domain_text}, "
                           f"but {', '.join(values)}",
                           source=program.source, span=(node.start, node.end), node=node_id(j))
     warnings.append(Warning_("overflow", node_id(j),
-                             f"{node_id(j)} = {op.name}(…) overflows to inf or nan"))
+                             f"{definition(program, j)} overflows to inf or nan"))
 
 
 def reverse(program: Program, vals: list, rows: list, seed) -> tuple[Partials, list]:
@@ -158,8 +154,8 @@ def _kinks(program, vals, rows, warnings):
     for j, op, s in rows:
         if op.kink is not None and np.any(op.kink(*[vals[k] for k in s])):
             warnings.append(Warning_("kink", node_id(j),
-                                     f"{node_id(j)} = {op.shown or op.name}(…) is not "
-                                     f"differentiable here; {op.kink_text}"))
+                                     f"{definition(program, j)} is not differentiable "
+                                     f"here; {op.kink_text}"))
 
 
 def tangent(program: Program, vals: list, rows: list, partials: Partials, t: dict,

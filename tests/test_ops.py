@@ -371,3 +371,19 @@ def test_pow_base_partial_for_exponent_zero_at_base_zero_is_zero():
     trace = differentiate("x ** 0", at="x=0")
     assert float(trace.value) == 1.0
     assert float(trace.gradient["x"]) == 0.0, trace.gradient
+
+
+_NAMED_WARNINGS = [
+    ("x*y", "x=1e300,y=1e300", "w3 = w1*w2 overflows to inf"),
+    ("sqrt(x)", "x=0", "w2 = sqrt(w1) has no derivative here"),
+    ("x**0.5", "x=0", "w2 = w1**0.5 has no derivative here"),
+    ("abs(x)", "x=0", "w2 = abs(w1) is not differentiable here"),
+]
+
+
+@pytest.mark.parametrize("source,at,text", _NAMED_WARNINGS, ids=[s for s, _, _ in _NAMED_WARNINGS])
+def test_a_warning_names_the_node_by_its_formula_as_the_domain_error_does(source, at, text):
+    """`w3 = w1*w2 overflows`, as the tables write the node, not `w3 = mul(…)`."""
+    trace = differentiate(source, at=at)
+    assert any(text in w.message for w in trace.warnings), trace.warnings
+    assert not any("(…)" in w.message for w in trace.warnings), trace.warnings

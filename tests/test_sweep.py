@@ -181,3 +181,12 @@ def test_blocks_give_the_same_arrays_and_add_up_the_counts():
     assert [w.kind for w in s.warnings] == ["domain", "kink"]
     assert "at 55 of 105 points" in s.warnings[0].message  # x ≤ 0: 11 values × 5
     assert "at 21 of 105 points" in s.warnings[1].message  # y = 0
+
+
+def test_warnings_over_points_name_the_node_by_its_formula():
+    texts = [w.message for w in sweep("exp(x) + abs(x) + x**0.5", ["x=0:1000:3"]).warnings]
+    assert any("w2 = exp(w1) overflows at 1 of 3 points" in t for t in texts), texts
+    assert any("w3 = abs(w1) is not differentiable here at 1 of 3 points" in t
+               for t in texts), texts
+    assert any("w5 = w1**0.5 has no derivative here" in t for t in texts), texts
+    assert not any("(…)" in t for t in texts), texts

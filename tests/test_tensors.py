@@ -399,3 +399,12 @@ def test_a_sweep_refuses_seed_and_jacobian():
     for extra in (["--seed", "v=2"], ["--jacobian"]):
         r = run_cli("x*y", "--over", "x=0:1:3", "--at", "y=1", *extra)
         assert r.returncode == 2 and "a sweep takes programs of scalars" in r.stderr
+
+
+def test_a_tensor_warning_names_the_node_by_its_formula():
+    over = differentiate("sum(exp(x))", at="x=[1,1000]")
+    kink = differentiate("sum(abs(x))", at="x=[0,1]")
+    texts = [w.message for w in over.warnings + kink.warnings]
+    assert any("w2 = exp(w1) overflows" in t for t in texts), texts
+    assert any("w2 = abs(w1) is not differentiable here" in t for t in texts), texts
+    assert not any("(…)" in t for t in texts), texts
