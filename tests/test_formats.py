@@ -422,6 +422,20 @@ def test_graph_and_blank_fit_80_columns(args, flags):
         assert "… deeper:" in out or "more branches not drawn" in out
 
 
+def test_graph_notes_count_in_the_singular_and_the_plural():
+    """`1 more branch`, `2 more branches`; `1 operand`, not `1 more branches`."""
+    def tail(*args):
+        return _ok(*args, "--graph").splitlines()[-1]
+
+    assert "… 1 more branch not drawn (--max-rows 4)" in tail("x*y+x", "--at", "x=1,y=2",
+                                                              "--max-rows", "4")
+    assert "… 2 more branches not drawn" in tail("x*y+x", "--at", "x=1,y=2", "--max-rows", "3")
+    deep = "sin(" * 10 + "x" + ")" * 10
+    assert "… deeper: 1 operand not drawn" in tail(deep, "--at", "x=1")
+    assert "… deeper: 2 operands not drawn" in tail("sin(" * 8 + "x*y" + ")" * 8, "--at",
+                                                    "x=1,y=2")
+
+
 def test_blank_tables_keep_names_and_drop_numbers():
     out = _ok(*LECTURE, "--blank")
     assert "cos(w4)" in out and "w̄1" in out and "∂w5/∂w4" in out

@@ -118,12 +118,13 @@ def graph_tree(trace: Trace, options: Options, edges=None):
         branch = parent.add(label(i, edge))
         below = uses.get(i, [])
         if below and depth >= MAX_DEPTH:
-            branch.add(Text(f"… deeper: {len(below)} operand(s) not drawn", style="dim"))
+            k = len(below)
+            branch.add(Text(f"… deeper: {k} operand{'s' * (k != 1)} not drawn", style="dim"))
         elif below:
             stack.extend((branch, e, depth + 1) for e in reversed(below))
     if cut:
-        root.add(Text(f"… {cut} more branches not drawn (--max-rows {limit}); the tables "
-                      "above list every node", style="dim"))
+        root.add(Text(f"… {cut} more branch{'es' * (cut != 1)} not drawn (--max-rows {limit}); "
+                      "the tables above list every node", style="dim"))
     return root
 
 
