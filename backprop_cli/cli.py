@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.precision < 1 or args.precision > 17:
             raise UsageError("--precision takes 1 to 17 significant digits")
+        if args.max_rows < 0:  # not "no limit", which is 0: say so rather than guess
+            raise UsageError("--max-rows takes a whole number ≥ 0 (0 shows every row)")
         if args.over:
             if args.expect or args.answers or args.answers_out:
                 raise UsageError("--expect, --answers and --answers-out are for one point, "

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop when the gradient norm is at most G (default 1e-8)")
     p.add_argument("--loss-tol", type=float, default=None, metavar="L",
                    help="stop when the loss changes by at most L in a step (default off)")
-    p.add_argument("--every", type=int, default=0, metavar="K",
+    p.add_argument("--every", type=int, default=None, metavar="K",
                    help="a table row every K steps (default: about 20 rows)")
     p.add_argument("--json", action="store_true",
                    help="the path as JSON Lines, a line per step, then the result "
@@ -92,8 +92,11 @@ def _run(args) -> int:
     from .descent import Descent
     from .lower import lower
 
-    if args.steps < 0 or args.every < 0:
-        raise UsageError("--steps and --every take a whole number ≥ 0")
+    if args.steps < 0:
+        raise UsageError("--steps takes a whole number ≥ 0")
+    if args.every is not None and args.every < 1:  # 0 would mean nothing, not the default
+        raise UsageError("--every takes a whole number ≥ 1: a row every K steps",
+                         hint="leave it out for about 20 rows")
     if not 1 <= args.precision <= 17:
         raise UsageError("--precision takes 1 to 17 significant digits")
     image = args.plot or None

@@ -286,6 +286,14 @@ def test_too_long_simplified_forms_say_so():
     assert max(columns(line) for line in r.stdout.splitlines()) <= 80
 
 
+def test_a_negative_max_rows_is_a_usage_error_not_all_rows():
+    """-1 used to act as 0 (every row) without a word."""
+    for args in (["--at", "x=1"], ["--over", "x=0:1:5"]):
+        r = run_cli("x**2", *args, "--max-rows", "-1")
+        assert r.returncode == 2 and "--max-rows takes a whole number ≥ 0" in r.stderr, r
+        assert "Traceback" not in r.stderr
+
+
 def test_bad_mode_is_a_usage_error():
     r = run_cli(LECTURE, "--at", "x=1,y=2", "--mode", "sideways")
     assert r.returncode == 2 and "invalid choice: 'sideways'" in r.stderr

@@ -110,6 +110,13 @@ def test_cli_table_and_exit_codes():
     assert steps == ["0", "2", "4", "5"]
 
 
+@pytest.mark.parametrize("every", ["0", "-2"])
+def test_every_below_one_is_a_usage_error_not_the_default(every):
+    """--every 0 used to mean the default (about 20 rows) without a word."""
+    r = run_cli("descend", "x**2", "--from", "x=1", "--every", every)
+    assert r.returncode == 2 and "--every takes a whole number ≥ 1" in r.stderr, r
+
+
 def test_cli_json_lines_validate(descent_validate):
     r = run_cli("descend", "(x-3)**2", "--from", "x=0", "--optimizer", "momentum", "--json")
     assert r.returncode == 0
