@@ -167,6 +167,34 @@ def _renderer(args):
     return module
 
 
+def _refuse_combinations(args) -> None:
+    """Options that do not go together, refused in one place before any work: each would
+    otherwise be ignored without a word."""
+    grading = bool(args.expect or args.answers)
+    tolerance = args.rtol is not None or args.atol is not None
+    if args.over:
+        if grading or args.answers_out:
+            raise UsageError("--expect, --answers and --answers-out are for one point, "
+                             "not a sweep")
+        if tolerance:
+            raise UsageError("--rtol and --atol are for grading, not a sweep",
+                             hint="grade at one point with --at and --expect")
+        return  # the sweep's own formats and options: cli_sweep.run_sweep
+    if args.format == "csv" or args.plot is not None:
+        what = "--plot" if args.plot is not None else "--format csv"
+        raise UsageError(f"{what} needs points: sweep an input with --over",
+                         hint="backprop EXPR --over x=-3:3:121")
+    if grading:
+        if args.format not in (None, "table", "json") or args.graph or args.blank:
+            raise UsageError("--expect and --answers print a report: as a table, or with "
+                             "--json", hint="--format, --graph and --blank are for the trace")
+        if args.mode != "reverse" or args.expand:
+            raise UsageError("--mode and --expand do not go with --expect or --answers, "
+                             "which print a report", hint="run without them to see the trace")
+    elif tolerance:
+        raise UsageError("--rtol and --atol are for grading: with --expect or --answers")
+
+
 def _tolerance(args):
     if args.rtol is None and args.atol is None:
         return None
@@ -182,9 +210,6 @@ def _tolerance(args):
 def _grade(args):
     """The report of --expect (on the expression) or of --answers (a file's problems)."""
     tolerance = _tolerance(args)
-    if args.format not in (None, "table", "json") or args.graph or args.blank:
-        raise UsageError("--expect and --answers print a report: as a table, or with --json",
-                         hint="--format, --graph and --blank are for the trace")
     if args.answers:
         if args.expression or args.file or args.at or args.expect or args.answers_out:
             raise UsageError("--answers gives the problems: no expression, --at, --expect "
@@ -237,21 +262,13 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--precision takes 1 to 17 significant digits")
         if args.max_rows < 0:  # not "no limit", which is 0: say so rather than guess
             raise UsageError("--max-rows takes a whole number ≥ 0 (0 shows every row)")
+        _refuse_combinations(args)
         if args.over:
-            if args.expect or args.answers or args.answers_out:
-                raise UsageError("--expect, --answers and --answers-out are for one point, "
-                                 "not a sweep")
             from .cli_sweep import run_sweep
 
             return run_sweep(args, _read_source(args))
-        if args.format == "csv" or args.plot is not None:
-            what = "--plot" if args.plot is not None else "--format csv"
-            raise UsageError(f"{what} needs points: sweep an input with --over",
-                             hint="backprop EXPR --over x=-3:3:121")
         if args.expect or args.answers:
             report = _grade(args)
-        elif args.rtol is not None or args.atol is not None:
-            raise UsageError("--rtol and --atol are for grading: with --expect or --answers")
         else:
             renderer = _renderer(args)
             from .api import differentiate

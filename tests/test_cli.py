@@ -294,6 +294,26 @@ def test_a_negative_max_rows_is_a_usage_error_not_all_rows():
         assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("args,words", [
+    (["--at", "x=1", "--expect", "f=1", "--mode", "forward"], "--mode and --expand do not go"),
+    (["--at", "x=1", "--expect", "f=1", "--expand"], "--mode and --expand do not go"),
+    (["--over", "x=0:1:3", "--rtol", "0.1"], "--rtol and --atol are for grading, not a sweep"),
+    (["--over", "x=0:1:3", "--atol", "0.1"], "--rtol and --atol are for grading, not a sweep"),
+])
+def test_options_ignored_by_grading_or_a_sweep_are_usage_errors(args, words):
+    r = run_cli("x", *args)
+    assert r.returncode == 2 and words in r.stderr, r
+
+
+def test_answers_with_mode_is_a_usage_error(tmp_path):
+    key = tmp_path / "key.json"
+    key.write_text('{"problems": [{"name": "p", "expression": "x", "at": "x=1", '
+                   '"expect": {"f": "1"}}]}')
+    r = run_cli("--answers", str(key), "--mode", "both")
+    assert r.returncode == 2 and "do not go with --expect or --answers" in r.stderr, r
+    assert run_cli("--answers", str(key)).returncode == 0
+
+
 def test_bad_mode_is_a_usage_error():
     r = run_cli(LECTURE, "--at", "x=1,y=2", "--mode", "sideways")
     assert r.returncode == 2 and "invalid choice: 'sideways'" in r.stderr
