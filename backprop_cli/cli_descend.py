@@ -81,7 +81,16 @@ def main(argv: list[str]) -> int:
 def _constant(text: str, option: str) -> float:
     from .lower import binding_values
 
-    bindings = binding_values(f"{option[2:]}={text}", origin=option)
+    if not text.strip():  # as --at "" says
+        raise UsageError("nothing given", source=text, span=(0, 1), origin=option)
+    prefix = f"{option[2:]}="  # the grammar reads bindings; the user typed only text
+    try:
+        bindings = binding_values(prefix + text, origin=option)
+    except BackpropError as error:
+        if error.source == prefix + text and error.span is not None:
+            error.source = text  # the caret into what was typed, never under the prefix
+            error.span = tuple(max(0, k - len(prefix)) for k in error.span)
+        raise
     if len(bindings) != 1:
         raise UsageError(f"{option} takes one constant expression, not {text!r}")
     return bindings[0][1]

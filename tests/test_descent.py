@@ -174,3 +174,18 @@ def test_every_descend_option_is_in_the_readme():
     options = [o for a in build_parser()._actions for o in a.option_strings
                if o.startswith("--") and o not in ("--help", "--no-share")]
     assert options and [o for o in options if f"`{o}" not in readme and f" {o}" not in readme] == []
+
+
+@pytest.mark.parametrize("lr,message,caret", [
+    ("", "nothing given", "  ^"),
+    ("1+", "unexpected end of input", "    ^"),
+    ("foo(1)", "unknown function 'foo'", "  ^^^"),
+])
+def test_a_bad_rate_points_into_the_text_typed_not_an_internal_prefix(lr, message, caret):
+    """--lr 1+ was parsed as `lr=1+`, and the caret stood under that `lr=`."""
+    r = run_cli("descend", "x**2", "--from", "x=1", "--lr", lr)
+    assert r.returncode == 2 and message in r.stderr and "(--lr, column" in r.stderr, r
+    lines = r.stderr.splitlines()
+    assert "lr=" not in r.stderr
+    assert lines[1].rstrip() == f"  {lr}".rstrip(), lines
+    assert lines[2].rstrip() == caret, lines
