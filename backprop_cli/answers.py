@@ -129,9 +129,10 @@ def load_answers(path: str) -> list[Problem]:
             raise AnswerError(f"{where}: " + ("no expect" if expect is None else
                                               "expect is a table of target = answer")
                               + ", e.g. \"dg/dx\" = \"y*exp(x*y)\"")
-        entries = [entry(target, _answer_text(answer, f"{where}, key {target!r}"), where)
-                   for target, answer in expect.items()]
-        out.append(Problem(name, expression, _at(p.get("at"), f"{where}, key 'at'"), entries))
+        entries = [entry(target, _answer_text(answer, f"{where}, key {target!r}"),
+                         f"{where}, key {target!r}") for target, answer in expect.items()]
+        out.append(Problem(name, expression, _at(p.get("at"), f"{where}, key 'at'"), entries,
+                           where))
     return out
 
 

@@ -544,6 +544,7 @@ class Problem(NamedTuple):
     expression: str
     at: object  # "x=1,y=2", a mapping, or None
     entries: list[Entry]
+    origin: str = ""  # "hw.toml, problem 'g'": where its errors say they are
 
 
 def check_problems(problems: list[Problem], tolerance: Tolerance | None = None) -> Report:
@@ -554,8 +555,13 @@ def check_problems(problems: list[Problem], tolerance: Tolerance | None = None) 
         try:
             trace = differentiate(p.expression, p.at)
         except BackpropError as error:
-            error.origin = f"problem {p.name!r}: {error.origin}"
-            error.message = f"problem {p.name!r}: {error.message}"
+            # named once: beside the caret's column when there is one, else before the text
+            key = "at" if error.origin == "--at" else error.origin
+            where = f"{p.origin or f'problem {p.name!r}'}, key {key!r}"
+            if error.position() is None:
+                error.message = f"{where}: {error.message}"
+            else:
+                error.origin = where
             raise
         reports.append(grade(trace, p.entries, tolerance, p.name))
     return Report(reports)

@@ -357,7 +357,11 @@ def test_an_answers_file_with_several_problems(tmp_path, suffix, report_validate
     ('[[problems]]\nexpression = "x"\nat = "x=1"\n[problems.expect]\nw1 = = "1"\n',
      "not valid TOML"),
     ('[[problems]]\nname = "p1"\nexpression = "log(x)"\nat = "x=-1"\n[problems.expect]\nf = "1"\n',
-     "problem 'p1': w2 = log(w1): log needs a positive argument"),
+     "w2 = log(w1): log needs a positive argument, but w1 = -1 (/"),
+    ('[[problems]]\nname = "p1"\nexpression = "x*"\nat = "x=1"\n[problems.expect]\nf = "1"\n',
+     "bad.toml, problem 'p1', key 'expression', column 3)"),
+    ('[[problems]]\nname = "p1"\nexpression = "x"\nat = "x=1,"\n[problems.expect]\nf = "1"\n',
+     "bad.toml, problem 'p1', key 'at', column 5)"),
     ('title = "hw"\n', "no problems"),
 ])
 def test_bad_answers_files_say_which_problem_and_key(tmp_path, content, message):
@@ -365,6 +369,8 @@ def test_bad_answers_files_say_which_problem_and_key(tmp_path, content, message)
     f.write_text(content)
     r = run_cli("--answers", str(f))
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.count("'p1'") <= 1, r.stderr  # the problem named once
+    assert "bad.toml" in r.stderr, r.stderr  # and the file
 
 
 def test_a_bad_answer_in_a_file_points_at_problem_and_key(tmp_path):
@@ -373,7 +379,8 @@ def test_a_bad_answer_in_a_file_points_at_problem_and_key(tmp_path):
         {"name": "g", "expression": G, "at": "x=1,y=2", "expect": {"dg/dx": "y*exp(x*)"}}]}))
     r = run_cli("--answers", str(f))
     assert r.returncode == 2
-    assert f"({f}, problem 'g', column 17)" in r.stderr
+    assert f"({f}, problem 'g', key 'dg/dx', column 17)" in r.stderr
+    assert r.stderr.count("problem 'g'") == 1
     assert "dg/dx = y*exp(x*)" in r.stderr
     f.write_text('{"problems": [')
     r = run_cli("--answers", str(f))
