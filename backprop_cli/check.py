@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -91,7 +92,15 @@ def targets_text(program: Program) -> str:
         parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1 else ["w1", "w1bar"]
     named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names
              if nm != program.output_name]  # named first already
-    return ", ".join(parts + named)
+    return ", ".join(parts + named + _bar_hint(program))
+
+
+def _bar_hint(program: Program) -> list[str]:
+    """How a name's adjoint is written, with the first input: `ā or abar for a's adjoint`."""
+    if not program.n_inputs:
+        return []
+    a = program.inputs[0]
+    return [f"{a}{_MACRON} or {a}bar for {a}'s adjoint"]
 
 
 def _statement_names(program: Program) -> dict[str, int]:
@@ -106,6 +115,35 @@ def _node_ref(text: str) -> tuple[str, int] | None:
     if m.group(3) is not None:
         return "adjoint", int(m.group(3)) - 1
     return ("adjoint" if m.group(2) else "node"), int(m.group(1)) - 1
+
+
+def _unbarred(name: str) -> str | None:
+    """c for a name's adjoint written c̄ (cˉ here), ā (one code point), cbar or c_bar."""
+    if len(name) > 1 and name.endswith(_BAR_LETTER):
+        return name[:-1]
+    last = unicodedata.normalize("NFD", name[-1:])
+    if len(last) == 2 and last[1] == _MACRON:  # ā, ē, …: a letter and the macron in one
+        return name[:-1] + last[0]
+    for suffix in ("_bar", "bar"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[:-len(suffix)]
+    return None
+
+
+def _ref(text: str, names: dict[str, int]) -> tuple[str, int] | None:
+    """("node" or "adjoint", index) of a name, w4 or w4bar, or c̄ for a statement or input
+    c; the user's names first (an input may be called w1, or cbar)."""
+    if text in names:
+        return "node", names[text]
+    base = _unbarred(text)
+    if base in names:
+        return "adjoint", names[base]
+    return _node_ref(text)
+
+
+def _shown(text: str) -> str:
+    """The user's text as typed: the macron back where the parser needed ˉ."""
+    return text.replace(_BAR_LETTER, _MACRON)
 
 
 def _node_index(name: str, names: dict[str, int], n: int) -> int | None:
@@ -125,8 +163,8 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         raise AnswerError("no target before the =", source=source, span=span, origin=origin,
                           hint=unknown)
     names = _statement_names(program)
-    ref = _node_ref(text) if text not in names else None  # an input may be called w1
-    if ref is not None:
+    ref = _ref(text, names)
+    if ref is not None and (ref[0] == "adjoint" or text not in names):
         kind, i = ref
         if not 0 <= i < n:
             raise AnswerError(f"there is no node {node_id(i)}: the program has w1…w{n}"
@@ -140,7 +178,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
             # dc/da for a statement c is not the output's derivative: grading it as dd/da
             # would mark the right dc/da = 1 wrong
             at = start + m.start(1)
-            raise AnswerError(f"{f} is not the output: only the derivatives of "
+            raise AnswerError(f"{_shown(f)} is not the output: only the derivatives of "
                               f"{program.output_name or 'f'} are graded", source=source,
                               span=(at, at + len(f)), origin=origin, hint=unknown)
         xi = _node_index(x, names, n)
@@ -149,7 +187,8 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         if x not in program.inputs:
             have = ", ".join(program.inputs) or "none"
             at = start + m.start(2)
-            raise AnswerError(f"{x} is not an input (the inputs are {have})", source=source,
+            raise AnswerError(f"{_shown(x)} is not an input (the inputs are {have})",
+                              source=source,
                               span=(at, at + len(x)), origin=origin, hint=unknown)
         return Target("gradient", None, x)
     if text in ("value", "f", program.output_name):
@@ -158,7 +197,8 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target("node", names[text], None)
     if text in _FUNCTION_LETTERS:  # the lecture's names: g = … for g(x, y)
         return Target("value", None, None)
-    raise AnswerError(f"unknown target {text!r}", source=source, span=span, origin=origin,
+    raise AnswerError(f"unknown target {_shown(text)!r}", source=source, span=span,
+                      origin=origin,
                       hint=unknown)
 
 
@@ -176,11 +216,7 @@ class Answer(NamedTuple):
 
 
 def _getter(name: str, problem: Program):
-    names = _statement_names(problem)
-    if name in names:  # inputs and statement names, first: an input may be called w1
-        i = names[name]
-        return lambda t: t.values[i]
-    ref = _node_ref(name)
+    ref = _ref(name, _statement_names(problem))
     n = len(problem.nodes)
     if ref is not None and 0 <= ref[1] < n:
         kind, i = ref
@@ -194,7 +230,7 @@ def names_text(program: Program) -> str:
     if n:
         parts += ([f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1
                   else ["w1", "w1bar (or w̄1)"])
-    return ", ".join(parts) + ", pi, e"
+    return ", ".join(parts + _bar_hint(program)) + ", pi, e"
 
 
 def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answer:
@@ -233,8 +269,7 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
         get = _getter(name, problem)
         if get is None:
             node = program.nodes[k]
-            shown = name.replace(_BAR_LETTER, _MACRON)
-            raise AnswerError(f"{shown!r} is not a name of this problem", source=source,
+            raise AnswerError(f"{_shown(name)!r} is not a name of this problem", source=source,
                               span=(node.start, node.end), origin=origin,
                               hint=f"an answer may use {names_text(problem)}")
         getters.append(get)
@@ -411,7 +446,7 @@ def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, str
     except DomainError as error:
         # in the answer's own words: its w's are not the problem's
         op = OPS[program.nodes[int(error.node[1:]) - 1].op]
-        text = error.source[error.span[0]:error.span[1]].replace(_BAR_LETTER, _MACRON)
+        text = _shown(error.source[error.span[0]:error.span[1]])
         return None, f"{text}: {op.domain_text}"
     out = program.output
     return float(vals[out] if type(out) is int else out.value), None

@@ -245,7 +245,8 @@ def test_a_derivative_of_another_node_than_the_output_is_refused(text, column):
 def test_the_names_hint_of_a_one_node_problem_is_not_a_range():
     with pytest.raises(AnswerError) as info:
         check("x", "x=1", ["f = z"])
-    assert info.value.hint == "an answer may use x, w1, w1bar (or w̄1), pi, e"  # not w1…w1
+    assert info.value.hint == ("an answer may use x, w1, w1bar (or w̄1), x̄ or xbar for "
+                               "x's adjoint, pi, e")  # not w1…w1
 
 
 def test_an_input_named_like_a_node_means_the_input():
@@ -260,7 +261,7 @@ def test_the_targets_hint_names_the_output_once():
         check("c = a + b; d = c + a", "a=1,b=2", ["zz = 1"])
     hint = info.value.hint
     assert hint.startswith("targets here: d (or value)") and hint.count("d,") == 0
-    assert hint.endswith(", c")
+    assert hint.endswith(", c, a\u0304 or abar for a's adjoint")
 
 
 # --- errors --------------------------------------------------------------------------
@@ -473,3 +474,27 @@ def test_a_tolerance_without_answers_is_a_usage_error():
     assert r.returncode == 2 and "--rtol and --atol are for grading" in r.stderr
     r = run_cli(G, "--at", "x=1,y=2", "--atol", "0.1", "--json")
     assert r.returncode == 2 and json.loads(r.stdout)["error"]
+
+
+@pytest.mark.parametrize("target,answer", [
+    ("c̄", "1"), ("cbar", "1"), ("c_bar", "1"), ("d̄", "1"), ("ā", "2"), ("a\u0304", "2"),
+    ("abar", "2"), ("b̄", "1"), ("ā", "c̄ + 1"), ("ā", "cbar + dbar"),
+])
+def test_a_bar_on_a_statement_or_input_name_is_its_adjoint(target, answer):
+    """Course note 002's exercise writes ā, b̄, c̄, d̄ for c = a + b; d = c + a at a=1,
+    b=2: d̄ = 1, c̄ = d̄ = 1, b̄ = c̄ = 1, ā = c̄ + d̄ = 2."""
+    report = check("c = a + b; d = c + a", "a=1,b=2", [f"{target} = {answer}"])
+    assert report.all_right, report.to_dict()
+
+
+def test_an_unknown_barred_name_is_shown_as_typed_never_the_substitute():
+    for expect in ("ē = 1", "c̄ = ē", "dd/dē = 1"):
+        with pytest.raises(AnswerError) as info:
+            check("c = a + b; d = c + a", "a=1,b=2", [expect])
+        assert "\u02c9" not in info.value.message, info.value.message
+        assert "ē" in info.value.message, info.value.message
+
+
+def test_a_name_that_ends_in_bar_is_that_name_first():
+    """An input called xbar is a value, not x's adjoint."""
+    assert check("x*xbar", "x=2,xbar=3", ["xbar = 3", "x̄ = 3", "xbarbar = 2"]).all_right
