@@ -7,6 +7,7 @@ and held against the Trace.
 """
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -490,3 +491,28 @@ if __name__ == "__main__" and "--regenerate" in sys.argv:
             example.with_suffix(suffix).write_text(run_cli(*command(example), "--format",
                                                            name).stdout)
             print("wrote", example.with_suffix(suffix).name)
+
+
+NOTE = "there are no inputs, so there is nothing to differentiate"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "dot", "mermaid"])
+def test_a_constant_shows_its_value_and_why_there_is_nothing_more(fmt):
+    """`backprop "2*pi"` printed empty tables, an empty graph, and `f = ` on a worksheet."""
+    out = _ok("2*pi", "--format", fmt)
+    assert "6.28319" in out and NOTE in out, out
+    assert "Forward pass" not in out and "SSA list" not in out, out
+    blank = _ok("2*pi", "--format", fmt, "--blank")
+    assert NOTE in blank and "6.28" not in blank, blank
+    assert "Forward pass" not in blank and "SSA list" not in blank, blank
+    if fmt in ("table", "markdown"):
+        assert ("f = 2*pi = 6.28319" if fmt == "table" else r"f = 2\*pi = 6.28319") in out
+    if fmt == "dot":
+        assert "peripheries=2" in out  # the one box, drawn as the output
+    if fmt == "mermaid":
+        assert "output[" in out
+
+
+def test_a_constant_in_json_is_its_value_and_an_empty_gradient():
+    doc = json.loads(_ok("2*pi", "--json"))
+    assert doc["value"] == pytest.approx(2 * math.pi) and doc["gradient"] == {}

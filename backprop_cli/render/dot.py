@@ -12,7 +12,7 @@ from ..program import node_id
 from ..trace import Trace
 from . import Options
 from .numbers import fmt
-from .tables import source_line
+from .tables import constant_note, output_line, source_line
 
 WORKSHEET = True  # --blank: the graph with its definitions, to be labelled by hand
 ADJOINT_COLOR = "#1a7f37"  # the lecture's green
@@ -38,6 +38,11 @@ def node_label(trace: Trace, i: int) -> str:
     if i == program.output and trace.output_name not in names:
         names.append(trace.output_name)
     return "".join(f"{n} = " for n in names) + f"{node_id(i)} = {node_text(program, i)}"
+
+
+def constant_box(trace: Trace, options: Options) -> str:
+    """The label of a constant's one box: `f = 2*pi = 6.28319`, then why it is alone."""
+    return f"{output_line(trace, options)}\n({constant_note(trace)})"
 
 
 def text(trace: Trace, options: Options) -> str:
@@ -74,6 +79,9 @@ def text(trace: Trace, options: Options) -> str:
             value = fmt(trace.edge_value(e), p)
             label = f"{name} = {formula}" + ("" if formula == value else f"\n= {value}")
         lines.append(f"  {node_id(e.frm)} -> {node_id(e.to)} [label={quote(label)}];")
+    if not nodes:  # a constant: the one thing to draw is its value
+        lines.append(f"  output [label={quote(constant_box(trace, options))}, "
+                     "peripheries=2];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

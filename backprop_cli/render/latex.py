@@ -28,7 +28,7 @@ from ..simplify import MAX_NODES
 from ..trace import Trace
 from . import Options
 from .numbers import fmt
-from .tables import MAX_TERMS, modes_line, rows, source_line
+from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
 
 WORKSHEET = True
 BLANK = r"\blank"  # defined in the preamble: a line to write on
@@ -136,7 +136,8 @@ def text_of(trace: Trace, options: Options) -> str:
     if blank:
         asked = {"reverse": "the adjoints", "forward": "the tangents",
                  "both": "the tangents and the adjoints"}[options.mode]
-        doc += [f"Fill in the values, the local partials and {asked}.", ""]
+        doc += [f"Fill in the values, the local partials and {asked}." if nodes
+                else "Fill in the value.", ""]
     edges = trace.edges()
     mr = options.max_rows
     if nodes:
@@ -307,9 +308,9 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
             lines.append(head + "\\\\*\n&= ".join(_wrap(s) for s in steps))
     doc = [r"\subsection*{Output and gradient}", r"\begin{align*}", "\\\\\n".join(lines),
            r"\end{align*}", ""]
-    sentence = modes_line(trace, options)
-    if sentence:
-        doc += [text(sentence), ""]
+    for sentence in (modes_line(trace, options), constant_note(trace)):
+        if sentence:
+            doc += [text(sentence[0].upper() + sentence[1:] + "."), ""]
     return doc
 
 

@@ -37,6 +37,9 @@ def text(trace: Trace, options: Options) -> str:
     for t in cells.tables(trace, options, edges):
         lines.extend(_table(t))
     lines.extend([f"**{escape(cells.output_line(trace, options))}**", ""])
+    note = cells.constant_note(trace)
+    if note:
+        lines.extend([escape(note), ""])
     for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
         if t:
             lines.extend(_table(t))

@@ -9,7 +9,7 @@ from ..formula import edge_formula, var_name
 from ..program import node_id
 from ..trace import Trace
 from . import Options
-from .dot import node_label
+from .dot import constant_box, node_label
 from .numbers import fmt
 from .tables import source_line
 
@@ -39,9 +39,10 @@ def text(trace: Trace, options: Options) -> str:
             formula, value = edge_formula(program, e, shapes=trace.tensor_shapes), fmt(trace.edge_value(e), p)
             name += f" = {formula}" + ("" if formula == value else f" = {value}")
         lines.append(f"  {node_id(e.frm)} -->|{label(name)}| {node_id(e.to)}")
+    if not program.nodes:  # a constant: the one thing to draw is its value
+        lines.append(f"  output[{label(constant_box(trace, options))}]")
     lines.append("  classDef output stroke-width:3px")
-    if type(program.output) is int:
-        lines.append(f"  class {node_id(program.output)} output")
+    lines.append(f"  class {node_id(program.output) if program.nodes else 'output'} output")
     return "\n".join(lines) + "\n"
 
 

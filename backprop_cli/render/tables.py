@@ -76,6 +76,8 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
     leaves values and formulas empty."""
     program = trace.program
     nodes = program.nodes
+    if not nodes:  # a constant: its value is the output line, and constant_note says why
+        return []
     p, blank, max_rows = options.precision, options.blank, options.max_rows
     out = []
     # vectors and matrices: a shape column; an op that is not entrywise shows its rule
@@ -106,10 +108,19 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
 
 
 def output_line(trace: Trace, options: Options) -> str:
+    """`f = w7 = 1.5`; for a constant `f = 2*pi = 6.28319` (the constant as folded)."""
     out = trace.program.output
-    where = f" = {node_id(out)}" if type(out) is int else ""
-    return f"{trace.output_name}{where} = " + ("" if options.blank
-                                               else fmt(trace.value, options.precision))
+    value = "" if options.blank else fmt(trace.value, options.precision)
+    where = f" = {node_id(out)}" if type(out) is int else (
+        f" = {out.text}" if out.text != value else "")
+    return f"{trace.output_name}{where} = {value}"
+
+
+def constant_note(trace: Trace) -> str | None:
+    """What every format says of an expression without inputs, in place of its tables."""
+    if trace.program.nodes:
+        return None
+    return "a constant: there are no inputs, so there is nothing to differentiate"
 
 
 def adjoints(trace: Trace, options: Options, edges) -> Table:

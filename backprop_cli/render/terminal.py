@@ -58,6 +58,9 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     for t in cells.tables(trace, options, edges):
         _print(console, t.title, _rich_table(t, options.blank))
     console.print(Text(cells.output_line(trace, options), style="bold"))
+    note = cells.constant_note(trace)
+    if note:
+        console.print(Text(note))
     for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
         if t:
             _print(console, t.title, _rich_table(t, options.blank))
