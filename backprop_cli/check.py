@@ -82,14 +82,20 @@ class Target(NamedTuple):
         return float((trace.adjoints if self.kind == "adjoint" else trace.values)[self.index])
 
 
+def _node_names(n: int) -> list[str]:
+    """How the n nodes and their adjoints are named, for hints: w1…w7, w1bar…w7bar."""
+    if n <= 1:
+        return ["w1", "w1bar (or w̄1)"] if n else []
+    return [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"]
+
+
 def targets_text(program: Program) -> str:
     """What a user may grade, for the error that names an unknown target."""
     name = program.output_name or "f"
     n = len(program.nodes)
     parts = [f"{name} (or value)"]
     parts += [f"d{name}/d{x}" for x in program.inputs]
-    if n:
-        parts += [f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1 else ["w1", "w1bar"]
+    parts += _node_names(n)
     named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names
              if nm != program.output_name]  # named first already
     return ", ".join(parts + named + _bar_hint(program))
@@ -167,8 +173,8 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     if ref is not None and (ref[0] == "adjoint" or text not in names):
         kind, i = ref
         if not 0 <= i < n:
-            raise AnswerError(f"there is no node {node_id(i)}: the program has w1…w{n}"
-                              if n else "the expression has no nodes",
+            raise AnswerError(f"there is no node {node_id(i)}: the program has "
+                              f"{_node_names(n)[0]}" if n else "the expression has no nodes",
                               source=source, span=span, origin=origin, hint=unknown)
         return Target(kind, i, None)
     m = _D_TARGET.fullmatch(text)
@@ -227,9 +233,7 @@ def _getter(name: str, problem: Program):
 def names_text(program: Program) -> str:
     n = len(program.nodes)
     parts = list(_statement_names(program))
-    if n:
-        parts += ([f"w1…w{n}", f"w1bar…w{n}bar (or w̄1…w̄{n})"] if n > 1
-                  else ["w1", "w1bar (or w̄1)"])
+    parts += _node_names(n)
     return ", ".join(parts + _bar_hint(program)) + ", pi, e"
 
 

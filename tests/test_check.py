@@ -249,6 +249,13 @@ def test_the_names_hint_of_a_one_node_problem_is_not_a_range():
                                "x's adjoint, pi, e")  # not w1…w1
 
 
+def test_a_missing_node_of_a_one_node_problem_is_not_a_range():
+    with pytest.raises(AnswerError) as info:
+        check("x", "x=1", ["w9 = 1"])
+    assert info.value.message == "there is no node w9: the program has w1"  # not w1…w1
+    assert "w1…" not in info.value.hint
+
+
 def test_an_input_named_like_a_node_means_the_input():
     # inputs w2, w1 are the nodes w1, w2: the user's names win, in targets and answers
     report = check("w2*exp(w1)", "w1=1,w2=3",
