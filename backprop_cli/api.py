@@ -91,19 +91,8 @@ def parse_seed(seed):
 def _differentiate(source: str, at, share: bool, seed=None, jacobian: bool = False) -> Trace:
     program = lower(source, share=share)
     point = parse_point(at)
-    inputs = program.inputs
-    missing = [name for name in inputs if name not in point]
-    known = set(inputs)
-    if missing:
-        example = ",".join(f"{name}=…" for name in missing)
-        raise InputError(f"no value for {', '.join(missing)}",
-                         hint=f"give every input a value: --at {example}")
-    unknown = [name for name in point if name not in known]
-    if unknown:
-        have = ", ".join(inputs) if inputs else "no inputs"
-        raise InputError(f"{', '.join(unknown)} is not an input of the expression "
-                         f"(it has {have})")
-    return evaluate(program, {name: point[name] for name in inputs}, parse_seed(seed),
+    program.match_inputs(point, "value", "give every input a value: --at {example}")
+    return evaluate(program, {name: point[name] for name in program.inputs}, parse_seed(seed),
                     jacobian)
 
 

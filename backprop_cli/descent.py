@@ -60,15 +60,8 @@ class Descent:
         inputs = program.inputs
         if not inputs:
             raise InputError("the expression has no inputs to descend over")
-        missing = [name for name in inputs if name not in start]
-        if missing:
-            example = ",".join(f"{name}=…" for name in missing)
-            raise InputError(f"no starting value for {', '.join(missing)}",
-                             hint=f"give every input a start: --from {example}")
-        unknown = [name for name in start if name not in inputs]
-        if unknown:
-            raise InputError(f"{', '.join(unknown)} is not an input of the expression "
-                             f"(it has {', '.join(inputs)})")
+        program.match_inputs(start, "starting value",
+                             "give every input a start: --from {example}")
         if not (lr > 0 and math.isfinite(lr)):
             raise InputError("the learning rate --lr must be a positive number")
         if optimizer not in OPTIMIZERS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
+from .errors import InputError
 from .ops import OPS
 
 
@@ -43,6 +44,21 @@ class Program(NamedTuple):
     @property
     def inputs(self) -> list[str]:
         return [node.names[0] for node in self.nodes[: self.n_inputs]]
+
+    def match_inputs(self, given, what: str, hint: str) -> None:
+        """Every input is among the names `given` and every name given is an input, or
+        the InputError that says which are not. `hint` may hold {example}: x=…,y=…"""
+        inputs = self.inputs
+        missing = [name for name in inputs if name not in given]
+        if missing:
+            example = ",".join(f"{name}=…" for name in missing)
+            raise InputError(f"no {what} for {', '.join(missing)}",
+                             hint=hint.format(example=example))
+        unknown = [name for name in given if name not in inputs]
+        if unknown:
+            have = ", ".join(inputs) if inputs else "no inputs"
+            raise InputError(f"{', '.join(unknown)} is not an input of the expression "
+                             f"(it has {have})")
 
     def validate(self) -> None:
         """Check the invariants every pass relies on; raises AssertionError."""

@@ -119,17 +119,8 @@ def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]
     for name in names:
         if name in fixed:
             raise InputError(f"{name} is both swept (--over) and fixed (--at)")
-    given = set(names) | set(fixed)
-    missing = [name for name in inputs if name not in given]
-    if missing:
-        example = ",".join(f"{name}=…" for name in missing)
-        raise InputError(f"no value for {', '.join(missing)}",
-                         hint=f"sweep it with --over or fix it: --at {example}")
-    unknown = [name for name in given if name not in inputs]
-    if unknown:
-        have = ", ".join(inputs) if inputs else "no inputs"
-        raise InputError(f"{', '.join(unknown)} is not an input of the expression "
-                         f"(it has {have})")
+    program.match_inputs(names + list(fixed), "value",
+                         "sweep it with --over or fix it: --at {example}")
     size = 1
     for r in ranges:
         size *= r.count
