@@ -51,7 +51,7 @@ SWEEP_FORMATS = ("table", "csv", "json")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print and exit; keep one error path
-        raise UsageError(message, hint="see backprop --help")
+        raise UsageError(message, hint=f"see {self.prog} --help")
 
 
 def build_parser() -> argparse.ArgumentParser:

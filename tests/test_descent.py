@@ -156,6 +156,13 @@ def test_cli_bad_input_is_exit_2(args, words):
     assert r.returncode == 2 and json.loads(r.stdout)["error"]
 
 
+def test_a_usage_error_points_to_the_help_of_its_own_command():
+    r = run_cli("descend", "x**2", "--bogus")
+    assert r.returncode == 2 and "hint: see backprop descend --help" in r.stderr
+    r = run_cli("x**2", "--bogus")
+    assert r.returncode == 2 and "hint: see backprop --help" in r.stderr
+
+
 def test_descend_is_a_subcommand_only_as_the_first_argument():
     r = run_cli("(descend)", "--at", "descend=2")
     assert r.returncode == 0 and "descend" in r.stdout
