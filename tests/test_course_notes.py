@@ -146,3 +146,23 @@ def test_layer_and_two_layer_gradients_by_hand():  # 002, 003: transposed Jacobi
     for name, want in [("A2", np.outer(dz, h)), ("b2", dz), ("A1", np.outer(da, p["x"])),
                        ("b1", da), ("x", p["A1"].T @ da)]:
         assert np.allclose(t.gradient[name], want, rtol=1e-12), name
+
+
+def test_the_notes_answers_worksheet_grades_all_right_and_a_wrong_digit_is_caught(tmp_path):
+    """examples/homework.toml holds the answers the notes print for their own exercises:
+    graded by the installed command, all are right; one digit changed is one wrong."""
+    import json
+
+    from conftest import REPO, run_cli
+
+    sheet = REPO / "examples" / "homework.toml"
+    r = run_cli("--answers", str(sheet), "--json")
+    report = json.loads(r.stdout)
+    assert r.returncode == 0 and report["all_right"] and report["total"] == 17
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(sheet.read_text().replace('w2bar = "-0.8660"', 'w2bar = "-0.8661"'))
+    r = run_cli("--answers", str(wrong), "--json")
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and report["right"] == 16
+    misses = [a["target"] for p in report["problems"] for a in p["answers"] if not a["right"]]
+    assert misses == ["w2bar"]
