@@ -158,6 +158,9 @@ def _renderer(args):
         raise UsageError(f"--graph adds a tree to the tables, not to --format {name}",
                          hint="for a picture of the graph: --format dot or --format mermaid")
     module = importlib.import_module(f".render.{FORMATS[name]}", __package__)
+    if args.jacobian and not getattr(module, "JACOBIAN", False):
+        raise UsageError(f"--jacobian prints a table of ∂f/∂x, which --format {name} does "
+                         "not print", hint="use --format table, markdown or json")
     if args.blank and not getattr(module, "WORKSHEET", False):
         sheets = [f for f in FORMATS if f != name and getattr(
             importlib.import_module(f".render.{FORMATS[f]}", __package__), "WORKSHEET", False)]

@@ -408,3 +408,14 @@ def test_a_tensor_warning_names_the_node_by_its_formula():
     assert any("w2 = exp(w1) overflows" in t for t in texts), texts
     assert any("w2 = abs(w1) is not differentiable here" in t for t in texts), texts
     assert not any("(…)" in t for t in texts), texts
+
+
+@pytest.mark.parametrize("fmt", ["latex", "dot", "mermaid"])
+@pytest.mark.parametrize("seed", [[], ["--seed", "v=[1,0]"]])
+def test_jacobian_is_refused_by_a_format_that_does_not_print_it(fmt, seed):
+    # These formats draw one backward pass: without a seed they crashed on the missing
+    # adjoints, with one they dropped the Jacobian asked for without a word.
+    r = run_cli("A @ x", "--at", "A=[[1,2],[3,4]],x=[1,1]", "--jacobian", *seed,
+                "--format", fmt)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"--jacobian" in r.stderr and f"--format {fmt}" in r.stderr, r.stderr

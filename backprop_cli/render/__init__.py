@@ -3,8 +3,8 @@ report.py (the grading report of --expect, not a format) import Rich, and only w
 terminal is asked for.
 
 A format module has `emit(trace, options)`, which prints to standard output, and may set
-WORKSHEET = True when it can print a blank worksheet (--blank). cli.FORMATS maps each
---format name to its module.
+WORKSHEET = True when it can print a blank worksheet (--blank), JACOBIAN = True when it
+prints the Jacobian (--jacobian). cli.FORMATS maps each --format name to its module.
 """
 
 from typing import NamedTuple

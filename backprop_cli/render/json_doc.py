@@ -7,6 +7,8 @@ import json
 from ..errors import BackpropError
 from ..trace import SCHEMA_VERSION, Trace
 
+JACOBIAN = True  # Trace.to_dict carries it
+
 
 def dumps(doc: dict) -> str:
     # allow_nan=False: inf and nan were already spelled as strings; JSON has no others

@@ -8,6 +8,7 @@ from . import Options
 from . import tables as cells
 
 WORKSHEET = True
+JACOBIAN = True  # cells.jacobian
 _SPECIAL = str.maketrans({c: "\\" + c for c in "\\|*_`[]<>#"})
 
 

@@ -20,6 +20,7 @@ from .console import Console as StdoutConsole
 from .numbers import fmt
 
 WORKSHEET = True
+JACOBIAN = True  # cells.jacobian
 _STYLES = {"forward": "bold cyan", "partials": "bold magenta", "tangents": "bold blue",
            "adjoints": "bold green"}
 _BLANK_WIDTH = {"value": 12, "formula": 24}  # room to write in on a worksheet
