@@ -273,7 +273,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("mean", 1, np.mean, (), (), "the mean of the entries",
        vjp=(lambda g, a, out: np.full(np.shape(a), g / np.size(a)),),
        jvp=(lambda t, a, out: np.mean(t),),
-       rule=lambda a: (f"g/{int(np.prod(a))}",), shape=lambda a: (),
+       rule=lambda a: (f"g/{int(np.prod(a))}",), shape=_reduce_shape("mean"),
        latex=r"\operatorname{mean}(#1)"),
     Op("dot", 2, np.dot, (), (), "dot(a, b): the dot product of two vectors",
        vjp=(lambda g, a, b, out: g * b, lambda g, a, b, out: g * a),

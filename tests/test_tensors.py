@@ -419,3 +419,12 @@ def test_jacobian_is_refused_by_a_format_that_does_not_print_it(fmt, seed):
                 "--format", fmt)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert f"--jacobian" in r.stderr and f"--format {fmt}" in r.stderr, r.stderr
+
+
+def test_mean_of_an_empty_array_is_a_shape_error_like_max():
+    # It was a ZeroDivisionError traceback from mean's partial (g / 0 entries).
+    with pytest.raises(ShapeError, match="mean of an empty array"):
+        differentiate("mean(x)", at="x=ones(0)")
+    r = run_cli("mean(x)", "--at", "x=ones(0)")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
