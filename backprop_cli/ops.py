@@ -314,8 +314,9 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rule=lambda a: ("out⊙(g − sum(g⊙out))",), shape=_vector_shape("softmax", keep=True),
        latex=r"\operatorname{softmax}(#1)"),
     Op("logsumexp", 1, _logsumexp, (), (), "log(sum(exp(a))), over the last axis",
-       vjp=(lambda g, a, out: np.expand_dims(g, -1) * np.exp(a - np.expand_dims(out, -1)),),
-       jvp=(lambda t, a, out: np.sum(t * np.exp(a - np.expand_dims(out, -1)), axis=-1),),
+       # softmax(a), not exp(a − out): where out = m + log Σ rounds back to m, that is 1
+       vjp=(lambda g, a, out: np.expand_dims(g, -1) * _softmax(a),),
+       jvp=(lambda t, a, out: np.sum(t * _softmax(a), axis=-1),),
        rule=lambda a: ("g·softmax(a)",), shape=_vector_shape("logsumexp", keep=False),
        latex=r"\operatorname{logsumexp}(#1)"),
 ]}

@@ -428,3 +428,11 @@ def test_mean_of_an_empty_array_is_a_shape_error_like_max():
     r = run_cli("mean(x)", "--at", "x=ones(0)")
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
 
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_logsumexp_gradient_is_softmax_even_where_the_value_rounds(mode):
+    # At 1e16 the value m + log 4 rounds back to m, so exp(a − value) was 1, not 1/4:
+    # the partial is softmax(a), computed shifted as the value is.
+    t = differentiate("logsumexp(x)", at={"x": [1e16, 1e16, 1e16, 1e16]}, mode=mode)
+    grad = t.gradient["x"] if mode == "reverse" else t.forward.gradient["x"]
+    assert np.allclose(grad, 0.25, rtol=1e-12)
