@@ -245,11 +245,10 @@ def _print_report(args, report) -> None:
 
         print(dumps(report.to_dict()))
     else:
-        from .render.console import Console
+        from .render.console import plain
         from .render.report import render_report
 
-        render_report(report, Console(highlight=False, markup=False, emoji=False),
-                      precision=args.precision)
+        render_report(report, plain(), precision=args.precision)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,11 +299,10 @@ def report_error(error: BackpropError, as_json: bool) -> int:
 
         print(render_error(error))
     else:
-        from rich.console import Console
-
+        from .render.console import plain
         from .render.terminal import render_error
 
-        render_error(error, Console(stderr=True, highlight=False, markup=False, emoji=False))
+        render_error(error, plain(stderr=True))
     return error.exit_code
 
 

@@ -128,9 +128,9 @@ def _run(args) -> int:
     run = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
                   args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
 
-    from .render.console import Console
+    from .render.console import plain
 
-    out = Console(highlight=False, markup=False, emoji=False)
+    out = plain()
     steps = []
     walk = run.steps(args.steps, args.grad_tol, args.loss_tol)
     if args.json:

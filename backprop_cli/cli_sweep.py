@@ -37,11 +37,10 @@ def run_sweep(args, source: str) -> int:
     program = lower(source, share=args.share)
     sweep = sweep_program(program, ranges, parse_point(args.at))
 
-    from .render.console import Console
+    from .render.console import plain
     from .render.points import render_sweep, render_warnings
 
-    render_warnings(sweep.warnings, Console(stderr=True, highlight=False, markup=False,
-                                            emoji=False))
+    render_warnings(sweep.warnings, plain(stderr=True))
     if image:
         from .render.plot_image import sweep_image
 
@@ -52,7 +51,7 @@ def run_sweep(args, source: str) -> int:
 
         write_lines(sweep_json_lines(sweep) if fmt == "json" else sweep_csv(sweep), sys.stdout)
         return 0
-    console = Console(highlight=False, markup=False, emoji=False)
+    console = plain()
     if args.plot == "":
         from .render.plot_text import plot_sweep
 

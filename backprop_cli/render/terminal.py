@@ -16,7 +16,7 @@ from ..program import node_id
 from ..trace import Trace
 from . import Options
 from . import tables as cells
-from .console import Console as StdoutConsole
+from .console import plain
 from .numbers import fmt
 
 WORKSHEET = True
@@ -142,8 +142,7 @@ def _edge_text(trace: Trace, edge, precision: int, blank: bool) -> str:
 
 
 def emit(trace: Trace, options: Options) -> None:
-    # markup and emoji off: cells are plain text, and parsing them as markup cost ~10 ms
-    render(trace, StdoutConsole(highlight=False, markup=False, emoji=False), options=options)
+    render(trace, plain(), options=options)
 
 
 def render_error(error: BackpropError, console: Console) -> None:
