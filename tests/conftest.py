@@ -18,6 +18,24 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
                           text=True, cwd=REPO, env=env, timeout=120)
 
 
+class NamesAConstant(Exception):
+    """A formula whose constant keeps the text the user wrote, naming a statement that
+    holds a constant: `u = 2; x*u` prints w1*u. Such a formula is not checked."""
+
+
+def eval_text(text: str, env: dict) -> float:
+    """The value of a formula in backprop's ascii syntax, read by backprop's grammar,
+    its names (w1…, w1bar…, or the inputs) bound from env."""
+    from backprop_cli import differentiate, lower
+
+    inputs = lower(text).inputs
+    if not inputs:
+        return float(differentiate(text).value)
+    if not set(inputs) <= set(env):
+        raise NamesAConstant(text)
+    return float(differentiate(text, at={n: repr(float(env[n])) for n in inputs}).value)
+
+
 @pytest.fixture(scope="session")
 def trace_schema():
     from backprop_cli.schema import trace_schema

@@ -21,6 +21,7 @@ import sympy
 
 from backprop_cli import differentiate
 from backprop_cli.errors import DomainError
+from conftest import eval_text
 
 SEED = 20240611
 N_PROGRAMS = 300
@@ -434,16 +435,6 @@ def test_forward_mode_matches_reverse_mode_and_sympy(source, sym_text, pts):
         pytest.skip("no point where SymPy and backprop both have a finite gradient")
 
 
-def evaluate_ascii(text: str, env: dict) -> float:
-    """A formula in backprop's ascii syntax, read by backprop's grammar, names bound
-    from env (w1…, w1bar…, or the inputs)."""
-    import re
-
-    names = [n for n in dict.fromkeys(re.findall(r"[^\W\d]\w*", text)) if n in env]
-    at = {n: repr(float(env[n])) for n in names}
-    return float(differentiate(text, at=at).value) if at else float(differentiate(text).value)
-
-
 @pytest.mark.parametrize("source,sym_text,pts", CASES)
 def test_simplified_adjoints_parse_again_and_give_the_adjoints(source, sym_text, pts):
     """Every node's adjoint_simplified (ascii), read back by the grammar at the run's
@@ -462,7 +453,7 @@ def test_simplified_adjoints_parse_again_and_give_the_adjoints(source, sym_text,
         if text is None:
             continue
         try:
-            got = evaluate_ascii(text, env)
+            got = eval_text(text, env)
         except DomainError:
             continue  # a rewritten form may take a log of a 0 the reverse pass masks
         want = float(t.adjoints[i])
@@ -503,7 +494,7 @@ def test_expanded_gradient_equals_sympys_derivative(source, sym_text, pts):
             assert abs(float(got) - float(want)) <= 1e-20 + 1e-12 * abs(float(want)), \
                 (source, v, text)
             try:
-                ours = evaluate_ascii(text, pt)
+                ours = eval_text(text, pt)
             except DomainError:
                 continue
             assert close(ours, want, 1e-9 * scale(t)), (source, v, text, ours, float(want))

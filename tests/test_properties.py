@@ -26,6 +26,7 @@ from backprop_cli import lower as _lower
 from backprop_cli.errors import BackpropError, DomainError
 from backprop_cli.ops import OPS, callable_names
 from backprop_cli.render.json_doc import render_trace
+from conftest import NamesAConstant, eval_text
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
@@ -298,20 +299,6 @@ def test_traces_are_consistent(source, values):
 
 
 # --- (d) printed formulas mean what the trace holds ---------------------------------------
-
-class NamesAConstant(Exception):
-    """A formula whose constant keeps the text the user wrote, naming a statement that
-    holds a constant: `u = 2; x*u` prints w1*u. Such a formula is not checked."""
-
-
-def eval_text(text: str, env: dict) -> float:
-    """The value of a formula in backprop's ascii syntax, w's bound from env."""
-    p = lower(text)
-    if not p.inputs:
-        return float(differentiate(text).value)
-    if not set(p.inputs) <= set(env):
-        raise NamesAConstant(text)
-    return float(differentiate(text, at={n: repr(float(env[n])) for n in p.inputs}).value)
 
 
 @examples(100)
