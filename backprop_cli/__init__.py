@@ -10,13 +10,13 @@ evaluate (forward and reverse pass → Trace); formula derives the formulas the 
 render/ turns a Trace into terminal tables or JSON.
 """
 
-from .api import differentiate, parse_point
+from .tasks.differentiate import differentiate, parse_point
 from .errors import BackpropError
-from .passes import evaluate
-from .lower import lower
-from .parser import parse
-from .program import Const, Node, Program
-from .trace import SCHEMA_VERSION, Trace
+from .engine.passes import evaluate
+from .language.lower import lower
+from .language.parser import parse
+from .engine.program import Const, Node, Program
+from .engine.trace import SCHEMA_VERSION, Trace
 
 __all__ = ["differentiate", "parse_point", "parse", "lower", "evaluate", "Trace", "Program",
            "Node", "Const", "BackpropError", "SCHEMA_VERSION"]

@@ -78,9 +78,9 @@ def _rss_now_kib() -> int:
 
 def worker(family: str, exp: int, reps: int) -> dict:
     from backprop_cli import differentiate
-    from backprop_cli.lower import lower
-    from backprop_cli.parser import parse
-    from backprop_cli.passes import evaluate, forward, layout, reverse
+    from backprop_cli.language.lower import lower
+    from backprop_cli.language.parser import parse
+    from backprop_cli.engine.passes import evaluate, forward, layout, reverse
 
     differentiate("sin(x)*2+1", at={"x": 1})  # load the parser tables before timing
     rss_imports = _rss_now_kib()
@@ -371,7 +371,7 @@ def import_check(script: Path) -> None:
               + ", ".join(f"{m} {c / 1000:.0f} ms" for c, m in heavy))
     # Cross-check in-process: run main() and look at sys.modules.
     code = ("import io, sys, contextlib\n"
-            "from backprop_cli.cli import main\n"
+            "from backprop_cli.cli.main import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    rc1 = main({EXAMPLE!r}); rc2 = main({EXAMPLE + ['--json']!r})\n"
             f"bad = sorted({{m.split('.')[0] for m in sys.modules}} & {set(FORBIDDEN)!r})\n"
@@ -415,7 +415,7 @@ def sweep_speed(points: int, rounds: int) -> None:
     import numpy as np
 
     from backprop_cli import lower
-    from backprop_cli.sweep import BLOCK, evaluate_points
+    from backprop_cli.tasks.sweep import BLOCK, evaluate_points
 
     heading(f"Sweep: {points:,} points of the lecture's f, backprop against hand-written numpy")
     program = lower(LECTURE_F)

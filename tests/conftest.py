@@ -18,6 +18,29 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
                           text=True, cwd=REPO, env=env, timeout=120)
 
 
+def assert_same_document(got, want, ulps: int = 8, path: str = "$") -> None:
+    """Two JSON documents are the same: every key, list length and string exactly, every
+    float within a few ulp. A CPU with AVX-512 makes OpenBLAS take other kernels, so the
+    last digits of a matrix product may differ from the machine that wrote a golden file."""
+    import math
+
+    if isinstance(want, float) or isinstance(got, float):
+        assert isinstance(got, (int, float)) and isinstance(want, (int, float)), (path, got, want)
+        assert not isinstance(got, bool) and not isinstance(want, bool), (path, got, want)
+        tol = ulps * math.ulp(max(abs(got), abs(want)))
+        assert got == want or abs(got - want) <= tol, f"{path}: {got!r} != {want!r}"
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), (path, list(got), list(want))
+        for k in want:
+            assert_same_document(got[k], want[k], ulps, f"{path}.{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), (path, got, want)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_same_document(g, w, ulps, f"{path}[{k}]")
+    else:
+        assert type(got) is type(want) and got == want, f"{path}: {got!r} != {want!r}"
+
+
 class NamesAConstant(Exception):
     """A formula whose constant keeps the text the user wrote, naming a statement that
     holds a constant: `u = 2; x*u` prints w1*u. Such a formula is not checked."""

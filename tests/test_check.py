@@ -9,7 +9,7 @@ import sympy as sp
 
 from conftest import run_cli
 
-from backprop_cli.check import check
+from backprop_cli.tasks.grading import check
 from backprop_cli.errors import AnswerError, BackpropError
 
 G = "x*y*exp(x*y)"  # the lecture exercise g(x, y) = xy·e^{xy}
@@ -175,7 +175,7 @@ def test_the_verdict_says_how_many_digits():
 
 
 def test_rtol_and_atol_replace_the_digit_rule():
-    from backprop_cli.check import Tolerance
+    from backprop_cli.tasks.grading import Tolerance
 
     assert not graded(1.0471975, "1.04").right  # 1.0471975 rounds to 1.05
     assert graded(1.0471975, "1.04", tolerance=Tolerance(rtol=0.01)).right
@@ -460,10 +460,10 @@ def test_the_default_command_imports_no_grading():
     import sys
 
     code = ("import sys, io, contextlib\n"
-            "from backprop_cli.cli import main\n"
+            "from backprop_cli.cli.main import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    assert main(['x*y', '--at', 'x=1,y=2']) == 0\n"
-            "loaded = {'backprop_cli.check', 'backprop_cli.answers', 'tomllib'} & set(sys.modules)\n"
+            "loaded = {'backprop_cli.tasks.grading', 'backprop_cli.tasks.answers', 'tomllib'} & set(sys.modules)\n"
             "assert not loaded, loaded\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -194,7 +194,7 @@ def test_max_rows_one_still_says_rows_are_elided():
 def test_every_option_is_in_the_readme():
     from conftest import REPO
 
-    from backprop_cli.cli import build_parser
+    from backprop_cli.cli.main import build_parser
 
     readme = (REPO / "README.md").read_text()
     options = [o for a in build_parser()._actions for o in a.option_strings

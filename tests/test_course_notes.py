@@ -6,8 +6,8 @@ import math
 import pytest
 
 from backprop_cli import differentiate
-from backprop_cli.formula import adjoint_formula, node_text
-from backprop_cli.program import Const
+from backprop_cli.symbolic.formula import adjoint_formula, node_text
+from backprop_cli.engine.program import Const
 
 LECTURE_F = "x**2*cos(x*y)+1"
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 
 from backprop_cli import lower
-from backprop_cli.descent import Descent
+from backprop_cli.tasks.descent import Descent
 from backprop_cli.errors import DomainError, InputError
 
 
@@ -175,7 +175,7 @@ def test_descend_is_a_subcommand_only_as_the_first_argument():
 def test_every_descend_option_is_in_the_readme():
     from conftest import REPO
 
-    from backprop_cli.cli_descend import build_parser
+    from backprop_cli.cli.descend import build_parser
 
     readme = (REPO / "README.md").read_text()
     options = [o for a in build_parser()._actions for o in a.option_strings

@@ -12,9 +12,10 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from backprop_cli import differentiate, exact
-from backprop_cli.formula import App, Var, make, show
-from backprop_cli.program import Const
+from backprop_cli import differentiate
+from backprop_cli.symbolic import exact
+from backprop_cli.symbolic.formula import App, Var, make, show
+from backprop_cli.engine.program import Const
 from conftest import run_cli
 
 EXAMPLE = "sin(2*pi*x)*x/3"

@@ -23,7 +23,7 @@ from test_cli import columns  # noqa: E402
 from test_examples import EXAMPLES, command  # noqa: E402
 
 from backprop_cli import differentiate  # noqa: E402
-from backprop_cli.ops import OPS  # noqa: E402
+from backprop_cli.engine.ops import OPS  # noqa: E402
 from backprop_cli.render.markdown import escape  # noqa: E402
 from backprop_cli.render.numbers import fmt  # noqa: E402
 
@@ -90,8 +90,8 @@ def test_latex_of_every_op_compiles(tmp_path):
 
 
 def test_latex_parenthesizes_as_a_reader_needs():
-    from backprop_cli.formula import App, Var, show
-    from backprop_cli.program import Const
+    from backprop_cli.symbolic.formula import App, Var, show
+    from backprop_cli.engine.program import Const
 
     two, w1, w2 = Const(2.0, "2"), Var(0), Var(1)
     assert show(App("pow", (App("exp", (w1,)), two)), "latex") == r"(e^{w_1})^{2}"
@@ -104,8 +104,8 @@ def test_latex_parenthesizes_as_a_reader_needs():
 
 
 def test_latex_products_juxtapose_where_unambiguous():
-    from backprop_cli.formula import App, Param, Var, show
-    from backprop_cli.program import Const
+    from backprop_cli.symbolic.formula import App, Param, Var, show
+    from backprop_cli.engine.program import Const
 
     two, three, pi = Const(2.0, "2"), Const(3.0, "3"), Const(3.141592653589793, "pi")
     w1, w2, w5 = Var(0), Var(1), Var(4)

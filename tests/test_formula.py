@@ -10,8 +10,8 @@ import random
 import pytest
 
 from backprop_cli import differentiate
-from backprop_cli.formula import adjoint_formula, edge_formula, node_text, show, template
-from backprop_cli.ops import OPS
+from backprop_cli.symbolic.formula import adjoint_formula, edge_formula, node_text, show, template
+from backprop_cli.engine.ops import OPS
 
 CASES = [
     ("x**2*cos(x*y)+1", "x=-1,y=pi/3"),

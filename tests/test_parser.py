@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from backprop_cli import differentiate
 from backprop_cli.errors import BackpropError, ParseError
-from backprop_cli.parser import _machine, describe, grammar_text, parse
-from backprop_cli.syntax import Call, Name, Num
+from backprop_cli.language.compile import grammar_text
+from backprop_cli.language.parser import _machine, describe, parse
+from backprop_cli.language.syntax import Call, Name, Num
 
 SEED = 7_2024
 
@@ -545,16 +546,15 @@ def test_grammar_text_is_the_grammar_file():
     assert grammar_text() == path.read_text(encoding="utf-8")
 
 
-def test_the_tables_have_the_grammar_lark_builds():
-    """The driver's tables (maybe from the on-disk cache) match a fresh build by Lark up
-    to the numbering of states: same rules, terminals and number of states."""
-    from backprop_cli.parser import build_tables, tables
+def test_the_committed_tables_are_what_lark_builds_from_the_grammar():
+    """The parse loop runs the tables committed in lalr_tables.py; a fresh build by Lark
+    from grammar/ must give exactly them, so a grammar change cannot ship stale tables."""
+    from backprop_cli.language.compile import TABLES_MODULE, build_tables, module_text
 
-    fresh, used = build_tables(grammar_text()), tables()
-    assert fresh["terminals"] == used["terminals"]
-    assert fresh["ignore"] == used["ignore"]
-    assert len(fresh["states"]) == len(used["states"])
-    assert sorted(fresh["rules"]) == sorted(used["rules"])
+    with open(TABLES_MODULE, encoding="utf-8") as f:
+        committed = f.read()
+    assert module_text(build_tables(grammar_text())) == committed, \
+        "run python -m backprop_cli.language.compile and commit lalr_tables.py"
 
 
 @pytest.mark.parametrize("source,at", [("x + 1e999", "x=1"), ("x * 1e999", "x=1"),

@@ -88,7 +88,7 @@ def test_bad_image_name():
 def test_without_matplotlib_the_message_says_how_to_install():
     # the console script's own entry point, with matplotlib made unimportable
     code = ("import sys; sys.modules['matplotlib'] = None; "
-            "from backprop_cli.cli import run; "
+            "from backprop_cli.cli.main import run; "
             f"sys.argv = ['backprop', *{SWEEP_1!r}, '--plot', 'out.png']; run()")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 2 and "Traceback" not in r.stderr

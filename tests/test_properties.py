@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from backprop_cli import differentiate, parse
 from backprop_cli import lower as _lower
 from backprop_cli.errors import BackpropError, DomainError
-from backprop_cli.ops import OPS, callable_names
+from backprop_cli.engine.ops import OPS, callable_names
 from backprop_cli.render.json_doc import render_trace
 from conftest import NamesAConstant, eval_text
 

@@ -12,9 +12,9 @@ import pytest
 import sympy
 
 from backprop_cli import differentiate
-from backprop_cli.formula import App, Var, show
-from backprop_cli.program import Const
-from backprop_cli.simplify import (MAX_NODES, Adjoints, TooLong, expanded_gradient, simplify,
+from backprop_cli.symbolic.formula import App, Var, show
+from backprop_cli.engine.program import Const
+from backprop_cli.symbolic.simplify import (MAX_NODES, Adjoints, TooLong, expanded_gradient, simplify,
                                    tangent_formula)
 
 LECTURE_F = "x**2*cos(x*y)+1"

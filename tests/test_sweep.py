@@ -10,8 +10,8 @@ import pytest
 from conftest import run_cli
 
 from backprop_cli import differentiate, lower
-from backprop_cli.ops import OPS
-from backprop_cli.sweep import Range, parse_range, sweep, sweep_program
+from backprop_cli.engine.ops import OPS
+from backprop_cli.tasks.sweep import Range, parse_range, sweep, sweep_program
 
 # Every op of the table in one expression each, over points inside its domain (the
 # ops of vectors and matrices are not swept: a sweep takes programs of scalars).
@@ -171,7 +171,7 @@ def test_json_lines_validate(sweep_validate):
 def test_blocks_give_the_same_arrays_and_add_up_the_counts():
     program = lower("log(x) + abs(y) + x*y")
     s = sweep_program(program, [parse_range("x=-1:1:21"), parse_range("y=-1:1:5")], {})
-    from backprop_cli.sweep import evaluate_points
+    from backprop_cli.tasks.sweep import evaluate_points
 
     small = evaluate_points(program, s.points, block=7)  # 105 points: 15 blocks of 7
     assert np.array_equal(small.value, s.value, equal_nan=True)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from backprop_cli import differentiate
-from backprop_cli.api import parse_point
+from backprop_cli.tasks.differentiate import parse_point
 from backprop_cli.errors import BackpropError, ShapeError, UnknownNameError
-from backprop_cli.ops import OPS
+from backprop_cli.engine.ops import OPS
 
 H = 1e-6
 
@@ -304,7 +304,7 @@ def test_broadcasting_in_both_modes(source, at):
     """The Jacobian by reverse passes (broadcasting undone by sums) equals the one by
     forward passes (broadcasting done by numpy), and both the differences."""
     from backprop_cli import lower
-    from backprop_cli.tensor_passes import forward, jacobian, reverse
+    from backprop_cli.engine.tensor_passes import forward, jacobian, reverse
 
     point = parse_point(at)
     program = lower(source)
@@ -353,7 +353,7 @@ def test_grading_says_it_takes_scalars(args):
 def test_forward_mode_by_jvp_agrees_with_reverse(source, at):
     """--mode both: a tangent pass per input entry through the op table's jvp (and the
     elementwise partials) gives the gradient reverse mode gets in one pass."""
-    from backprop_cli.forward_mode import largest_difference
+    from backprop_cli.engine.forward_mode import largest_difference
 
     t = differentiate(source, at=at, mode="both")
     assert t.forward.passes == sum(np.size(v) for v in t.point.values())

@@ -7,9 +7,9 @@ run. `backprop … --format dot | dot -Tpng -o graph.png`.
 
 from __future__ import annotations
 
-from ..formula import edge_formula, node_text, var_name
-from ..program import node_id
-from ..trace import Trace
+from ..symbolic.formula import edge_formula, node_text, var_name
+from ..engine.program import node_id
+from ..engine.trace import Trace
 from . import Options
 from .numbers import fmt
 from .tables import constant_note, output_line, source_line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..errors import BackpropError
-from ..trace import SCHEMA_VERSION, Trace
+from ..engine.trace import SCHEMA_VERSION, Trace
 
 JACOBIAN = True  # Trace.to_dict carries it
 

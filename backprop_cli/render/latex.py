@@ -22,10 +22,10 @@ import re
 
 import numpy as np
 
-from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
-from ..latex_text import name_math, number, text
-from ..simplify import MAX_NODES
-from ..trace import Trace
+from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show, var_name
+from ..symbolic.latex_text import name_math, number, text
+from ..symbolic.simplify import MAX_NODES
+from ..engine.trace import Trace
 from . import Options
 from .numbers import fmt
 from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
@@ -176,7 +176,7 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
     """Each adjoint's derivation, as the lecture's: the chain-rule sum, the partials
     substituted, the simplified form in the w's (simplify.Adjoints, as the terminal's
     column; none past its size cap or on a graph too big), the value."""
-    from ..simplify import Adjoints
+    from ..symbolic.simplify import Adjoints
 
     program, blank = trace.program, options.blank
     nodes, out = program.nodes, program.output
@@ -225,7 +225,7 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
     """Forward accumulation as the adjoints are written: one align block per input's
     pass, each node's tangent \dot{w}_j = Σ_k ∂w_j/∂w_k \dot{w}_k (simplify's
     tangent_formula, the terminal's) and its value; many inputs are elided as rows are."""
-    from ..simplify import tangent_formula
+    from ..symbolic.simplify import tangent_formula
 
     program, fw, blank = trace.program, trace.forward, options.blank
     n, n_in = len(program.nodes), program.n_inputs
@@ -274,7 +274,7 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
     reverse = options.mode != "forward"
     expanded = {}
     if options.expand and not blank and not trace.tensor:
-        from ..simplify import Adjoints, expanded_gradient
+        from ..symbolic.simplify import Adjoints, expanded_gradient
 
         expanded = expanded_gradient(Adjoints(trace))
     lines = [f"{f} &= " + (f"{w(out)} = " if type(out) is int else "") + val(trace.value)]

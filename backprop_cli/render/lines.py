@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ..descent import Step, Stop
-from ..sweep import Sweep
-from ..trace import SCHEMA_VERSION, number
+from ..tasks.descent import Step, Stop
+from ..tasks.sweep import Sweep
+from ..engine.trace import SCHEMA_VERSION, number
 from .json_doc import dumps
 
 

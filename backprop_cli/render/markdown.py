@@ -3,7 +3,7 @@ requests. The cells are render/tables.py's, so the two cannot disagree."""
 
 from __future__ import annotations
 
-from ..trace import Trace
+from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
 

@@ -5,9 +5,9 @@ quoted, with the characters Mermaid reads as syntax written as its entities (#qu
 
 from __future__ import annotations
 
-from ..formula import edge_formula, var_name
-from ..program import node_id
-from ..trace import Trace
+from ..symbolic.formula import edge_formula, var_name
+from ..engine.program import node_id
+from ..engine.trace import Trace
 from . import Options
 from .dot import constant_box, node_label
 from .numbers import fmt

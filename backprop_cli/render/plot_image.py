@@ -7,9 +7,9 @@ import os
 
 import numpy as np
 
-from ..descent import Step
+from ..tasks.descent import Step
 from ..errors import UsageError
-from ..sweep import Sweep
+from ..tasks.sweep import Sweep
 
 SUFFIXES = (".png", ".svg", ".pdf")
 QUIVER = 20  # arrows per side of the gradient field

@@ -13,8 +13,8 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-from ..descent import Step
-from ..sweep import Sweep
+from ..tasks.descent import Step
+from ..tasks.sweep import Sweep
 from .numbers import fmt
 
 HEIGHT = 12  # rows of characters per curve

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..descent import Step, Stop
-from ..sweep import Sweep
+from ..tasks.descent import Step, Stop
+from ..tasks.sweep import Sweep
 from .lines import sweep_columns
 from .numbers import fmt
 from .terminal import _print

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..check import ProblemReport, Report
+from ..tasks.grading import ProblemReport, Report
 from .numbers import fmt
 
 

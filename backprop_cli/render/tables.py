@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..formula import adjoint_formula, edge_formula, node_text, show, var_name
-from ..program import node_id
-from ..simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
-from ..trace import Trace
+from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show, var_name
+from ..engine.program import node_id
+from ..symbolic.simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
+from ..engine.trace import Trace
 from . import Options
 from .numbers import fmt, fmt_value
 
@@ -24,7 +24,7 @@ RULE_NOTE = ("; w̄ᵢ += … is what an op that is not entrywise (@, sum, x[…
 
 
 def shape_text(shape: tuple) -> str:
-    from ..tensors import shape_text  # only tables of vectors and matrices need it
+    from ..engine.shapes import shape_text  # only tables of vectors and matrices need it
 
     return shape_text(shape)
 
@@ -236,7 +236,7 @@ def modes_line(trace: Trace, options: Options) -> str | None:
     forward = trace.forward
     if options.mode != "both" or forward is None or not trace.gradient or options.blank:
         return None
-    from ..forward_mode import largest_difference
+    from ..engine.forward_mode import largest_difference
 
     diff = largest_difference(forward.gradient, trace.gradient)
     scale = max([float(np.max(np.abs(g), initial=0.0)) for g in trace.gradient.values()]

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import BackpropError
-from ..formula import edge_formula, node_text, var_name
-from ..program import node_id
-from ..trace import Trace
+from ..symbolic.formula import edge_formula, node_text, var_name
+from ..engine.program import node_id
+from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
 from .console import plain

@@ -6,10 +6,10 @@ import gc
 from collections.abc import Mapping
 from contextlib import contextmanager
 
-from .errors import BackpropError, InputError, UsageError
-from .lower import binding_values, lower
-from .passes import evaluate
-from .trace import Trace
+from ..errors import BackpropError, InputError, UsageError
+from ..language.lower import binding_values, lower
+from ..engine.passes import evaluate
+from ..engine.trace import Trace
 
 def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> dict[str, float]:
     """Values for the inputs: "x=2,y=pi/2" (or several such strings), or a mapping whose
@@ -70,7 +70,7 @@ def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reve
     with _no_cyclic_gc():
         trace = _differentiate(source, at, share, seed, jacobian)
         if mode != "reverse":
-            from .forward_mode import forward_mode
+            from ..engine.forward_mode import forward_mode
 
             trace = trace._replace(forward=forward_mode(trace))
         return trace

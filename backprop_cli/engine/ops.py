@@ -142,7 +142,7 @@ def _vector_shape(name, keep):
 
 
 def _key(key):
-    from .tensors import key_slices  # only programs of tensors index
+    from .shapes import key_slices  # only programs of tensors index
 
     return key_slices(key)
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import DomainError
+from ..errors import DomainError
 from .ops import OPS, Op
 from .program import Program, definition, node_id
 from .trace import Partials, Trace, Warning_

@@ -22,9 +22,9 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from .errors import DomainError, InputError
-from .passes import forward, layout, reverse
-from .program import Program
+from ..errors import DomainError, InputError
+from ..engine.passes import forward, layout, reverse
+from ..engine.program import Program
 
 OPTIMIZERS = ("plain", "momentum", "adam")
 ADAM_EPS = 1e-8
@@ -54,7 +54,7 @@ class Descent:
     def __init__(self, program: Program, start: dict[str, float], lr: float,
                  optimizer: str = "plain", momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999)):
-        from .tensors import scalars_only
+        from ..engine.shapes import scalars_only
 
         scalars_only(program, start, "descend")
         inputs = program.inputs

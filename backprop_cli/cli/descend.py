@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli import _Parser, _read_source, report_error
-from .descent import OPTIMIZERS
-from .errors import BackpropError, UsageError
+from .main import _Parser, _read_source, report_error
+from ..tasks.descent import OPTIMIZERS
+from ..errors import BackpropError, UsageError
 
 EPILOG = """\
 examples:
@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
 
 
 def _constant(text: str, option: str) -> float:
-    from .lower import binding_values
+    from ..language.lower import binding_values
 
     if not text.strip():  # as --at "" says
         raise UsageError("nothing given", source=text, span=(0, 1), origin=option)
@@ -97,9 +97,9 @@ def _constant(text: str, option: str) -> float:
 
 
 def _run(args) -> int:
-    from .api import parse_point
-    from .descent import Descent
-    from .lower import lower
+    from ..tasks.differentiate import parse_point
+    from ..tasks.descent import Descent
+    from ..language.lower import lower
 
     if args.steps < 0:
         raise UsageError("--steps takes a whole number ≥ 0")
@@ -110,7 +110,7 @@ def _run(args) -> int:
         raise UsageError("--precision takes 1 to 17 significant digits")
     image = args.plot or None
     if image:
-        from .render.plot_image import check_path
+        from ..render.plot_image import check_path
 
         check_path(image)
     try:
@@ -128,13 +128,13 @@ def _run(args) -> int:
     run = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
                   args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
 
-    from .render.console import plain
+    from ..render.console import plain
 
     out = plain()
     steps = []
     walk = run.steps(args.steps, args.grad_tol, args.loss_tol)
     if args.json:
-        from .render.lines import step_json
+        from ..render.lines import step_json
 
         for step in _progress(walk, args.steps):
             steps.append(step)
@@ -145,22 +145,22 @@ def _run(args) -> int:
     surface = _surface(program, steps) if args.plot is not None and len(program.inputs) == 2 \
         else None
     if image:
-        from .render.plot_image import descent_image
+        from ..render.plot_image import descent_image
 
         descent_image(steps, image, surface)
         print(f"wrote {image}", file=sys.stderr)
     if args.json:
-        from .render.lines import stop_json
+        from ..render.lines import stop_json
 
         print(stop_json(stop, steps[-1] if steps else None))
     else:
-        from .render.points import render_descent
+        from ..render.points import render_descent
 
         every = args.every or max(1, -(-len(steps) // 20))
         header = f"{' '.join(program.source.split())}   ({args.optimizer}, τ = {args.lr})"
         render_descent(steps, stop, out, every, args.precision, header)
         if args.plot == "":
-            from .render.plot_text import plot_descent
+            from ..render.plot_text import plot_descent
 
             plot_descent(steps, out, surface, min(args.precision, 4))
     return 1 if stop.failed else 0
@@ -185,7 +185,7 @@ def _surface(program, steps, count: int = 81):
     """The loss over a box around the path, for the contour behind it: one sweep."""
     import numpy as np
 
-    from .sweep import Range, sweep_program
+    from ..tasks.sweep import Range, sweep_program
 
     xn, yn = program.inputs
     ranges = []

@@ -75,7 +75,7 @@ def scalars_only(program, point: dict, what: str) -> None:
     inside them, when a program has vectors or matrices (an op of them, or an array)."""
     arrays = [name for name, v in point.items() if is_tensor(v)]
     if program.tensor or arrays:
-        from .errors import UsageError
+        from ..errors import UsageError
 
         why = f"{', '.join(arrays)} {'is an array' if len(arrays) == 1 else 'are arrays'}" \
             if arrays else "it has ops of vectors and matrices"

@@ -8,7 +8,7 @@ import importlib
 import os
 import sys
 
-from .errors import BackpropError, UsageError
+from ..errors import BackpropError, UsageError
 
 EPILOG = """\
 examples:
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
     return __version__
 
 
@@ -157,13 +157,13 @@ def _renderer(args):
     if args.graph and name != "table":
         raise UsageError(f"--graph adds a tree to the tables, not to --format {name}",
                          hint="for a picture of the graph: --format dot or --format mermaid")
-    module = importlib.import_module(f".render.{FORMATS[name]}", __package__)
+    module = importlib.import_module(f"..render.{FORMATS[name]}", __package__)
     if args.jacobian and not getattr(module, "JACOBIAN", False):
         raise UsageError(f"--jacobian prints a table of ∂f/∂x, which --format {name} does "
                          "not print", hint="use --format table, markdown or json")
     if args.blank and not getattr(module, "WORKSHEET", False):
         sheets = [f for f in FORMATS if f != name and getattr(
-            importlib.import_module(f".render.{FORMATS[f]}", __package__), "WORKSHEET", False)]
+            importlib.import_module(f"..render.{FORMATS[f]}", __package__), "WORKSHEET", False)]
         raise UsageError(f"--blank makes a worksheet, which --format {name} does not print "
                          "(it always carries the answers)",
                          hint="use --format " + ", ".join(sheets))
@@ -201,7 +201,7 @@ def _refuse_combinations(args) -> None:
 def _tolerance(args):
     if args.rtol is None and args.atol is None:
         return None
-    from .check import Tolerance
+    from ..tasks.grading import Tolerance
 
     for name in ("rtol", "atol"):
         value = getattr(args, name)
@@ -217,12 +217,12 @@ def _grade(args):
         if args.expression or args.file or args.at or args.expect or args.answers_out:
             raise UsageError("--answers gives the problems: no expression, --at, --expect "
                              "or --answers-out with it")
-        from .answers import load_answers
-        from .check import check_problems
+        from ..tasks.answers import load_answers
+        from ..tasks.grading import check_problems
 
         return check_problems(load_answers(args.answers), tolerance)
-    from .check import Report, expect_entries, grade
-    from .api import differentiate
+    from ..tasks.grading import Report, expect_entries, grade
+    from ..tasks.differentiate import differentiate
 
     source = _read_source(args)
     trace = differentiate(source, args.at, share=args.share)
@@ -232,8 +232,8 @@ def _grade(args):
 
 
 def _write_key(args, trace) -> None:
-    from .answers import write_answers
-    from .check import answer_key
+    from ..tasks.answers import write_answers
+    from ..tasks.grading import answer_key
 
     at = ",".join(args.at) if args.at else None
     write_answers(args.answers_out, [answer_key(trace, at)])
@@ -241,12 +241,12 @@ def _write_key(args, trace) -> None:
 
 def _print_report(args, report) -> None:
     if args.json or args.format == "json":
-        from .render.json_doc import dumps
+        from ..render.json_doc import dumps
 
         print(dumps(report.to_dict()))
     else:
-        from .render.console import plain
-        from .render.report import render_report
+        from ..render.console import plain
+        from ..render.report import render_report
 
         render_report(report, plain(), precision=args.precision)
 
@@ -254,7 +254,7 @@ def _print_report(args, report) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "descend":  # the subcommand; `(descend)` is the variable
-        from .cli_descend import main as descend
+        from .descend import main as descend
 
         return descend(argv[1:])
     as_json = _wants_json(argv)
@@ -266,14 +266,14 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--max-rows takes a whole number ≥ 0 (0 shows every row)")
         _refuse_combinations(args)
         if args.over:
-            from .cli_sweep import run_sweep
+            from .sweep import run_sweep
 
             return run_sweep(args, _read_source(args))
         if args.expect or args.answers:
             report = _grade(args)
         else:
             renderer = _renderer(args)
-            from .api import differentiate
+            from ..tasks.differentiate import differentiate
 
             source = _read_source(args)
             trace = differentiate(source, args.at, share=args.share, mode=args.mode,
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.expect or args.answers:
         _print_report(args, report)
         return 0 if report.all_right else 1
-    from .render import Options
+    from ..render import Options
 
     renderer.emit(trace, Options(args.precision, args.max_rows, args.blank, args.graph,
                                  args.mode, args.expand))
@@ -295,12 +295,12 @@ def main(argv: list[str] | None = None) -> int:
 def report_error(error: BackpropError, as_json: bool) -> int:
     """The error on stderr, with its caret; under --json, as JSON on stdout."""
     if as_json:
-        from .render.json_doc import render_error
+        from ..render.json_doc import render_error
 
         print(render_error(error))
     else:
-        from .render.console import plain
-        from .render.terminal import render_error
+        from ..render.console import plain
+        from ..render.terminal import render_error
 
         render_error(error, plain(stderr=True))
     return error.exit_code

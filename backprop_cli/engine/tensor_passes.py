@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DomainError, ShapeError
+from ..errors import DomainError, ShapeError
 from .ops import OPS
 from .program import Program, definition, node_id
-from .tensors import shape, shape_text, unbroadcast
+from .shapes import shape, shape_text, unbroadcast
 from .trace import VJP, Partials, Trace, Warning_
 
 

@@ -109,7 +109,7 @@ class Trace(NamedTuple):
     @property
     def shapes(self) -> list[tuple]:
         """Every node's shape: () for a scalar."""
-        from .tensors import shape
+        from .shapes import shape
 
         return [shape(v) for v in self.values]
 
@@ -151,8 +151,8 @@ class Trace(NamedTuple):
     def to_dict(self, expand: bool = False) -> dict:
         """The JSON document (schema/trace.schema.json): numbers as plain floats. With
         expand, each gradient entry also in terms of the inputs."""
-        from .formula import adjoint_formula, edge_formula, node_text, show
-        from .simplify import Adjoints
+        from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show
+        from ..symbolic.simplify import Adjoints
 
         program = self.program
         edges = self.edges()
@@ -208,7 +208,7 @@ class Trace(NamedTuple):
             "warnings": [w._asdict() for w in self.warnings],
         }
         if expand and not tensor:
-            from .simplify import expanded_gradient
+            from ..symbolic.simplify import expanded_gradient
 
             doc["gradient_expanded"] = {
                 name: None if f is None else show(f, "ascii")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .program import Const
+from ..engine.program import Const
 
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)(?:[eE]([-+]?\d+))?")
 _TEXT_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
@@ -103,6 +103,6 @@ def const_latex(c: Const) -> tuple[str, int]:
     if _NUMBER.fullmatch(t.removeprefix("-")):
         return number(t), (_NEG if t.startswith("-") else _ATOM)
     # a constant expression (2*pi) comes here only when too long to print as its formula
-    from .render.numbers import fmt
+    from ..render.numbers import fmt
 
     return number(fmt(c.value, 17)), (_NEG if c.value < 0 else _ATOM)

@@ -19,111 +19,16 @@ through, and an alias (-> add) names the builder call.
 
 from __future__ import annotations
 
-import marshal
-import os
 import re
-import sys
-import zlib
 from functools import lru_cache
 from typing import NamedTuple
 
-from .errors import ParseError
-
-TABLE_FORMAT = 1  # bump when the cached table layout changes
+from ..errors import ParseError
 
 # How the terminals of the grammar are named to a user in "expected: …".
 _FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²",
              "_NEWLINE": "a new line", "$END": "the end of the input",
              "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"', "_DOT_T": '".T"'}
-
-
-def grammar_path() -> str:
-    """The grammar: inside the installed package (backprop_cli/grammar/, where the wheel
-    puts it), or in grammar/ at the top of a source checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    installed = os.path.join(here, "grammar", "backprop.lark")
-    if os.path.exists(installed):
-        return installed
-    return os.path.join(os.path.dirname(here), "grammar", "backprop.lark")
-
-
-def grammar_text() -> str:
-    with open(grammar_path(), encoding="utf-8") as f:
-        return f.read()
-
-
-def build_tables(text: str) -> dict:
-    """Compile the grammar with Lark into plain data (str, int, tuple, list, dict)."""
-    import lark  # only here: a cached run never pays for importing Lark
-
-    compiled = lark.Lark(text, parser="lalr", lexer="basic", start=["program", "bindings"],
-                         maybe_placeholders=False)
-    table = compiled.parser.parser.parser.parse_table
-    rule_ids = {}
-    rules = []
-    for state_actions in table.states.values():
-        for action, arg in state_actions.values():
-            if action.name == "Reduce" and arg not in rule_ids:
-                rule_ids[arg] = len(rules)
-                rules.append(arg)
-    states = {}
-    for state, state_actions in table.states.items():
-        states[state] = {str(sym): (arg if action.name == "Shift" else ~rule_ids[arg])
-                         for sym, (action, arg) in state_actions.items()}
-    rule_rows = []
-    for rule in rules:
-        keep = [i for i, sym in enumerate(rule.expansion)
-                if rule.options.keep_all_tokens or not (sym.is_term and sym.filter_out)]
-        splice = [i for i in keep if not rule.expansion[i].is_term
-                  and rule.expansion[i].name.startswith("_")]
-        name = str(rule.alias or rule.origin.name)
-        rule_rows.append((str(rule.origin.name), len(rule.expansion), tuple(keep), tuple(splice),
-                          name, bool(rule.options.expand1) and not rule.alias))
-    # Lark's own order for a longest-match-first master regex.
-    terminals = sorted(compiled.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                          -len(t.pattern.value), t.name))
-    return {
-        "format": TABLE_FORMAT,
-        "states": states,
-        "start": dict(table.start_states),
-        "end": dict(table.end_states),
-        "rules": rule_rows,
-        "terminals": [(t.name, t.pattern.to_regexp(), t.pattern.type == "str" and t.pattern.value)
-                      for t in terminals],
-        "ignore": list(compiled.lexer_conf.ignore),
-    }
-
-
-def _cache_path(key: str) -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "backprop", f"parser-{key}.marshal")
-
-
-@lru_cache(maxsize=1)
-def tables() -> dict:
-    """The compiled tables, from the cache when it holds this grammar's. The key is the
-    grammar's text and Python's version (marshal's format); Lark's version is not in it,
-    since any LALR tables for this grammar parse it the same."""
-    text = grammar_text()
-    key = "%08x-py%d%d-%d" % (zlib.crc32(text.encode()), *sys.version_info[:2], TABLE_FORMAT)
-    path = _cache_path(key)
-    try:
-        with open(path, "rb") as f:
-            data = marshal.load(f)
-        if isinstance(data, dict) and data.get("format") == TABLE_FORMAT:
-            return data
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    data = build_tables(text)
-    try:  # a cache we cannot write only costs speed
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            marshal.dump(data, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return data
 
 
 class Machine(NamedTuple):
@@ -149,7 +54,8 @@ _PASS, _SPLICE, _BUILD = 0, 1, 2
 
 @lru_cache(maxsize=1)
 def _machine() -> Machine:
-    t = tables()
+    from .lalr_tables import TABLES as t  # generated from grammar/ by compile.py
+
     terminals = [name for name, _, _ in t["terminals"]]
     symbols = sorted({sym for actions in t["states"].values() for sym in actions}
                      | set(terminals) | {"_ERROR", "$END"})

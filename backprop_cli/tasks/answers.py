@@ -21,8 +21,8 @@ import math
 import re
 import sys
 
-from .check import Problem, entry
-from .errors import AnswerError, UsageError
+from .grading import Problem, entry
+from ..errors import AnswerError, UsageError
 
 _KEYS = ("name", "expression", "at", "expect")
 

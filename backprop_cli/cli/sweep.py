@@ -7,16 +7,16 @@ import sys
 
 
 def run_sweep(args, source: str) -> int:
-    from .api import parse_point
-    from .lower import lower
-    from .sweep import parse_range, sweep_program
+    from ..tasks.differentiate import parse_point
+    from ..language.lower import lower
+    from ..tasks.sweep import parse_range, sweep_program
 
     image = args.plot or None  # --plot FILE; --plot alone is ""
     if image:
-        from .render.plot_image import check_path
+        from ..render.plot_image import check_path
 
         check_path(image)  # before the work: a bad name or no matplotlib is exit 2 now
-    from .cli import SWEEP_FORMATS
+    from .main import SWEEP_FORMATS
 
     if args.json and args.format not in (None, "json"):
         raise _usage(f"--json and --format {args.format} ask for two formats; give one")
@@ -37,23 +37,23 @@ def run_sweep(args, source: str) -> int:
     program = lower(source, share=args.share)
     sweep = sweep_program(program, ranges, parse_point(args.at))
 
-    from .render.console import plain
-    from .render.points import render_sweep, render_warnings
+    from ..render.console import plain
+    from ..render.points import render_sweep, render_warnings
 
     render_warnings(sweep.warnings, plain(stderr=True))
     if image:
-        from .render.plot_image import sweep_image
+        from ..render.plot_image import sweep_image
 
         sweep_image(sweep, image)
         print(f"wrote {image}", file=sys.stderr)
     if fmt != "table":
-        from .render.lines import sweep_csv, sweep_json_lines, write_lines
+        from ..render.lines import sweep_csv, sweep_json_lines, write_lines
 
         write_lines(sweep_json_lines(sweep) if fmt == "json" else sweep_csv(sweep), sys.stdout)
         return 0
     console = plain()
     if args.plot == "":
-        from .render.plot_text import plot_sweep
+        from ..render.plot_text import plot_sweep
 
         plot_sweep(sweep, console, min(args.precision, 4))
     elif not image:
@@ -62,6 +62,6 @@ def run_sweep(args, source: str) -> int:
 
 
 def _usage(message: str):
-    from .errors import UsageError
+    from ..errors import UsageError
 
     return UsageError(message)

@@ -23,8 +23,8 @@ from typing import NamedTuple, Union
 import numpy as np
 
 from . import exact
-from .ops import CONSTANTS, OPERAND_NAMES, OPS
-from .program import Const, Program, node_id
+from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS
+from ..engine.program import Const, Program, node_id
 
 
 class Var(NamedTuple):
@@ -60,7 +60,7 @@ class _TemplateBuilder:
         return Const(float(text), text)
 
     def name(self, id, start, end):
-        from .lower import constant
+        from ..language.lower import constant
 
         return Param(id) if id in OPERAND_NAMES or id == "out" else constant(id)
 
@@ -80,7 +80,7 @@ class _TemplateBuilder:
 @lru_cache(maxsize=None)
 def template(op_name: str, k: int) -> Formula:
     """The partial of `op_name` with respect to operand k, as a formula in a, b, out."""
-    from .parser import parse
+    from ..language.parser import parse
 
     return parse(OPS[op_name].templates[k], origin=f"template of {op_name}",
                  builder=_TemplateBuilder())
@@ -127,8 +127,8 @@ MAX_OPENED = 80
 def _opened_text(text: str) -> Formula | None:
     if text in CONSTANTS or exact.DECIMAL.fullmatch(text) or len(text) > MAX_OPENED:
         return None
-    from .errors import BackpropError
-    from .parser import parse
+    from ..errors import BackpropError
+    from ..language.parser import parse
 
     try:
         return parse(text, origin="constant", builder=_TemplateBuilder())

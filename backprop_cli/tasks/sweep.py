@@ -18,11 +18,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import BackpropError, InputError, UsageError
-from .lower import binding_values, lower
-from .passes import AT_POINTS, forward, layout, reverse, _kinks
-from .program import Program
-from .trace import Warning_
+from ..errors import BackpropError, InputError, UsageError
+from ..language.lower import binding_values, lower
+from ..engine.passes import AT_POINTS, forward, layout, reverse, _kinks
+from ..engine.program import Program
+from ..engine.trace import Warning_
 
 MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
 # Points per pass. A block's arrays (128 KiB each) stay in the CPU's caches and its
@@ -108,7 +108,7 @@ def parse_range(text: str) -> Range:
 
 def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]) -> Sweep:
     """Forward and reverse over every point of the grid the ranges span, in one pass."""
-    from .tensors import scalars_only
+    from ..engine.shapes import scalars_only
 
     scalars_only(program, fixed, "a sweep")  # its arrays are points, not vectors
     names = [r.name for r in ranges]
@@ -188,7 +188,7 @@ def _merge(blocks: list[list[Warning_]], size: int) -> list[Warning_]:
 
 def sweep(source: str, over: list[str], at=None, *, share: bool = True) -> Sweep:
     """The library entry: `sweep("x**2*cos(x*y)+1", ["x=-3:3:121"], at="y=pi/3")`."""
-    from .api import _no_cyclic_gc, parse_point
+    from .differentiate import _no_cyclic_gc, parse_point
 
     with _no_cyclic_gc():
         program = lower(source, share=share)

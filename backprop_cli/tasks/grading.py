@@ -28,14 +28,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .api import differentiate, parse_point
-from .errors import AnswerError, BackpropError, DomainError
-from .lower import ProgramBuilder
-from .ops import OPS
-from .parser import parse
-from .passes import evaluate, forward, layout
-from .program import Const, Program, node_id
-from .trace import Trace, number
+from .differentiate import differentiate, parse_point
+from ..errors import AnswerError, BackpropError, DomainError
+from ..language.lower import ProgramBuilder
+from ..engine.ops import OPS
+from ..language.parser import parse
+from ..engine.passes import evaluate, forward, layout
+from ..engine.program import Const, Program, node_id
+from ..engine.trace import Trace, number
 
 SCHEMA_VERSION = "1"  # of the report document: schema/report.schema.json
 
@@ -521,7 +521,7 @@ def _split(e: Entry) -> tuple[str, int, int]:
 
 def _scalars_only(trace: Trace) -> None:
     """Answers are numbers and formulas of scalars; vectors and matrices are not graded."""
-    from .tensors import scalars_only
+    from ..engine.shapes import scalars_only
 
     scalars_only(trace.program, trace.point, "grading")
 

@@ -34,7 +34,7 @@ from fractions import Fraction
 from . import exact
 from .formula import (App, Const, Formula, Param, Var, arithmetic, edge_partial,
                       number_const, number_formula, opened)
-from .ops import CONSTANTS
+from ..engine.ops import CONSTANTS
 
 # Factors and terms a simplified formula may hold before it counts as too long: an adjoint
 # in the table's column, a gradient entry in terms of the inputs (the wider column). Past
@@ -453,7 +453,7 @@ def tangent_formula(program, j: int) -> Formula:
     """ẇ_j = Σ_k ∂w_j/∂a_k · ẇ_{a_k} over the operands that are nodes, each term
     simplified and the terms in operand order, as the product rule reads:
     ẇ4 = ẇ1·w2 + w1·ẇ2. The tangents print as ẇ (the terminal's style only)."""
-    from .trace import Edge
+    from ..engine.trace import Edge
 
     positions: dict[int, list[int]] = {}
     for k, a in enumerate(program.nodes[j].args):

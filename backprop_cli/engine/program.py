@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
-from .errors import InputError
+from ..errors import InputError
 from .ops import OPS
 
 
@@ -90,6 +90,6 @@ def node_id(i: int) -> str:
 def definition(program: Program, i: int) -> str:
     """`w3 = w1*w2`: how every error and warning names a node, in the ascii the user
     types, so it reads like the tables and parses again."""
-    from .formula import node_text  # lazily: the passes need it only when they report
+    from ..symbolic.formula import node_text  # lazily: the passes need it only when they report
 
     return f"{node_id(i)} = {node_text(program, i, 'ascii')}"

@@ -15,10 +15,10 @@ import re
 
 import numpy as np
 
-from .errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
-from .ops import CONSTANTS, OPS, OVERLOADS, callable_names
+from ..errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
+from ..engine.ops import CONSTANTS, OPS, OVERLOADS, callable_names
 from .parser import parse
-from .program import INPUT, Const, Node, Program
+from ..engine.program import INPUT, Const, Node, Program
 
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
 _NAME = re.compile(r"[^\W\d]\w*")
@@ -44,7 +44,7 @@ def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expressi
 
 def _fold_tensor(op, values, text, source, span, origin) -> Const:
     """fold, where an operand is an array (after --at: 2*ones(3)) or an index key."""
-    from .tensors import shape
+    from ..engine.shapes import shape
 
     if op.shape is not None:
         try:
@@ -70,7 +70,7 @@ def _fold_tensor(op, values, text, source, span, origin) -> Const:
 def _written(op, consts, value) -> str:
     """A folded constant's text in terms of its operands' texts, when its own text names
     statements (u = 1/3; u*2 is 2/3, sin(u) is sin(1/3)); its value's when that is long."""
-    from .formula import make, opened, show  # only on this path: start-up time counts
+    from ..symbolic.formula import make, opened, show  # only on this path: start-up time counts
 
     text = show(make(op.name, tuple(opened(c) for c in consts)), "ascii")
     return text if len(text) <= 80 else repr(float(value)).removesuffix(".0")
@@ -100,7 +100,7 @@ def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_en
     """The op a call names, or the error that says what is wrong with the call."""
     op = OPS.get(OVERLOADS.get((name, nargs), name))
     if op is None and origin == "expression":
-        from .tensors import CONSTRUCTORS
+        from ..engine.shapes import CONSTRUCTORS
 
         if name in CONSTRUCTORS:
             raise UnknownNameError(f"{name}(…) makes a value for --at, not an operation",
@@ -272,7 +272,7 @@ class ConstantBuilder:
         return fold(OPS[op], args, self.source, (start, end), self.origin)
 
     def call(self, fname, args, start, end, name_end):
-        from .tensors import CONSTRUCTORS
+        from ..engine.shapes import CONSTRUCTORS
 
         if fname in CONSTRUCTORS:
             return _construct(fname, args, self.source, (start, end), self.origin)
@@ -334,7 +334,7 @@ def slice_part(kind, parts, source, span, origin) -> Slice:
 
 def index_key(subs, source, span, origin) -> Const:
     """The subscripts of x[…] as one constant operand: a tuple of ints and (lo, hi)."""
-    from .tensors import key_text
+    from ..engine.shapes import key_text
 
     key = tuple(tuple(s) if type(s) is Slice else _whole(s, source, span, origin)
                 for s in subs)
@@ -342,7 +342,7 @@ def index_key(subs, source, span, origin) -> Const:
 
 
 def _construct(fname, args, source, span, origin) -> Const:
-    from .tensors import CONSTRUCTORS
+    from ..engine.shapes import CONSTRUCTORS
 
     values = [c.value for c in args]
     if not args or any(type(v) is not float for v in values):
