@@ -12,11 +12,12 @@ render/ turns a Trace into terminal tables or JSON.
 
 from .tasks.differentiate import differentiate, parse_point
 from .errors import BackpropError
-from .engine.passes import evaluate
+from .engine.evaluate import evaluate
 from .language.lower import lower
 from .language.parser import parse
 from .engine.program import Const, Node, Program
-from .engine.trace import SCHEMA_VERSION, Trace
+from .engine.trace import Trace
+from .render.json_doc import SCHEMA_VERSION
 
 __all__ = ["differentiate", "parse_point", "parse", "lower", "evaluate", "Trace", "Program",
            "Node", "Const", "BackpropError", "SCHEMA_VERSION"]

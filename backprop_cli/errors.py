@@ -1,8 +1,10 @@
 """Errors a user can cause, under one base class.
 
-Each carries what is wrong and, where it came from text, the source and the span, so the
-CLI can print the line with a caret under the column and map the error to its exit code.
-The CLI catches BackpropError and nothing else: anything else is a bug and should show.
+Each carries what is wrong and, where it came from text, the source and the span; an error
+about one node of a program carries the node's index and the program, so render/ can name
+it as the tables do (`w3 = log(w2)`) and point at the text it came from. render/ writes
+the error out (a caret under the column, or JSON); the CLI maps it to its exit code. The
+CLI catches BackpropError and nothing else: anything else is a bug, exit 3.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ class BackpropError(Exception):
         origin: str = "expression",
         hint: str | None = None,
         expected: list[str] | None = None,
-        node: str | None = None,
+        node: int | None = None,
+        program=None,
     ):
         super().__init__(message)
         self.message = message
@@ -32,7 +35,8 @@ class BackpropError(Exception):
         self.origin = origin  # which text the span points into: "expression" or "--at"
         self.hint = hint
         self.expected = expected
-        self.node = node  # "w3" for errors about one SSA node
+        self.node = node  # the index of the SSA node the error is about
+        self.program = program  # the program that node is in
 
     def located(self, source: str, origin: str) -> "BackpropError":
         """Attach the text a span points into, when the raiser did not have it."""
@@ -64,32 +68,7 @@ class BackpropError(Exception):
         return text, " " * (start - line_start) + "^" * width
 
     def __str__(self) -> str:
-        lines = [f"error: {self.message}"]
-        pos = self.position()
-        if pos is not None:
-            text, carets = self.excerpt()
-            lines[0] += f" ({self.origin}, line {pos[0]}, column {pos[1]})" if "\n" in self.source \
-                else f" ({self.origin}, column {pos[1]})"
-            lines += ["  " + text, "  " + carets]
-        if self.expected:
-            lines.append("expected: " + ", ".join(self.expected))
-        if self.hint:
-            lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        error = {"type": self.kind, "message": self.message}
-        pos = self.position()
-        if pos is not None:
-            error.update(origin=self.origin, line=pos[0], column=pos[1],
-                         excerpt=list(self.excerpt()))
-        if self.expected:
-            error["expected"] = self.expected
-        if self.hint:
-            error["hint"] = self.hint
-        if self.node:
-            error["node"] = self.node
-        return error
+        return self.message
 
 
 class ParseError(BackpropError):

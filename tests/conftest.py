@@ -66,27 +66,16 @@ def trace_schema():
     return trace_schema()
 
 
-@pytest.fixture(scope="session")
-def validate(trace_schema):
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(trace_schema)
-
-    def check(doc):
-        validator.validate(doc)
-        return doc
-
-    return check
-
-
 def _validator(name):
+    """A validator of one document kind, with every schema of the package registered, so
+    the $refs between them (to the error document, to trace's numbers) resolve."""
     import jsonschema
     from referencing import Registry, Resource
 
-    from backprop_cli.schema import load
+    from backprop_cli.schema import KINDS, load
 
-    trace = load("trace")
-    registry = Registry().with_resource(trace["$id"], Resource.from_contents(trace))
+    registry = Registry().with_resources(
+        (load(kind)["$id"], Resource.from_contents(load(kind))) for kind in KINDS)
     validator = jsonschema.Draft202012Validator(load(name), registry=registry)
 
     def check(doc):
@@ -94,6 +83,21 @@ def _validator(name):
         return doc
 
     return check
+
+
+@pytest.fixture(scope="session")
+def validate():
+    return _validator("trace")
+
+
+@pytest.fixture(scope="session")
+def report_validate():
+    return _validator("report")
+
+
+@pytest.fixture(scope="session")
+def error_validate():
+    return _validator("error")
 
 
 @pytest.fixture(scope="session")

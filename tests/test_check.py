@@ -419,21 +419,6 @@ def test_answers_needs_no_expression():
 
 # --- the report document ---------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def report_validate():
-    import jsonschema
-
-    from backprop_cli.schema import report_schema
-
-    validator = jsonschema.Draft202012Validator(report_schema())
-
-    def check_doc(doc):
-        validator.validate(doc)
-        return doc
-
-    return check_doc
-
-
 def test_the_json_report_validates(report_validate):
     r = run_cli(F, "--at", F_AT, "--json", "--expect", "w1bar = -0.0931",
                 "--expect", "w1bar = 2*w1*w5 + w2*w3*sin(w4)", "--expect", "w4 = pi/3")

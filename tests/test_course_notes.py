@@ -46,7 +46,7 @@ def test_lecture_f_adjoint_of_w1_sums_its_two_successors():
     # w̄1 = w̄3 ∂w3/∂w1 + w̄4 ∂w4/∂w1: w1 feeds w3 = w1² and w4 = w1·w2
     t = differentiate(LECTURE_F, at="x=-1,y=pi/3")
     succ = t.successors()
-    assert [e.to for e in succ[0]] == [2, 3]
+    assert [e.target for e in succ[0]] == [2, 3]
     assert adjoint_formula(t, 0, succ[0], "ascii") == "w3bar*(2*w1) + w4bar*w2"
     assert adjoint_formula(t, 5, succ[5], "ascii") == "w7bar"       # w̄6 = w̄7·1
     assert adjoint_formula(t, 4, succ[4], "ascii") == "w6bar*w3"    # w̄5 = w̄6·w3

@@ -17,6 +17,7 @@ from backprop_cli.symbolic import exact
 from backprop_cli.symbolic.formula import App, Var, make, show
 from backprop_cli.engine.program import Const
 from conftest import run_cli
+from backprop_cli.render.json_doc import trace_document
 
 EXAMPLE = "sin(2*pi*x)*x/3"
 
@@ -152,7 +153,7 @@ def test_the_expanded_gradient_is_sympys_derivative_exactly(source):
         name, text = s.split("=")
         env[name.strip()] = sympy.sympify(text, locals=env, rational=True)
     f = sympy.sympify(last, locals=env, rational=True)
-    for name, text in t.to_dict(expand=True)["gradient_expanded"].items():
+    for name, text in trace_document(t, expand=True)["gradient_expanded"].items():
         assert text is not None
         ours = sympy.sympify(text, locals=names, rational=True)
         assert sympy.simplify(ours - sympy.diff(f, names[name])) == 0, (source, name, text)
@@ -163,12 +164,12 @@ def test_the_expanded_gradient_is_sympys_derivative_exactly(source):
 def test_a_constant_made_of_statements_keeps_its_operands_text():
     """u = 1/3; v = u*2: v's text cannot name u (a statement means nothing in a formula),
     so it is written from u's: 2/3, not 0.6666666666666666."""
-    doc = differentiate("u = 1/3; v = u*2; w = sin(u); v*x + w*x", at={"x": "0.5"}).to_dict()
+    doc = trace_document(differentiate("u = 1/3; v = u*2; w = sin(u); v*x + w*x", at={"x": "0.5"}))
     texts = [row["text"] for row in doc["nodes"]]
     assert "(2/3)*w1" in texts and "sin(1/3)*w1" in texts, texts
     # past a formula's length, the value's digits stand in (no text grows without bound)
     long = "u = 1/3; v = u*u; w = v*v; z = w*w; q = z*z; r = q*q; s = r*r; t = s*s; t*x"
-    text = differentiate(long, at={"x": "1"}).to_dict()["nodes"][1]["text"]
+    text = trace_document(differentiate(long, at={"x": "1"}))["nodes"][1]["text"]
     assert float(text.removesuffix("*w1")) == pytest.approx(3.0 ** -128, rel=1e-15)
 
 
@@ -177,7 +178,7 @@ def test_a_constant_with_a_call_stays_one_factor():
     so the forms that hold it stay short; a product with a call, as a partial, is
     bracketed in the chain rule."""
     t = differentiate("u = 1; v = log(2)*3; exp(u)*x + v*x**2", at={"x": "0.5"})
-    doc = t.to_dict(expand=True)
+    doc = trace_document(t, expand=True)
     rows = [(r["text"], r["adjoint_formula"], r["adjoint_simplified"]) for r in doc["nodes"]]
     assert rows[1][0] == "exp(1)*w1" and rows[3][0] == "3*log(2)*w3"
     assert rows[2][1:] == ("w4bar*(3*log(2))", "3*log(2)")

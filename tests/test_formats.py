@@ -221,7 +221,7 @@ def test_latex_expand_is_the_notes_gradient_of_g():
 def test_latex_forward_mode_is_the_tangent_pass():
     tex = _ok(*LECTURE, "--format", "latex", "--mode", "forward")
     assert r"\bar{w}" not in tex  # forward mode only: no adjoints
-    fw = differentiate(LECTURE[0], at=LECTURE[2], mode="forward").forward
+    fw = differentiate(LECTURE[0], at=LECTURE[2], mode="forward").tangents
     # the product rule as a person writes it, and each pass's values are the Tangents'
     assert r"\dot{w}_4 &= \dot{w}_1w_2 + w_1\dot{w}_2 = 1.0472" in tex
     assert r"\dot{w}_5 &= -\dot{w}_4\sin(w_4) = 0.9069" in tex
@@ -332,7 +332,7 @@ def test_mermaid_structure(example):
     for i, lines in enumerate(nodes.values()):
         assert lines[1] == f"= {fmt(trace.values[i])}"
         assert lines[2] == f"w̄{i + 1} = {fmt(trace.adjoints[i])}"
-    assert edges == [(f"w{e.frm + 1}", f"w{e.to + 1}") for e in trace.edges()]
+    assert edges == [(f"w{e.source + 1}", f"w{e.target + 1}") for e in trace.edges()]
 
 
 def _md_tables(md: str) -> dict[str, list[list[str]]]:
@@ -362,7 +362,7 @@ def test_markdown_numbers_are_the_traces(example):
     for row, v in zip(forward[1:], trace.values):
         assert close(row[-1], v)
     for row, e in zip(partials[1:], trace.edges()):
-        assert row[0] == f"∂w{e.to + 1}/∂w{e.frm + 1}"
+        assert row[0] == f"∂w{e.target + 1}/∂w{e.source + 1}"
         assert close(row[2], trace.edge_value(e))
     for row, i in zip(adjoints[1:], range(len(trace.adjoints) - 1, -1, -1)):
         assert close(row[-1], trace.adjoints[i])

@@ -22,6 +22,7 @@ import sympy
 from backprop_cli import differentiate
 from backprop_cli.errors import DomainError
 from conftest import eval_text
+from backprop_cli.render.json_doc import trace_document
 
 SEED = 20240611
 N_PROGRAMS = 300
@@ -307,7 +308,7 @@ def test_value_and_gradient_match_sympy(source, sym_text, pts):
         except DomainError as err:  # pragma: no cover - SymPy found a finite value
             pytest.fail(f"DomainError where SymPy has a finite value: {err}")
         assert inputs_in_order(trace) == names
-        if any(w.kind == "overflow" for w in trace.warnings):
+        if any(w.kind == "overflow" for w in trace.diagnostics):
             continue
         tol = 1e-12 * scale(trace)
         value = float(trace.value)
@@ -331,7 +332,7 @@ def test_gradient_matches_central_differences_and_share_false(source, sym_text, 
             trace = differentiate(source, at=at)
         except DomainError:
             continue
-        if trace.warnings or not math.isfinite(trace.value):
+        if trace.diagnostics or not math.isfinite(trace.value):
             continue  # a kink, an overflow, a point where a partial is infinite
         # the tree, not the DAG: the same numbers, accumulated in another order
         tree = differentiate(source, at=at, share=False)
@@ -394,7 +395,7 @@ def _trace_at_first_good_point(source, pts, mode="both"):
             t = differentiate(source, at={v: repr(pt[v]) for v in names}, mode=mode)
         except DomainError:
             continue
-        if not t.warnings and math.isfinite(t.value):
+        if not t.diagnostics and math.isfinite(t.value):
             return t, pt
     return None, None
 
@@ -411,12 +412,12 @@ def test_forward_mode_matches_reverse_mode_and_sympy(source, sym_text, pts):
             t = differentiate(source, at={v: repr(pt[v]) for v in names}, mode="both")
         except DomainError:
             continue
-        fw = t.forward
+        fw = t.tangents
         assert fw.passes == len(names) and fw.inputs == names
         assert [len(dot) for dot in fw.tangents] == [len(t.program.nodes)] * len(names)
         for k, v in enumerate(names):
             assert float(fw.tangents[k][k]) == 1.0  # the seed
-        if t.warnings or not math.isfinite(t.value):
+        if t.diagnostics or not math.isfinite(t.value):
             continue
         tol = 1e-12 * scale(t)
         for v in names:
@@ -442,7 +443,7 @@ def test_simplified_adjoints_parse_again_and_give_the_adjoints(source, sym_text,
     t, _ = _trace_at_first_good_point(source, pts, mode="reverse")
     if t is None:
         pytest.skip("no point inside the domain")
-    doc = t.to_dict()
+    doc = trace_document(t)
     env = {}
     for row in doc["nodes"]:
         env[row["id"]] = row["value"]
@@ -475,7 +476,7 @@ def test_expanded_gradient_equals_sympys_derivative(source, sym_text, pts):
     t, pt = _trace_at_first_good_point(source, pts, mode="reverse")
     if t is None:
         pytest.skip("no point inside the domain")
-    expanded = t.to_dict(expand=True)["gradient_expanded"]
+    expanded = trace_document(t, expand=True)["gradient_expanded"]
     expr, fn = oracle(sym_text)
     with mpmath.workdps(40):
         try:
@@ -511,7 +512,7 @@ def test_most_programs_expand():
         t, _ = _trace_at_first_good_point(source, pts, mode="reverse")
         if t is None:
             continue
-        for text in t.to_dict(expand=True)["gradient_expanded"].values():
+        for text in trace_document(t, expand=True)["gradient_expanded"].values():
             expanded += text is not None
             too_long += text is None
     assert expanded > 5 * too_long, (expanded, too_long)

@@ -27,6 +27,8 @@ from backprop_cli.errors import BackpropError, DomainError
 from backprop_cli.engine.ops import OPS, callable_names
 from backprop_cli.render.json_doc import render_trace
 from conftest import NamesAConstant, eval_text
+from backprop_cli.render.json_doc import error_document, trace_document
+from backprop_cli.render.messages import error_lines
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
@@ -160,10 +162,10 @@ def run_everything(source: str, at) -> None:
     except BackpropError as err:
         event(type(err).__name__)
         assert err.exit_code == 2
-        str(err), err.to_dict()  # the messages themselves must not fail
+        error_lines(err), error_document(err)  # the messages themselves must not fail
         return
     event("ran")
-    trace.to_dict()
+    trace_document(trace)
     json.loads(render_trace(trace))
     trace.program.validate()
 
@@ -284,17 +286,17 @@ def test_traces_are_consistent(source, values):
         assert same_float(t.gradient[name], t.adjoints[k])
     # every edge once, in backward order; its value is the sum over its positions
     edges = t.edges()
-    assert len({(e.to, e.frm) for e in edges}) == len(edges)
-    assert [e.to for e in edges] == sorted((e.to for e in edges), reverse=True)
+    assert len({(e.target, e.source) for e in edges}) == len(edges)
+    assert [e.target for e in edges] == sorted((e.target for e in edges), reverse=True)
     for e in edges:
-        assert all(p.nodes[e.to].args[k] == e.frm for k in e.positions)
+        assert all(p.nodes[e.target].args[k] == e.source for k in e.positions)
     # the adjoint of a node that is not the output is the sum over its successors
     succ = t.successors()
     for i in range(n):
         if i == p.output:
             continue
         with np.errstate(all="ignore"):
-            total = sum((t.adjoints[e.to] * t.edge_value(e) for e in succ[i]), 0.0)
+            total = sum((t.adjoints[e.target] * t.edge_value(e) for e in succ[i]), 0.0)
         assert close(t.adjoints[i], total, scale(t)) or not math.isfinite(total)
 
 
@@ -325,7 +327,7 @@ def test_printed_formulas_with_exact_constants_evaluate_to_the_numbers(validate,
     if t is None:
         return
     point = {name: float(t.values[k]) for k, name in enumerate(t.program.inputs)}
-    for name, text in t.to_dict(expand=True)["gradient_expanded"].items():
+    for name, text in trace_document(t, expand=True)["gradient_expanded"].items():
         if text is None:
             continue
         try:
@@ -344,8 +346,8 @@ def check_printed_formulas(validate, source, values):
     if t is None:
         return None
     assume(all(math.isfinite(v) for v in list(t.values) + list(t.adjoints)))
-    assume(not t.warnings)
-    doc = validate(t.to_dict())
+    assume(not t.diagnostics)
+    doc = validate(trace_document(t))
     env = {}
     for row, v, a in zip(doc["nodes"], t.values, t.adjoints):
         env[row["id"]] = v
@@ -354,7 +356,7 @@ def check_printed_formulas(validate, source, values):
     succ = t.successors()
 
     def size(e):  # the terms an edge's formula adds up
-        return sum(abs(float(t.partials[e.to][k])) for k in e.positions)
+        return sum(abs(float(t.partials[e.target][k])) for k in e.positions)
 
     def near(got, want, terms):  # rounding relative to the biggest term summed
         return abs(got - float(want)) <= 1e-9 * max(abs(float(want)), terms) + 1e-300
@@ -374,7 +376,7 @@ def check_printed_formulas(validate, source, values):
             got = eval_text(row["adjoint_formula"], env)
         except (DomainError, NamesAConstant):
             continue
-        terms = sum(abs(float(t.adjoints[e.to])) * size(e) for e in succ[i])
+        terms = sum(abs(float(t.adjoints[e.target])) * size(e) for e in succ[i])
         assert near(got, t.adjoints[i], terms), (source, row, got)
         # its simplified form too: the products multiplied out, rounding relative to the
         # biggest value and adjoint the run has
@@ -385,7 +387,7 @@ def check_printed_formulas(validate, source, values):
                 continue
             assert near(got, t.adjoints[i], scale(t)), (source, row, got)
     for e, row in zip(t.edges(), doc["partials"]):
-        assert (row["from"], row["to"]) == (f"w{e.frm + 1}", f"w{e.to + 1}")
+        assert (row["from"], row["to"]) == (f"w{e.source + 1}", f"w{e.target + 1}")
         try:
             got = eval_text(row["formula"], env)
         except (DomainError, NamesAConstant):

@@ -12,6 +12,7 @@ from conftest import run_cli
 from backprop_cli import differentiate, lower
 from backprop_cli.engine.ops import OPS
 from backprop_cli.tasks.sweep import Range, parse_range, sweep, sweep_program
+from backprop_cli.render.messages import diagnostic_message
 
 # Every op of the table in one expression each, over points inside its domain (the
 # ops of vectors and matrices are not swept: a sweep takes programs of scalars).
@@ -59,9 +60,10 @@ def test_domain_errors_are_nan_with_a_count():
     assert np.isnan(s.value[:5]).all() and np.isfinite(s.value[5:]).all()
     assert np.isnan(s.gradient["x"][:5]).all() and np.isfinite(s.gradient["x"][5:]).all()
     assert s.nan_points == 5
-    domain = [w for w in s.warnings if w.kind == "domain"]
-    assert [w.node for w in domain] == ["w2", "w4"]
-    assert "5 of 9 points" in domain[0].message and "2 of 9 points" in domain[1].message
+    domain = [d for d in s.diagnostics if d.kind == "domain"]
+    assert [(d.node, d.count, d.points) for d in domain] == [(1, 5, 9), (3, 2, 9)]  # w2, w4
+    messages = [diagnostic_message(s.program, d) for d in domain]
+    assert "5 of 9 points" in messages[0] and "2 of 9 points" in messages[1]
     # 1/0 would be inf: it is nan too, as a domain error
     s = sweep("1/x", ["x=-1:1:3"])
     assert np.isnan(s.value[1]) and s.value[0] == -1.0 and s.value[2] == 1.0
@@ -69,7 +71,7 @@ def test_domain_errors_are_nan_with_a_count():
 
 def test_kinks_and_infinite_partials_are_counted():
     s = sweep("abs(x) + sqrt(y)", ["x=-1:1:3", "y=0:1:2"])
-    kinds = {w.kind: w.message for w in s.warnings}
+    kinds = {d.kind: diagnostic_message(s.program, d) for d in s.diagnostics}
     assert "2 of 6 points" in kinds["kink"]  # x = 0, with y = 0 and 1
     assert "3 of 6 points" in kinds["not_differentiable"]  # sqrt'(0)
 
@@ -177,14 +179,16 @@ def test_blocks_give_the_same_arrays_and_add_up_the_counts():
     assert np.array_equal(small.value, s.value, equal_nan=True)
     for k in s.gradient:
         assert np.array_equal(small.gradient[k], s.gradient[k], equal_nan=True)
-    assert small.warnings == s.warnings
-    assert [w.kind for w in s.warnings] == ["domain", "kink"]
-    assert "at 55 of 105 points" in s.warnings[0].message  # x ≤ 0: 11 values × 5
-    assert "at 21 of 105 points" in s.warnings[1].message  # y = 0
+    assert small.diagnostics == s.diagnostics
+    assert [d.kind for d in s.diagnostics] == ["domain", "kink"]
+    assert (s.diagnostics[0].count, s.diagnostics[0].points) == (55, 105)  # x ≤ 0: 11 × 5
+    assert (s.diagnostics[1].count, s.diagnostics[1].points) == (21, 105)  # y = 0
+    assert "at 55 of 105 points" in diagnostic_message(program, s.diagnostics[0])
 
 
 def test_warnings_over_points_name_the_node_by_its_formula():
-    texts = [w.message for w in sweep("exp(x) + abs(x) + x**0.5", ["x=0:1000:3"]).warnings]
+    s = sweep("exp(x) + abs(x) + x**0.5", ["x=0:1000:3"])
+    texts = [diagnostic_message(s.program, d) for d in s.diagnostics]
     assert any("w2 = exp(w1) overflows at 1 of 3 points" in t for t in texts), texts
     assert any("w3 = abs(w1) is not differentiable here at 1 of 3 points" in t
                for t in texts), texts

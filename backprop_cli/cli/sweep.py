@@ -38,18 +38,19 @@ def run_sweep(args, source: str) -> int:
     sweep = sweep_program(program, ranges, parse_point(args.at))
 
     from ..render.console import plain
-    from ..render.points import render_sweep, render_warnings
+    from ..render.points import render_diagnostics, render_sweep
 
-    render_warnings(sweep.warnings, plain(stderr=True))
+    render_diagnostics(program, sweep.diagnostics, plain(stderr=True))
     if image:
         from ..render.plot_image import sweep_image
 
         sweep_image(sweep, image)
         print(f"wrote {image}", file=sys.stderr)
     if fmt != "table":
-        from ..render.lines import sweep_csv, sweep_json_lines, write_lines
+        from ..render.json_doc import sweep_lines
+        from ..render.lines import sweep_csv, write_lines
 
-        write_lines(sweep_json_lines(sweep) if fmt == "json" else sweep_csv(sweep), sys.stdout)
+        write_lines(sweep_lines(sweep) if fmt == "json" else sweep_csv(sweep), sys.stdout)
         return 0
     console = plain()
     if args.plot == "":

@@ -1,14 +1,22 @@
-"""The forward and the reverse pass: loops over the SSA list, never recursion.
+"""The drivers: the forward, reverse and tangent passes over the SSA list, as loops.
 
-Values are numpy float64 scalars computed by the op table's numpy functions, so a point
-and an array of points (a sweep, sweep.py: one float64 array per input, one entry per
-point) take the same code; float64 rather than Python floats also gives IEEE results
-where Python would raise (1/0 is inf, then a domain error with the node's name).
-Constants are appended after the nodes in one value list, so every operand is an index
-and the loops never ask what it is. With points=True every value is an array with one
-entry per point (a batch of points of a scalar program, nothing else): a value outside a
-node's domain is nan at that point and counted in a warning instead of raised, and the
-other points go on.
+Three kinds of value go through the same drivers:
+- one point of a program of scalars: numpy float64 scalars, computed by the op table's
+  numpy functions, so IEEE results come out where Python would raise (1/0 is inf, then a
+  domain error that names the node);
+- many points of a program of scalars (a sweep): one float64 array per node, an entry per
+  point; a node outside its domain is nan at those points, counted in a diagnostic, and
+  the other points go on;
+- vectors and matrices: every value has a shape, checked before its op runs; elementwise
+  partials are arrays, broadcasting is undone in the reverse pass by summing, and an op
+  whose Jacobian is not diagonal pushes its vector–Jacobian product (the op table's vjp)
+  or, in a tangent pass, its Jacobian–vector product (jvp).
+
+layout() makes the choice once per program: the scalar loops, specialised for one or two
+operands and flat lists of partials because they are the hot path (benchmarks/bench.py),
+or the general ones. Everything else exists once: the slots (constants are appended after
+the nodes in one value list, so every operand is an index), the structural zeros, the
+checks of kinks and of non-finite values.
 """
 
 from __future__ import annotations
@@ -18,10 +26,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DomainError
+from ..errors import DomainError, ShapeError
 from .ops import OPS, Op
-from .program import Program, definition, node_id
-from .trace import Partials, Trace, Warning_
+from .program import Program, node_id
+from .shapes import shape, shape_text, unbroadcast
+from .trace import VJP, Diagnostic, Partials
 
 _f64 = np.float64
 _sum = np.add.reduce
@@ -30,15 +39,30 @@ _sum = np.add.reduce
 class Layout(NamedTuple):
     """A program prepared for the loops: per operation node (index j - n_inputs) its op
     and its operand slots into the value list; the constants that follow the nodes; the
-    nodes whose op has a kink, to check after the passes."""
+    nodes whose op has a kink; and which loops run it."""
 
     ops: list[Op]
     slots: list[tuple[int, ...]]
     consts: list
     kinks: list[int]
+    general: bool  # values with shapes: the general loops; else the scalar ones
 
 
-def layout(program: Program) -> Layout:
+def as_value(v):
+    """A value for the general loops: a float64 array, or a numpy scalar for a 0-d one
+    (so scalars print as the scalar loops' do); an index key (a tuple) as it is."""
+    if type(v) is tuple:
+        return v
+    v = np.asarray(v, dtype=float)
+    return v if v.ndim else v[()]
+
+
+def layout(program: Program, general: bool = False) -> Layout:
+    """The program's slots. `general` asks for the general loops even for a program of
+    scalars (an input is an array, or the output has a seed); an op of tensors asks for
+    them itself."""
+    general = general or program.tensor
+    constant = as_value if general else _f64
     nodes, n_in = program.nodes, program.n_inputs
     n = len(nodes)
     consts: list = []
@@ -57,20 +81,24 @@ def layout(program: Program) -> Layout:
                     row.append(a)
                 else:
                     row.append(n + len(consts))
-                    consts.append(_f64(a.value))
+                    consts.append(constant(a.value))
             slots.append(tuple(row))
         op = OPS[node.op]
         ops.append(op)
         if op.kink is not None:
             kinks.append(j)
-    return Layout(ops, slots, consts, kinks)
+    return Layout(ops, slots, consts, kinks, general)
 
 
-def forward(program: Program, point: dict[str, float], lay: Layout | None = None,
-            warnings: list | None = None, points: bool = False) -> list:
-    """w_i = op(operands) in list order. Returns the value list: one value per node, then
-    the constants. Raises DomainError at the first node outside its op's domain."""
-    lay = lay or layout(program)
+# --- forward ---------------------------------------------------------------------------
+
+def forward(program: Program, point: dict, lay: Layout, diagnostics: list | None = None,
+            points: bool = False) -> list:
+    """w_j = op(operands) in list order. Returns the value list: one value per node, then
+    the constants. Raises DomainError at the first node outside its op's domain (over
+    points: sets those points to nan and counts them instead)."""
+    if lay.general:
+        return _forward_general(program, point, lay, diagnostics)
     n_in, n = program.n_inputs, len(program.nodes)
     vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) \
         + lay.consts
@@ -82,27 +110,137 @@ def forward(program: Program, point: dict[str, float], lay: Layout | None = None
             else:
                 v = op.forward(vals[s[0]], vals[s[1]])
             if not isfinite(v):
-                _non_finite(program, j, op, [vals[k] for k in s], v, warnings, points)
+                _non_finite(program, j, op, [vals[k] for k in s], v, diagnostics, points)
             vals[j] = v
     return vals
 
 
-def reverse(program: Program, vals: list, lay: Layout | None = None,
-            warnings: list | None = None, points: bool = False) -> tuple[Partials, list]:
-    """w̄_out = 1, then w̄_i += w̄_j·∂w_j/∂w_i for j from the last node down. Returns the
-    partials (per node, a tuple aligned with its operands, None for a constant) and the
-    adjoints."""
-    lay = lay or layout(program)
+def _forward_general(program: Program, point: dict, lay: Layout, diagnostics) -> list:
     n_in, n = program.n_inputs, len(program.nodes)
-    isfinite = _all_finite if points else math.isfinite
+    vals = [as_value(point[name]) for name in program.inputs] + [None] * (n - n_in) \
+        + lay.consts
+    with np.errstate(all="ignore"):
+        for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
+            args = [vals[k] for k in s]
+            _check_shapes(program, j, op, s, args)
+            v = vals[j] = as_value(op.forward(*args))
+            if not np.all(np.isfinite(v)):
+                _non_finite(program, j, op, args, v, diagnostics, False)
+    return vals
+
+
+def _check_shapes(program: Program, j: int, op: Op, slots, args) -> None:
+    """The operands' shapes fit the op (its own rule, or numpy's broadcasting), or the
+    ShapeError that names the node, the op and every shape."""
+    shapes = [a if type(a) is tuple else shape(a) for a in args]
+    try:
+        if op.shape is not None:
+            op.shape(*shapes)
+        else:
+            np.broadcast_shapes(*shapes)
+            return
+    except ValueError as e:
+        why = str(e) if op.shape is not None else "the shapes do not broadcast"
+        n = len(program.nodes)
+        of = " and ".join(f"{node_id(k)} ({shape_text(sh)})" if k < n else shape_text(sh)
+                          for k, sh in zip(slots, shapes) if type(sh) is not tuple or k < n)
+        node = program.nodes[j]
+        raise ShapeError(f"{op.name} of {of}: {why}", source=program.source,
+                         span=(node.start, node.end), node=j, program=program) from None
+
+
+def _non_finite(program: Program, j: int, op: Op, operands: list, v, diagnostics,
+                points: bool) -> None:
+    """A value came out inf or nan: outside the op's domain (log(-1), 1/0), or an overflow
+    the user should know about (exp(1000) is inf, not an error). A value carried from an
+    earlier non-finite operand was reported there. One point or a tensor: a domain error
+    names the first entry outside; over points, those points become nan and are counted."""
+    args = [a for a in operands if type(a) is not tuple]
+    new = ~np.isfinite(v) & _finite(args)
+    if not np.any(new):
+        return
+    outside = new & ~np.asarray(op.domain(*operands)) if op.domain is not None else False
+    if points:
+        v[outside] = np.nan
+        if diagnostics is not None:
+            for kind, mask in (("domain", outside), ("overflow", new & ~outside)):
+                if np.any(mask):
+                    diagnostics.append(Diagnostic(kind, j, count=int(np.count_nonzero(mask)),
+                                                  points=int(np.size(mask))))
+        return
+    if np.any(outside):
+        raise _domain_error(program, j, op, operands, outside)
+    if diagnostics is not None:
+        diagnostics.append(Diagnostic("overflow", j, value=float(v) if np.ndim(v) == 0
+                                      else None))
+
+
+def _domain_error(program: Program, j: int, op: Op, operands: list, outside) -> DomainError:
+    """The error for node j outside its op's domain, with the operands' values there: the
+    first entry outside for arrays (w1[1] = -1)."""
+    node = program.nodes[j]
+    args = [x for x in operands if type(x) is not tuple]
+    outside = np.broadcast_to(outside, np.broadcast_shapes(*[np.shape(x) for x in args]))
+    at = tuple(int(k) for k in np.argwhere(outside)[0]) if outside.ndim else ()
+    values = []
+    for a, x in zip(node.args, operands):
+        if type(a) is int:
+            own = tuple(0 if d == 1 else k for k, d in zip(at[len(at) - np.ndim(x):], np.shape(x)))
+            where = f"[{', '.join(map(str, own))}]" if own else ""
+            values.append(f"{node_id(a)}{where} = {float(np.asarray(x)[own]):.6g}")
+    return DomainError(f"{op.domain_text}, but {', '.join(values)}", source=program.source,
+                       span=(node.start, node.end), node=j, program=program)
+
+
+def _all_finite(v) -> bool:
+    """math.isfinite for the values of a sweep: true when every point's value is. The
+    sum is nan or inf if any value is (and rarely by overflow: then the caller looks
+    point by point and finds nothing); it allocates nothing, unlike np.isfinite."""
+    return math.isfinite(_sum(v))
+
+
+def _finite(operands: list):
+    """Where every operand is finite (a bool for one point, a mask over points or
+    entries)."""
+    ok = True
+    for x in operands:
+        ok = ok & np.isfinite(x)
+    return ok
+
+
+# --- reverse ---------------------------------------------------------------------------
+
+def reverse(program: Program, vals: list, lay: Layout, seed=1.0,
+            diagnostics: list | None = None, points: bool = False) -> tuple[Partials, list]:
+    """w̄_out = seed, then w̄_i += w̄_j·∂w_j/∂w_i for j from the last node down. Returns the
+    partials (per node, aligned with its operands: None for a constant, a VJP for an op
+    that pushes its vector–Jacobian product) and the adjoints. A node the output does not
+    use passes nothing back, even where its local partial is infinite (0·inf would be
+    nan): its adjoint is a structural zero, as in JAX."""
+    n_in, n = program.n_inputs, len(program.nodes)
+    if lay.general:
+        first, second, adj, reached = _reverse_general(program, vals, lay, seed)
+    else:
+        first, second, adj, reached = _reverse_scalar(program, vals, lay, seed)
+    partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
+    # An infinite or nan partial on a used node reaches some input's adjoint, so only
+    # then is it worth looking for them, to say where the derivative does not exist.
+    if diagnostics is not None and not all(np.all(np.isfinite(adj[k])) for k in range(n_in)):
+        for j in range(n_in, n):
+            if reached[j]:
+                _not_differentiable(program, j, lay.slots[j - n_in], partials[j], vals,
+                                    diagnostics, points)
+    return partials, adj
+
+
+def _reverse_scalar(program: Program, vals: list, lay: Layout, seed):
+    n_in, n = program.n_inputs, len(program.nodes)
     adj: list = [0.0] * n
     first: list = [None] * n  # the partial for each node's first operand
     second: list = [None] * n  # and for its second
-    # A node the output does not use passes nothing back, even where its local partial
-    # is infinite (0·inf would be nan): its adjoint is a structural zero, as in JAX.
     reached = [False] * n
     if type(program.output) is int:
-        adj[program.output] = 1.0
+        adj[program.output] = seed
         reached[program.output] = True
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
@@ -135,128 +273,116 @@ def reverse(program: Program, vals: list, lay: Layout | None = None,
                     else:
                         adj[i1] = g * p1
                         reached[i1] = True
-    partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
-    # An infinite or nan partial on a used node reaches some input's adjoint, so only
-    # then is it worth looking for them, to say where the derivative does not exist.
-    if warnings is not None and not all(isfinite(adj[k]) for k in range(n_in)):
-        for j in range(n_in, n):
-            s = lay.slots[j - n_in]
-            if reached[j] and not all(p is None or isfinite(p) for p in partials[j]):
-                _not_differentiable(program, j, s, partials[j], vals, warnings, points)
-    return partials, adj
+    return first, second, adj, reached
 
 
-def _kinks(program: Program, vals: list, lay: Layout, warnings: list,
-           points: bool = False) -> None:
-    """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the
-    convention used there, as a warning (over points, with how many)."""
-    for j in lay.kinks:
-        op = lay.ops[j - program.n_inputs]
-        hit = op.kink(*[vals[k] for k in lay.slots[j - program.n_inputs]])
-        if hit is not False and np.any(hit):
-            warnings.append(Warning_("kink", node_id(j),
-                                     f"{definition(program, j)} is not differentiable "
-                                     f"here{_at(hit) if points else ''}; {op.kink_text}"))
+def _reverse_general(program: Program, vals: list, lay: Layout, seed):
+    n_in, n = program.n_inputs, len(program.nodes)
+    adj: list = [np.zeros(np.shape(vals[i])) if np.ndim(vals[i]) else 0.0 for i in range(n)]
+    first: list = [None] * n
+    second: list = [None] * n
+    reached = [False] * n
+    if type(program.output) is int:
+        adj[program.output] = seed
+        reached[program.output] = True
+    with np.errstate(all="ignore"):
+        for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+            args = [vals[k] for k in s]
+            g = adj[j]
+            got = []
+            for k, i in enumerate(s):
+                if i >= n:
+                    got.append(None)
+                    continue
+                if op.vjp is not None:
+                    push = as_value(op.vjp[k](g, *args, vals[j]))
+                    got.append(VJP(push))
+                else:
+                    p = as_value(op.partials[k](*args, vals[j]))
+                    got.append(p)
+                    push = as_value(unbroadcast(g * p, np.shape(vals[i])))
+                if reached[j]:
+                    adj[i] = adj[i] + push if reached[i] else push
+                    reached[i] = True
+            first[j] = got[0]
+            if len(got) > 1:
+                second[j] = got[1]
+    return first, second, [as_value(a) for a in adj], reached
 
 
-def _all_finite(v) -> bool:
-    """math.isfinite for the values of a sweep: true when every point's value is. The
-    sum is nan or inf if any value is (and rarely by overflow: then the caller looks
-    point by point and finds nothing); it allocates nothing, unlike np.isfinite."""
-    return math.isfinite(_sum(v))
-
-
-AT_POINTS = " at {} of {} points"  # sweep.py adds up these counts over blocks
-
-
-def _at(mask) -> str:
-    """' at 3 of 121 points' for a mask over points."""
-    return AT_POINTS.format(np.count_nonzero(mask), np.size(mask))
-
-
-def _finite(operands: list):
-    """The points where every operand is finite (True for a single point)."""
-    ok = True
-    for x in operands:
-        ok = ok & np.isfinite(x)
-    return ok
-
-
-def evaluate(program: Program, point: dict[str, float], seed=None,
-             jacobian: bool = False) -> Trace:
-    """The forward pass, then the reverse pass from the output seeded with 1. Vectors and
-    matrices (an array among the inputs, or an op of tensors) take tensor_passes.py;
-    a seed (the output's adjoint) and the Jacobian are theirs."""
-    if program.tensor or seed is not None or jacobian or any(
-            type(v) is np.ndarray for v in point.values()):
-        from . import tensor_passes
-
-        return tensor_passes.evaluate(program, point, seed, jacobian)
-    lay = layout(program)
-    warnings: list[Warning_] = []
-    vals = forward(program, point, lay, warnings)
-    partials, adj = reverse(program, vals, lay, warnings)
-    _kinks(program, vals, lay, warnings)
+def _not_differentiable(program: Program, j: int, slots, ps, vals, diagnostics,
+                        points: bool) -> None:
+    """The edges into node j whose partial is not finite where the operands are (over
+    points, not where the node left its domain: that has its own diagnostic)."""
     n = len(program.nodes)
-    out = program.output
-    value = vals[out] if type(out) is int else _f64(out.value)
-    gradient = {name: adj[k] for k, name in enumerate(program.inputs)}
-    return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
-                 adjoints=adj, value=value, gradient=gradient, warnings=warnings)
-
-
-def _non_finite(program: Program, i: int, op: Op, operands: list, v, warnings,
-                points: bool = False) -> None:
-    """A value came out inf or nan: a domain error if the op was outside its domain,
-    else an overflow the user should know about (exp(1000) is inf, not an error). Over
-    points (v an array, an entry per point) a domain error is no error: those points are
-    set to nan (1/0 would be inf) and counted in a warning, and the others go on."""
+    ok = _finite([vals[k] for k in slots if type(vals[k]) is not tuple])
     if points:
-        _non_finite_points(program, i, op, operands, v, warnings)
-        return
-    if not all(math.isfinite(x) for x in operands):
-        return  # carried from an earlier node, already reported
-    node = program.nodes[i]
-    if op.domain is not None and not op.domain(*operands):
-        values = ", ".join(f"{node_id(a)} = {float(x):.6g}"
-                           for a, x in zip(node.args, operands) if type(a) is int)
-        raise DomainError(f"{definition(program, i)}: {op.domain_text}, "
-                          f"but {values}",
-                          source=program.source, span=(node.start, node.end), node=node_id(i))
-    if warnings is not None:
-        warnings.append(Warning_("overflow", node_id(i),
-                                 f"{definition(program, i)} overflows to {float(v)}"))
-
-
-def _non_finite_points(program: Program, i: int, op: Op, operands: list, v, warnings) -> None:
-    new = ~np.isfinite(v) & _finite(operands)  # not carried from an earlier node
-    outside = new & ~op.domain(*operands) if op.domain is not None else False
-    v[outside] = np.nan
-    if warnings is None:
-        return
-    if np.any(outside):
-        warnings.append(Warning_("domain", node_id(i),
-                                 f"{definition(program, i)}: "
-                                 f"{op.domain_text}{_at(outside)}; the value there is nan"))
-    over = new & ~outside
-    if np.any(over):
-        warnings.append(Warning_("overflow", node_id(i),
-                                 f"{definition(program, i)} overflows{_at(over)}"))
-
-
-def _not_differentiable(program, j, slots, ps, vals, warnings, points=False) -> None:
-    n = len(program.nodes)
-    ok = _finite([vals[k] for k in slots])
-    if points:  # over points, not where the node left its domain: that has its warning
         ok = ok & ~np.isnan(vals[j])
     if not np.any(ok):
         return
     for i, p in zip(slots, ps):
-        if p is not None and i < n:
-            bad = ok & ~np.isfinite(p)
-            if np.any(bad):
-                value = f"not finite{_at(bad)}" if points else f"{float(p)} at this point"
-                warnings.append(Warning_(
-                    "not_differentiable", node_id(j),
-                    f"∂{node_id(j)}/∂{node_id(i)} is {value}: "
-                    f"{definition(program, j)} has no derivative here"))
+        if p is None or i >= n or type(p) is VJP:
+            continue
+        bad = ok & ~np.isfinite(p)
+        if np.any(bad):
+            if points:
+                diagnostics.append(Diagnostic("not_differentiable", j, operand=i,
+                                              count=int(np.count_nonzero(bad)),
+                                              points=int(np.size(bad))))
+            else:
+                diagnostics.append(Diagnostic("not_differentiable", j, operand=i,
+                                              value=float(p) if np.ndim(p) == 0 else None))
+
+
+def kinks(program: Program, vals: list, lay: Layout, diagnostics: list,
+          points: bool = False) -> None:
+    """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the op
+    table's convention holds there, and a diagnostic says so (over points, how many)."""
+    n_in = program.n_inputs
+    for j in lay.kinks:
+        hit = lay.ops[j - n_in].kink(*[vals[k] for k in lay.slots[j - n_in]])
+        if hit is not False and np.any(hit):
+            if points:
+                diagnostics.append(Diagnostic("kink", j, count=int(np.count_nonzero(hit)),
+                                              points=int(np.size(hit))))
+            else:
+                diagnostics.append(Diagnostic("kink", j))
+
+
+# --- tangents (forward mode) -------------------------------------------------------------
+
+def tangent(program: Program, vals: list, lay: Layout, partials: Partials,
+            seeds: dict[int, object]) -> list:
+    """ẇ of every node when the inputs move by `seeds` (input index → its tangent, in the
+    input's shape): ẇ_j = Σ_i ∂w_j/∂w_i·ẇ_i with the partials the reverse pass computed,
+    or the op table's jvp. No second set of derivative rules. A node that does not depend
+    on a seeded input has a structural zero tangent and passes nothing on, even where its
+    local partial is infinite, as the reverse pass does with nodes the output does not use."""
+    n_in, n = program.n_inputs, len(program.nodes)
+    zero = _f64(0.0)
+    dot: list = [zero] * n
+    moved = [False] * n
+    for i, t in seeds.items():
+        dot[i] = t
+        moved[i] = True
+    first, second = partials.first, partials.second
+    with np.errstate(all="ignore"):
+        for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
+            total = None
+            for k, i in enumerate(s):
+                if i >= n or not moved[i]:
+                    continue
+                if op.jvp is not None:
+                    term = op.jvp[k](dot[i], *[vals[m] for m in s], vals[j])
+                else:
+                    term = (first if k == 0 else second)[j] * dot[i]
+                total = term if total is None else total + term
+            if total is not None:
+                if lay.general:  # an operand broadcast: its tangent spreads to the shape
+                    total = as_value(np.broadcast_to(total, np.shape(vals[j])).copy())
+                dot[j] = total
+                moved[j] = True
+    if lay.general:  # a tangent has its node's shape, zeros included
+        dot = [d if moved[j] else np.zeros(np.shape(vals[j])) if np.ndim(vals[j]) else zero
+               for j, d in enumerate(dot)]
+    return dot

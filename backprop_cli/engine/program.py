@@ -85,11 +85,3 @@ class Program(NamedTuple):
 
 def node_id(i: int) -> str:
     return f"w{i + 1}"
-
-
-def definition(program: Program, i: int) -> str:
-    """`w3 = w1*w2`: how every error and warning names a node, in the ascii the user
-    types, so it reads like the tables and parses again."""
-    from ..symbolic.formula import node_text  # lazily: the passes need it only when they report
-
-    return f"{node_id(i)} = {node_text(program, i, 'ascii')}"

@@ -71,14 +71,14 @@ def text(trace: Trace, options: Options) -> str:
             attrs.append("peripheries=2")
         lines.append(f"  {node_id(i)} [{', '.join(attrs)}];")
     for e in trace.edges():
-        name = f"∂{node_id(e.to)}/∂{node_id(e.frm)}"
+        name = f"∂{node_id(e.target)}/∂{node_id(e.source)}"
         if blank:
             label = name
         else:
             formula = edge_formula(program, e, shapes=trace.tensor_shapes)
             value = fmt(trace.edge_value(e), p)
             label = f"{name} = {formula}" + ("" if formula == value else f"\n= {value}")
-        lines.append(f"  {node_id(e.frm)} -> {node_id(e.to)} [label={quote(label)}];")
+        lines.append(f"  {node_id(e.source)} -> {node_id(e.target)} [label={quote(label)}];")
     if not nodes:  # a constant: the one thing to draw is its value
         lines.append(f"  output [label={quote(constant_box(trace, options))}, "
                      "peripheries=2];")

@@ -1,13 +1,23 @@
-"""--json: exactly one JSON document on stdout, described by schema/trace.schema.json."""
+"""Every JSON document backprop writes, in one module: the trace (--json), the lines of a
+sweep and of a descent (JSON Lines), the grading report, and errors. One schema version
+for all of them; each kind has its JSON Schema in backprop_cli/schema/. Numbers are plain
+floats; inf and nan, which JSON lacks, are the strings "Infinity", "-Infinity", "NaN".
+"""
 
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
+
+from ..engine.program import node_id
+from ..engine.trace import Trace, largest_difference
 from ..errors import BackpropError
-from ..engine.trace import SCHEMA_VERSION, Trace
+from .messages import diagnostic_message, error_message
 
-JACOBIAN = True  # Trace.to_dict carries it
+SCHEMA_VERSION = "1"  # of every document: schema/*.schema.json
+JACOBIAN = True  # the trace document carries it
 
 
 def dumps(doc: dict) -> str:
@@ -15,13 +25,157 @@ def dumps(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
 
+def number(x) -> float | str:
+    """A plain JSON number; inf and nan as the strings "Infinity", "-Infinity", "NaN"."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+
+
+def array(x):
+    """A value as JSON: a number, or nested lists of numbers for an array."""
+    if x is None:
+        return None
+    if type(x) is not np.ndarray or x.ndim == 0:
+        return number(x)
+    return [array(row) for row in x] if x.ndim > 1 else [number(v) for v in x]
+
+
+# --- one point: the trace ------------------------------------------------------------------
+
+def trace_document(trace: Trace, expand: bool = False) -> dict:
+    """The trace of one run (schema/trace.schema.json). With expand, each gradient entry
+    also in terms of the inputs."""
+    from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show
+    from ..symbolic.simplify import Adjoints, expanded_gradient
+
+    program = trace.program
+    edges = trace.edges()
+    succ = trace.successors(edges)
+    tensor = trace.tensor
+    shapes = trace.tensor_shapes
+    value = array if tensor else number
+    simple: list = [None] * len(program.nodes)
+    if not tensor:  # simplified forms are of scalar formulas; tensors have their rules
+        simplified = Adjoints(trace, succ)
+        for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors'
+            f = simplified.formula(i)
+            simple[i] = None if f is None else show(f, "ascii")
+    nodes = []
+    for i, node in enumerate(program.nodes):
+        row = {"id": node_id(i), "op": node.op,
+               "operands": [node_id(a) if type(a) is int else
+                            a.text if type(a.value) is tuple else number(a.value)
+                            for a in node.args],
+               "text": node_text(program, i, "ascii"),
+               "value": value(trace.values[i]),
+               "adjoint": value(trace.adjoints[i]) if trace.has_adjoints else None,
+               "adjoint_formula": adjoint_formula(trace, i, succ[i], "ascii")
+               if trace.has_adjoints else None,
+               "adjoint_simplified": simple[i]}
+        if tensor:
+            row["shape"] = list(shapes[i])
+        if node.names:
+            row["name"] = node.names[0]
+            if len(node.names) > 1:
+                row["aliases"] = list(node.names[1:])
+        nodes.append(row)
+    out = program.output
+    partials = []
+    for e in edges:
+        row = {"from": node_id(e.source), "to": node_id(e.target),
+               "formula": edge_formula(program, e, "ascii", shapes),
+               "value": value(trace.edge_value(e))}
+        if tensor:
+            row["kind"] = "vjp" if trace.is_rule(e) else "partial"
+        partials.append(row)
+    doc = {
+        "schema": SCHEMA_VERSION,
+        "expression": program.source,
+        "inputs": {name: value(v) for name, v in trace.point.items()},
+        "output": {"name": trace.output_name,
+                   "node": node_id(out) if type(out) is int else None},
+        "nodes": nodes,
+        "partials": partials,
+        "value": value(trace.value),
+        "gradient": {name: value(v) for name, v in trace.gradient.items()}
+        if trace.has_adjoints else None,
+        "warnings": [diagnostic_document(program, d) for d in trace.diagnostics],
+    }
+    if expand and not tensor:
+        doc["gradient_expanded"] = {
+            name: None if f is None else show(f, "ascii")
+            for name, f in expanded_gradient(simplified).items()}
+    if trace.tangents is not None:
+        fw = trace.tangents
+        doc["forward"] = {
+            "passes": fw.passes,
+            "tangents": {name: [value(t) for t in dot]
+                         for name, dot in zip(fw.inputs, fw.tangents)},
+            "gradient": {name: value(v) for name, v in fw.gradient.items()},
+            "largest_difference": number(largest_difference(fw.gradient, trace.gradient)),
+        }
+    if tensor:
+        doc["shape"] = list(np.shape(trace.value))
+        doc["seed"] = array(trace.seed) if trace.has_adjoints else None
+    if trace.jacobian is not None:
+        jac = trace.jacobian
+        doc["jacobian"] = {"mode": jac.mode, "passes": jac.passes,
+                           "of": {name: {"shape": list(j.shape), "value": array(j)}
+                                  for name, j in jac.entries.items()}}
+    return doc
+
+
+def diagnostic_document(program, d) -> dict:
+    """A diagnostic as data and as the sentence the terminal prints."""
+    doc = {"kind": d.kind, "node": node_id(d.node), "message": diagnostic_message(program, d)}
+    if d.operand is not None:
+        doc["operand"] = node_id(d.operand)
+    if d.count is not None:
+        doc["count"], doc["points"] = d.count, d.points
+    return doc
+
+
 def render_trace(trace: Trace, expand: bool = False) -> str:
-    return dumps(trace.to_dict(expand=expand))
-
-
-def render_error(error: BackpropError) -> str:
-    return dumps({"schema": SCHEMA_VERSION, "error": error.to_dict()})
+    return dumps(trace_document(trace, expand))
 
 
 def emit(trace: Trace, options) -> None:
     print(render_trace(trace, expand=options.expand))
+
+
+# --- many points: JSON Lines of a sweep ----------------------------------------------------
+
+def sweep_lines(sweep):
+    """One object per point (schema/sweep.schema.json), in grid order."""
+    inputs = list(sweep.points)
+    points = [sweep.points[k].tolist() for k in inputs]
+    grads = [np.asarray(sweep.gradient[k]).tolist() for k in inputs]
+    for i, value in enumerate(np.asarray(sweep.value).tolist()):
+        yield dumps({"schema": SCHEMA_VERSION,
+                     "point": {k: number(p[i]) for k, p in zip(inputs, points)},
+                     "value": number(value),
+                     "gradient": {k: number(g[i]) for k, g in zip(inputs, grads)}})
+
+
+# --- errors --------------------------------------------------------------------------------
+
+def error_document(error: BackpropError) -> dict:
+    """An error as the one document on stdout under --json (schema/error.schema.json)."""
+    doc = {"type": error.kind, "message": error_message(error)}
+    pos = error.position()
+    if pos is not None:
+        doc.update(origin=error.origin, line=pos[0], column=pos[1],
+                   excerpt=list(error.excerpt()))
+    if error.expected:
+        doc["expected"] = error.expected
+    if error.hint:
+        doc["hint"] = error.hint
+    if error.node is not None:
+        doc["node"] = node_id(error.node)
+    return {"schema": SCHEMA_VERSION, "error": doc}
+
+
+def render_error(error: BackpropError) -> str:
+    return dumps(error_document(error))

@@ -27,6 +27,7 @@ from ..symbolic.latex_text import name_math, number, text
 from ..symbolic.simplify import MAX_NODES
 from ..engine.trace import Trace
 from . import Options
+from .messages import diagnostic_message
 from .numbers import fmt
 from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
 
@@ -151,22 +152,22 @@ def text_of(trace: Trace, options: Options) -> str:
         def partial_line(k):
             e = edges[k]
             if blank:
-                return f"{_partial(e.to, e.frm)} &= {BLANK}"
+                return f"{_partial(e.target, e.source)} &= {BLANK}"
             formula = edge_formula(program, e, "latex", trace.tensor_shapes)
             value = val(trace.edge_value(e))
-            return f"{_partial(e.to, e.frm)} &= {_wrap(formula)}" + ("" if formula == value
+            return f"{_partial(e.target, e.source)} &= {_wrap(formula)}" + ("" if formula == value
                                                               else f" = {value}")
 
         doc += [r"\subsection*{Local partials on the edges}"]
         doc += _align(_Lazy(len(edges), partial_line), mr)
-    if trace.forward is not None and options.mode != "reverse":
+    if trace.tangents is not None and options.mode != "reverse":
         doc += _tangents(trace, options, val)
     if nodes and options.mode != "forward":
         doc += _adjoints(trace, options, edges, val, f)
     doc += _gradient(trace, options, val, f)
-    if trace.warnings:
+    if trace.diagnostics:
         doc += [r"\paragraph{Warnings}", r"\begin{itemize}"]
-        doc += [rf"\item {text(wn.message)}" for wn in trace.warnings]
+        doc += [rf"\item {text(diagnostic_message(trace.program, d))}" for d in trace.diagnostics]
         doc += [r"\end{itemize}", ""]
     doc.append(r"\end{document}")
     return "\n".join(doc) + "\n"
@@ -196,7 +197,7 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
         if not succ[i]:
             return f"{bar} &= 0 \\qquad\\text{{(nothing uses {var_name(i, False, 'latex')})}}"
         shown = succ[i][:MAX_TERMS]
-        chain = " + ".join(f"{var_name(e.to, True, 'latex')}{_partial(e.to, i)}"
+        chain = " + ".join(f"{var_name(e.target, True, 'latex')}{_partial(e.target, i)}"
                            for e in shown)
         if len(succ[i]) > MAX_TERMS:
             chain += rf" + \dots \text{{ ({len(succ[i])} terms)}}"
@@ -227,7 +228,7 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
     tangent_formula, the terminal's) and its value; many inputs are elided as rows are."""
     from ..symbolic.simplify import tangent_formula
 
-    program, fw, blank = trace.program, trace.forward, options.blank
+    program, fw, blank = trace.program, trace.tangents, options.blank
     n, n_in = len(program.nodes), program.n_inputs
     formulas: dict[int, str] = {}
 
@@ -270,7 +271,7 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
     the inputs (simplify.expanded_gradient, as the terminal's), and its value."""
     program, blank, out = trace.program, options.blank, trace.program.output
     w = (lambda i: var_name(i, False, "latex"))  # noqa: E731
-    forward = trace.forward if options.mode != "reverse" else None
+    forward = trace.tangents if options.mode != "reverse" else None
     reverse = options.mode != "forward"
     expanded = {}
     if options.expand and not blank and not trace.tensor:

@@ -10,8 +10,7 @@ import numpy as np
 
 from ..tasks.descent import Step, Stop
 from ..tasks.sweep import Sweep
-from ..engine.trace import SCHEMA_VERSION, number
-from .json_doc import dumps
+from .json_doc import SCHEMA_VERSION, dumps, number
 
 
 def sweep_columns(sweep: Sweep) -> list[tuple[str, np.ndarray]]:
@@ -27,17 +26,6 @@ def sweep_csv(sweep: Sweep) -> Iterator[str]:
     lists = [np.asarray(v, dtype=np.float64).tolist() for _, v in columns]
     for row in zip(*lists):
         yield ",".join(map(repr, row))
-
-
-def sweep_json_lines(sweep: Sweep) -> Iterator[str]:
-    inputs = list(sweep.points)
-    points = [sweep.points[k].tolist() for k in inputs]
-    grads = [np.asarray(sweep.gradient[k]).tolist() for k in inputs]
-    for i, value in enumerate(np.asarray(sweep.value).tolist()):
-        yield dumps({"schema": SCHEMA_VERSION,
-                     "point": {k: number(p[i]) for k, p in zip(inputs, points)},
-                     "value": number(value),
-                     "gradient": {k: number(g[i]) for k, g in zip(inputs, grads)}})
 
 
 def step_json(step: Step) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
+from .messages import diagnostic_message
 
 WORKSHEET = True
 JACOBIAN = True  # cells.jacobian
@@ -47,7 +48,8 @@ def text(trace: Trace, options: Options) -> str:
     modes = cells.modes_line(trace, options)
     if modes:
         lines.extend([escape(modes), ""])
-    lines.extend(f"- warning: {escape(w.message)}" for w in trace.warnings)
+    lines.extend(f"- warning: {escape(diagnostic_message(trace.program, d))}"
+                 for d in trace.diagnostics)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -34,11 +34,11 @@ def text(trace: Trace, options: Options) -> str:
         shape = ("([", "])") if i < program.n_inputs else ("[", "]")
         lines.append(f"  {node_id(i)}{shape[0]}{label(chr(10).join(parts))}{shape[1]}")
     for e in trace.edges():
-        name = f"∂{node_id(e.to)}/∂{node_id(e.frm)}"
+        name = f"∂{node_id(e.target)}/∂{node_id(e.source)}"
         if not blank:
             formula, value = edge_formula(program, e, shapes=trace.tensor_shapes), fmt(trace.edge_value(e), p)
             name += f" = {formula}" + ("" if formula == value else f" = {value}")
-        lines.append(f"  {node_id(e.frm)} -->|{label(name)}| {node_id(e.to)}")
+        lines.append(f"  {node_id(e.source)} -->|{label(name)}| {node_id(e.target)}")
     if not program.nodes:  # a constant: the one thing to draw is its value
         lines.append(f"  output[{label(constant_box(trace, options))}]")
     lines.append("  classDef output stroke-width:3px")

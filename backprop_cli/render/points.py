@@ -11,6 +11,7 @@ from rich.text import Text
 from ..tasks.descent import Step, Stop
 from ..tasks.sweep import Sweep
 from .lines import sweep_columns
+from .messages import diagnostic_message
 from .numbers import fmt
 from .terminal import _print
 
@@ -70,9 +71,10 @@ def render_sweep(sweep: Sweep, console: Console, precision: int = 6, max_rows: i
                            "give every point)", style="dim"))
 
 
-def render_warnings(warnings, console: Console) -> None:
-    for w in warnings:
-        console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
+def render_diagnostics(program, diagnostics, console: Console) -> None:
+    for d in diagnostics:
+        console.print(Text.assemble(("warning: ", "bold yellow"),
+                                    diagnostic_message(program, d)), soft_wrap=True)
 
 
 def render_descent(steps: list[Step], stop: Stop, console: Console, every: int,

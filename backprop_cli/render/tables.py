@@ -14,7 +14,7 @@ import numpy as np
 from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..engine.program import node_id
 from ..symbolic.simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
-from ..engine.trace import Trace
+from ..engine.trace import Trace, largest_difference
 from . import Options
 from .numbers import fmt, fmt_value
 
@@ -96,11 +96,11 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                           "Local partials ∂wⱼ/∂wᵢ on the edges, in backward order"
                           + (RULE_NOTE if rules else ""),
                           ("edge", "formula", "value"), len(edges), max_rows,
-                          lambda k: (f"∂{node_id(edges[k].to)}/∂{node_id(edges[k].frm)}",
+                          lambda k: (f"∂{node_id(edges[k].target)}/∂{node_id(edges[k].source)}",
                                      "" if blank else edge_formula(program, edges[k],
                                                                    shapes=trace.tensor_shapes),
                                      "" if blank else fmt(trace.edge_value(edges[k]), p))))
-    if options.mode != "reverse" and trace.forward is not None:
+    if options.mode != "reverse" and trace.tangents is not None:
         out.extend(tangents(trace, options))
     if nodes and options.mode != "forward" and trace.has_adjoints:
         out.append(adjoints(trace, options, edges))
@@ -161,7 +161,7 @@ TANGENT_COLUMNS = 3  # input passes per tangent table; more inputs take more tab
 def tangents(trace: Trace, options: Options) -> list[Table]:
     """ẇ of every node on each input's pass, w1 first, as forward accumulation goes; the
     first table also has each node's tangent formula (ẇ4 = ẇ1·w2 + w1·ẇ2)."""
-    program, fw, blank = trace.program, trace.forward, options.blank
+    program, fw, blank = trace.program, trace.tangents, options.blank
     out = []
     for start in range(0, len(fw.inputs), TANGENT_COLUMNS):
         names = fw.inputs[start:start + TANGENT_COLUMNS]
@@ -196,7 +196,7 @@ def gradient(trace: Trace, options: Options) -> Table | None:
         return None
     program, p, blank = trace.program, options.precision, options.blank
     name, out = trace.output_name, program.output
-    forward = trace.forward if options.mode != "reverse" else None
+    forward = trace.tangents if options.mode != "reverse" else None
     both = options.mode == "both" and forward is not None
     expand = options.expand and not trace.tensor  # expanded forms are of scalars
     expanded = {}
@@ -233,11 +233,9 @@ def gradient(trace: Trace, options: Options) -> Table | None:
 
 def modes_line(trace: Trace, options: Options) -> str | None:
     """With --mode both: whether the two modes agree, and the passes each took."""
-    forward = trace.forward
+    forward = trace.tangents
     if options.mode != "both" or forward is None or not trace.gradient or options.blank:
         return None
-    from ..engine.forward_mode import largest_difference
-
     diff = largest_difference(forward.gradient, trace.gradient)
     scale = max([float(np.max(np.abs(g), initial=0.0)) for g in trace.gradient.values()]
                 + [1.0])

@@ -17,6 +17,7 @@ from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
 from .console import plain
+from .messages import diagnostic_message, error_lines
 from .numbers import fmt
 
 WORKSHEET = True
@@ -68,8 +69,9 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     modes = cells.modes_line(trace, options)
     if modes:
         console.print(Text(modes))
-    for w in trace.warnings:
-        console.print(Text.assemble(("warning: ", "bold yellow"), w.message), soft_wrap=True)
+    for d in trace.diagnostics:
+        console.print(Text.assemble(("warning: ", "bold yellow"),
+                                    diagnostic_message(trace.program, d)), soft_wrap=True)
     if options.graph:
         console.print()
         console.print(Text("The graph, from the output down to the inputs", style="bold"))
@@ -89,7 +91,7 @@ def graph_tree(trace: Trace, options: Options, edges=None):
     edges = trace.edges() if edges is None else edges
     uses = {}  # j -> its edges, operands left to right
     for e in edges:
-        uses.setdefault(e.to, []).append(e)
+        uses.setdefault(e.target, []).append(e)
 
     def label(i: int, edge) -> Text:
         text = Text(node_id(i), style="bold cyan")
@@ -109,7 +111,7 @@ def graph_tree(trace: Trace, options: Options, edges=None):
     stack = [(root, e, 1) for e in reversed(uses.get(out, []))]
     while stack:
         parent, edge, depth = stack.pop()
-        i = edge.frm
+        i = edge.source
         if limit is not None and drawn >= limit:
             cut += 1
             continue
@@ -133,7 +135,7 @@ def graph_tree(trace: Trace, options: Options, edges=None):
 
 
 def _edge_text(trace: Trace, edge, precision: int, blank: bool) -> str:
-    name = f"∂{node_id(edge.to)}/∂{node_id(edge.frm)}"
+    name = f"∂{node_id(edge.target)}/∂{node_id(edge.source)}"
     if blank:
         return name
     formula = edge_formula(trace.program, edge, shapes=trace.tensor_shapes)
@@ -147,7 +149,7 @@ def emit(trace: Trace, options: Options) -> None:
 
 def render_error(error: BackpropError, console: Console) -> None:
     """The error as text, with the source line and a caret under the column."""
-    lines = str(error).split("\n")
+    lines = error_lines(error)
     first = lines[0].removeprefix("error: ")
     # soft_wrap: a long message stays one line, so the caret line stays under its column
     console.print(Text.assemble(("error: ", "bold red"), first), soft_wrap=True)

@@ -1,10 +1,12 @@
-"""The JSON Schemas of the JSON outputs, shipped with the package: trace.schema.json
-(--json), report.schema.json (grading answers), sweep.schema.json (--over … --json) and
-descent.schema.json (descend --json). The last two refer to the first for numbers and
-errors, by its $id."""
+"""The JSON Schemas of every JSON document backprop writes, shipped with the package, one
+per kind: trace (--json), sweep (JSON Lines of --over … --json), descent (JSON Lines of
+descend --json), report (grading with --json) and error (what any of them prints instead
+when it fails; the others refer to it, and to trace's numbers, by $id)."""
 
 from importlib import resources
 import json
+
+KINDS = ("trace", "sweep", "descent", "report", "error")
 
 
 def load(name: str) -> dict:

@@ -146,7 +146,7 @@ def partial(program: Program, j: int, k: int) -> Formula:
 
 def edge_partial(program: Program, edge) -> Formula:
     """The partial of an edge; `x*x` uses w1 twice, and its partial is the sum."""
-    terms = [partial(program, edge.to, k) for k in edge.positions]
+    terms = [partial(program, edge.target, k) for k in edge.positions]
     total = terms[0]
     for t in terms[1:]:
         total = make("add", (total, t))
@@ -465,8 +465,8 @@ def node_text(program: Program, i: int, style: str = "unicode") -> str:
 def edge_formula(program: Program, edge, style: str = "unicode", shapes=None) -> str:
     """The edge's partial; for an op with a vector–Jacobian product (A @ x), its rule,
     what the edge adds to the operand's adjoint: `w̄2 += w1ᵀ·w̄3`."""
-    if OPS[program.nodes[edge.to].op].vjp is not None:
-        return f"{var_name(edge.frm, True, style)} += {rule_text(program, edge, shapes, style)}"
+    if OPS[program.nodes[edge.target].op].vjp is not None:
+        return f"{var_name(edge.source, True, style)} += {rule_text(program, edge, shapes, style)}"
     return show(edge_partial(program, edge), style)
 
 
@@ -483,11 +483,11 @@ def _rule_spelling():
 def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
     """The op table's rule for this edge's operand(s), in the w's: g is the adjoint of
     the node using it, a and b its operands, out the node itself."""
-    node = program.nodes[edge.to]
+    node = program.nodes[edge.target]
     op = OPS[node.op]
     rules = op.rule(*[a.value if type(a) is Const and type(a.value) is tuple else shapes[a]
                       for a in node.args])
-    env = {"g": var_name(edge.to, True, style), "out": var_name(edge.to, False, style)}
+    env = {"g": var_name(edge.target, True, style), "out": var_name(edge.target, False, style)}
     for name, a in zip(OPERAND_NAMES, node.args):
         env[name] = var_name(a, False, style) if type(a) is int else a.text
     if node.op == "index":
@@ -517,11 +517,11 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         successors = successors[:max_terms]
     shapes = trace.tensor_shapes
     for edge in successors:
-        if shapes is not None and OPS[trace.program.nodes[edge.to].op].vjp is not None:
+        if shapes is not None and OPS[trace.program.nodes[edge.target].op].vjp is not None:
             parts.append(("+", rule_text(trace.program, edge, shapes, style)))
             continue
         p = edge_partial(trace.program, edge)
-        bar = var_name(edge.to, True, style)
+        bar = var_name(edge.target, True, style)
         negative = _negated(p)
         if negative is not None:
             p = negative
@@ -531,7 +531,7 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         if _is(p, 1):
             term = bar
         elif _is_ratio(p) and _is(opened(p).args[0], 1):  # w̄5/3, not w̄5·(1/3)
-            term = _show(App("div", (Var(edge.to, True), opened(p).args[1])), style)[0]
+            term = _show(App("div", (Var(edge.target, True), opened(p).args[1])), style)[0]
         else:
             q = opened(p)
             if prec < _NEG_PREC and not (type(q) is App and q.op == "mul"
@@ -539,7 +539,7 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
                 text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π
             term = (_times(bar, text) if style == "latex"
                     else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
-        if shapes is not None and shapes[edge.frm] != shapes[edge.to]:
+        if shapes is not None and shapes[edge.source] != shapes[edge.target]:
             # broadcasting undone: summed back to w_i's shape
             term = f"\\sum\\left({term}\\right)" if style == "latex" else f"sum({term})"
         parts.append(("-" if negative is not None else "+", term))

@@ -102,7 +102,6 @@ def const_latex(c: Const) -> tuple[str, int]:
         return "e", _ATOM
     if _NUMBER.fullmatch(t.removeprefix("-")):
         return number(t), (_NEG if t.startswith("-") else _ATOM)
-    # a constant expression (2*pi) comes here only when too long to print as its formula
-    from ..render.numbers import fmt
-
-    return number(fmt(c.value, 17)), (_NEG if c.value < 0 else _ATOM)
+    # a constant expression (2*pi) comes here only when too long to print as its formula:
+    # its value, every digit, since a folded constant is always finite
+    return number(f"{float(c.value):.17g}"), (_NEG if c.value < 0 else _ATOM)

@@ -353,9 +353,9 @@ class Adjoints:
         todo, stack = {i}, [i]
         while stack:
             for edge in self.succ[stack.pop()]:
-                if edge.to not in self.memo and edge.to not in todo:
-                    todo.add(edge.to)
-                    stack.append(edge.to)
+                if edge.target not in self.memo and edge.target not in todo:
+                    todo.add(edge.target)
+                    stack.append(edge.target)
         out = self.program.output
         for k in sorted(todo, reverse=True):
             if k == out:
@@ -364,9 +364,9 @@ class Adjoints:
             try:
                 total: dict = {}
                 for edge in self.succ[k]:
-                    bar = self.memo[edge.to]
+                    bar = self.memo[edge.target]
                     if bar is None:
-                        bar = atom((1, edge.to))
+                        bar = atom((1, edge.target))
                     if bar:
                         total = add(total, mul(bar, normal(edge_partial(self.program, edge))))
                 self.memo[k] = checked(total)
@@ -465,6 +465,6 @@ def tangent_formula(program, j: int) -> Formula:
         return App("add", (App("mul", (da, b)), App("mul", (a, db))))
     terms: dict = {}  # each term holds its own ẇ_i, so no two collide
     for i, ks in positions.items():
-        term = mul(normal(edge_partial(program, Edge(j, i, tuple(ks)))), atom((2, i, 1)))
+        term = mul(normal(edge_partial(program, Edge(i, j, tuple(ks)))), atom((2, i, 1)))
         terms.update(sorted(term.items(), key=_term_key))
     return to_formula(terms, keep_order=True)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from ..errors import BackpropError, InputError, UsageError
 from ..language.lower import binding_values, lower
-from ..engine.passes import evaluate
+from ..engine.evaluate import evaluate, tangents
 from ..engine.trace import Trace
 
 def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> dict[str, float]:
@@ -62,7 +62,7 @@ def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reve
                   seed=None, jacobian: bool = False) -> Trace:
     """Parse, lower, and run the forward and reverse passes at the point `at`. With
     mode "forward" or "both", forward accumulation runs too, one tangent pass per input,
-    and its result is `trace.forward` (forward_mode.Tangents). A vector or matrix output
+    and its result is `trace.tangents` (engine.trace.Tangents). A vector or matrix output
     needs `seed`, its adjoint ("v=[1,0.5]", as y.backward(v), or an array), or
     jacobian=True for the whole Jacobian."""
     if mode not in MODES:
@@ -70,9 +70,7 @@ def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reve
     with _no_cyclic_gc():
         trace = _differentiate(source, at, share, seed, jacobian)
         if mode != "reverse":
-            from ..engine.forward_mode import forward_mode
-
-            trace = trace._replace(forward=forward_mode(trace))
+            trace = trace._replace(tangents=tangents(trace))
         return trace
 
 

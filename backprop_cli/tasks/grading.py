@@ -33,9 +33,10 @@ from ..errors import AnswerError, BackpropError, DomainError
 from ..language.lower import ProgramBuilder
 from ..engine.ops import OPS
 from ..language.parser import parse
-from ..engine.passes import evaluate, forward, layout
+from ..engine.evaluate import evaluate
+from ..engine.passes import forward, layout
 from ..engine.program import Const, Program, node_id
-from ..engine.trace import Trace, number
+from ..engine.trace import Trace
 
 SCHEMA_VERSION = "1"  # of the report document: schema/report.schema.json
 
@@ -296,6 +297,8 @@ class Verdict(NamedTuple):
     counterexample: dict | None  # {"at": {input: value}, "answer": float|None, "truth": float}
 
     def to_dict(self) -> dict:
+        from ..render.json_doc import number  # moving to render/: the JSON is render's
+
         d = {"target": self.target, "id": self.id, "answer": self.answer, "kind": self.kind,
              "right": self.right, "reason": self.reason, "truth": number(self.truth),
              "value": None if self.value is None else number(self.value),
@@ -324,6 +327,8 @@ class ProblemReport(NamedTuple):
         return sum(v.right for v in self.verdicts)
 
     def to_dict(self) -> dict:
+        from ..render.json_doc import number
+
         return {"name": self.name, "expression": self.expression,
                 "at": {k: number(v) for k, v in self.point.items()},
                 "right": self.right, "total": len(self.verdicts),
@@ -436,7 +441,7 @@ class _Points:
             except DomainError:
                 continue
             if math.isfinite(t.value) and all(math.isfinite(g) for g in t.gradient.values()) \
-                    and not any(w.kind in ("kink", "not_differentiable") for w in t.warnings):
+                    and not any(d.kind in ("kink", "not_differentiable") for d in t.diagnostics):
                 out.append(t)
         return out
 
@@ -449,7 +454,7 @@ def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, str
         vals = forward(program, env, lay)
     except DomainError as error:
         # in the answer's own words: its w's are not the problem's
-        op = OPS[program.nodes[int(error.node[1:]) - 1].op]
+        op = OPS[program.nodes[error.node].op]
         text = _shown(error.source[error.span[0]:error.span[1]])
         return None, f"{text}: {op.domain_text}"
     out = program.output

@@ -13,16 +13,15 @@ is one number per point.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import BackpropError, InputError, UsageError
 from ..language.lower import binding_values, lower
-from ..engine.passes import AT_POINTS, forward, layout, reverse, _kinks
+from ..engine.passes import forward, kinks, layout, reverse
 from ..engine.program import Program
-from ..engine.trace import Warning_
+from ..engine.trace import Diagnostic
 
 MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
 # Points per pass. A block's arrays (128 KiB each) stay in the CPU's caches and its
@@ -51,7 +50,7 @@ class Sweep(NamedTuple):
     points: dict[str, np.ndarray]  # every input's value at each point, in program order
     value: np.ndarray
     gradient: dict[str, np.ndarray]  # ∂output/∂input at each point
-    warnings: list[Warning_]
+    diagnostics: list[Diagnostic]  # each with its count of points
 
     @property
     def output_name(self) -> str:
@@ -149,16 +148,16 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     blocks = []
     for lo in range(0, size, block):
         hi = min(lo + block, size)
-        warnings: list[Warning_] = []
-        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, warnings,
+        diagnostics: list[Diagnostic] = []
+        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, diagnostics,
                        points=True)
-        _, adj = reverse(program, vals, lay, warnings, points=True)
-        _kinks(program, vals, lay, warnings, points=True)
+        _, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
+        kinks(program, vals, lay, diagnostics, points=True)
         # a constant, or an adjoint that met only constant partials, fills its block
         value[lo:hi] = vals[out] if type(out) is int else out.value
         for k, name in enumerate(program.inputs):
             gradient[name][lo:hi] = adj[k]
-        blocks.append(warnings)
+        blocks.append(diagnostics)
     if size and np.isnan(np.add.reduce(value)):
         # where the value is nan (a node left its domain), so is the gradient
         lost = np.isnan(value)
@@ -168,22 +167,17 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
                  _merge(blocks, size))
 
 
-_COUNT = re.compile(re.escape(AT_POINTS).replace(r"\{\}", r"(\d+)"))
-
-
-def _merge(blocks: list[list[Warning_]], size: int) -> list[Warning_]:
-    """One warning per node and kind over all blocks, its counts of points added up."""
+def _merge(blocks: list[list[Diagnostic]], size: int) -> list[Diagnostic]:
+    """One diagnostic per node, kind and edge over all blocks, its counts added up."""
     if len(blocks) == 1:
         return blocks[0]
-    merged: dict[tuple, list] = {}
-    for warnings in blocks:
-        for w in warnings:
-            m = _COUNT.search(w.message)
-            count = int(m[1]) if m else 0
-            key = (w.kind, w.node, _COUNT.sub(AT_POINTS, w.message))
-            merged.setdefault(key, [0])[0] += count
-    return [Warning_(kind, node, text.replace(AT_POINTS, AT_POINTS.format(count, size), 1))
-            for (kind, node, text), (count,) in merged.items()]
+    merged: dict[tuple, int] = {}
+    for diagnostics in blocks:
+        for d in diagnostics:
+            key = (d.kind, d.node, d.operand)
+            merged[key] = merged.get(key, 0) + d.count
+    return [Diagnostic(kind, node, operand, count=count, points=size)
+            for (kind, node, operand), count in merged.items()]
 
 
 def sweep(source: str, over: list[str], at=None, *, share: bool = True) -> Sweep:

@@ -1,0 +1,116 @@
+"""A program at a point → a Trace: the forward pass, the reverse pass from the output, the
+checks of kinks; and what composes those drivers: forward mode (a tangent pass per input
+entry) and the whole Jacobian (a reverse pass per output entry or a tangent pass per
+input entry, whichever needs fewer).
+
+A non-scalar output needs the adjoint to start from: a seed v (`y.backward(v)`), or the
+whole Jacobian.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from .passes import as_value, forward, kinks, layout, reverse, tangent
+from .program import Program, node_id
+from .shapes import shape, shape_text
+from .trace import VJP, Jacobian, Tangents, Trace
+
+
+def evaluate(program: Program, point: dict, seed=None, jacobian: bool = False) -> Trace:
+    """The forward pass, then the reverse pass from the output seeded with 1 (or `seed`,
+    the adjoint of a vector or matrix output); with `jacobian`, the whole Jacobian."""
+    general = seed is not None or jacobian or any(
+        type(v) is np.ndarray for v in point.values())
+    lay = layout(program, general)
+    diagnostics: list = []
+    vals = forward(program, point, lay, diagnostics)
+    n = len(program.nodes)
+    out = program.output
+    value = vals[out] if type(out) is int else (as_value if lay.general else np.float64)(
+        out.value)
+    out_shape = shape(value)
+    shown = seed is not None or not out_shape  # is there one reverse pass to show?
+    if seed is None:
+        if out_shape and not jacobian:
+            raise ShapeError(
+                f"the output {node_id(out) if type(out) is int else ''} has shape "
+                f"{shape_text(out_shape)}, not a single number: say which adjoint to start "
+                f"from", hint='--seed "v=[…]" (the output\'s adjoint, as y.backward(v)), or '
+                              "--jacobian for the whole Jacobian")
+        seed = np.ones(out_shape) if out_shape else 1.0
+    elif lay.general:
+        seed = as_value(seed)
+        if shape(seed) != out_shape:
+            raise ShapeError(f"the seed has shape {shape_text(shape(seed))} but the output "
+                             f"has shape {shape_text(out_shape)}; they must be the same",
+                             hint="--seed gives the output's adjoint, one entry per entry")
+    partials, adj = reverse(program, vals, lay, seed, diagnostics)
+    kinks(program, vals, lay, diagnostics)
+    whole = _jacobian(program, vals, lay, partials) if jacobian else None
+    gradient = {name: adj[k] for k, name in enumerate(program.inputs)}
+    if not shown:  # --jacobian of a vector output: its rows are the reverse passes,
+        adj = gradient = seed = None  # and what a VJP pushes depends on the pass
+        partials.first, partials.second = ([VJP(None) if type(p) is VJP else p for p in ps]
+                                           for ps in (partials.first, partials.second))
+    return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
+                 adjoints=adj, value=value, gradient=gradient, diagnostics=diagnostics,
+                 seed=seed if lay.general else None, jacobian=whole, tensor=lay.general)
+
+
+def tangents(trace: Trace) -> Tangents | None:
+    """Forward mode over a trace: one tangent pass per input entry, at the trace's values,
+    with its partials. An input's gradient, in its shape, is seed·ẇ_out over its entries'
+    passes, which reverse mode gets in one pass. None for --jacobian of a vector output
+    (that has its forward passes in the Jacobian)."""
+    if trace.tensor and trace.seed is None:
+        return None
+    program = trace.program
+    lay = layout(program, trace.tensor)
+    vals = list(trace.values) + lay.consts
+    out = program.output
+    seed = 1.0 if trace.seed is None else trace.seed
+    names, passes, gradient = [], [], {}
+    for k, name in enumerate(program.inputs):
+        in_shape = shape(vals[k])
+        g = np.zeros(in_shape)
+        for idx in np.ndindex(in_shape):
+            t = np.zeros(in_shape)
+            t[idx] = 1.0
+            dot = tangent(program, vals, lay, trace.partials, {k: as_value(t)})
+            names.append(f"{name}[{', '.join(map(str, idx))}]" if idx else name)
+            passes.append(dot)
+            g[idx] = np.sum(seed * dot[out]) if type(out) is int else 0.0
+        gradient[name] = as_value(g)
+    return Tangents(names, passes, gradient, len(passes))
+
+
+def _jacobian(program: Program, vals: list, lay, partials, mode: str | None = None
+              ) -> Jacobian:
+    """∂output/∂input for each input, shaped output.shape + input.shape; by reverse
+    passes (one per output entry) or tangent passes (one per input entry), fewer first
+    unless `mode` says which."""
+    out = program.output
+    out_shape = shape(vals[out]) if type(out) is int else ()
+    n_out = int(np.prod(out_shape))
+    inputs = program.inputs
+    sizes = [int(np.size(vals[i])) for i in range(len(inputs))]
+    jac = {name: np.zeros(out_shape + shape(vals[i])) for i, name in enumerate(inputs)}
+    if mode == "reverse" or mode is None and n_out <= sum(sizes):
+        for e in range(n_out):
+            seed = np.zeros(out_shape)
+            seed[np.unravel_index(e, out_shape)] = 1.0
+            _, adj = reverse(program, vals, lay, as_value(seed))
+            for i, name in enumerate(inputs):
+                jac[name][np.unravel_index(e, out_shape)] = adj[i]
+        return Jacobian(jac, "reverse", n_out)
+    for i, name in enumerate(inputs):
+        in_shape = shape(vals[i])
+        for e in range(sizes[i]):
+            t = np.zeros(in_shape)
+            t[np.unravel_index(e, in_shape)] = 1.0
+            dot = tangent(program, vals, lay, partials, {i: as_value(t)})
+            jac[name][(...,) + np.unravel_index(e, in_shape)] = \
+                dot[out] if type(out) is int else 0.0
+    return Jacobian(jac, "forward", sum(sizes))
