@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import BackpropError
 from ..engine.trace import SCHEMA_VERSION, Trace, number
-from .sentences import undefined_words, verdict_reason
+from .sentences import stop_message, undefined_words, verdict_reason
 
 if TYPE_CHECKING:  # annotations only: the JSON of a trace need not load the tasks
+    from ..tasks.descent import Step, Stop
     from ..tasks.grading import ProblemReport, Report, Verdict
 
 JACOBIAN = True  # Trace.to_dict carries it
@@ -33,8 +34,8 @@ def emit(trace: Trace, options) -> None:
     print(render_trace(trace, expand=options.expand))
 
 
-# --- the tasks' documents: grading (schema/report.schema.json). Their sentences come
-# from sentences.py, as the terminal's do.
+# --- the tasks' documents: grading (schema/report.schema.json) and descent
+# (schema/descent.schema.json). Their sentences come from sentences.py, as the terminal's do.
 
 def _point(point: dict) -> dict:
     return {k: number(v) for k, v in point.items()}
@@ -74,3 +75,27 @@ def report_document(report: Report) -> dict:
 
 def report_json(report: Report) -> str:
     return dumps(report_document(report))
+
+
+def step_document(step: Step) -> dict:
+    """One line of `descend --json`: a step of the path."""
+    return {"schema": SCHEMA_VERSION, "step": step.step, "point": _point(step.point),
+            "loss": number(step.loss), "gradient": _point(step.gradient),
+            "grad_norm": number(step.grad_norm)}
+
+
+def stop_document(stop: Stop, last: Step | None) -> dict:
+    """The last line of `descend --json`: why the run stopped, and where."""
+    result = {"stopped": stop.reason, "message": stop_message(stop), "ok": not stop.failed}
+    if last is not None:
+        result.update(steps=last.step, point=_point(last.point), loss=number(last.loss),
+                      grad_norm=number(last.grad_norm))
+    return {"schema": SCHEMA_VERSION, "result": result}
+
+
+def step_json(step: Step) -> str:
+    return dumps(step_document(step))
+
+
+def stop_json(stop: Stop, last: Step | None) -> str:
+    return dumps(stop_document(stop, last))

@@ -1,7 +1,8 @@
-"""The words for what the tasks found: a grading verdict's reason. tasks/ returns it as
-data (an outcome, and the numbers behind it); it is worded here once, and the terminal
-report and the JSON document both take their text from here, so no two outputs can word
-one result apart. Numbers go through numbers.fmt."""
+"""The words for what the tasks found: a grading verdict's reason and why a descent
+stopped. tasks/ returns them as data (an outcome or a cause, and the numbers behind it);
+each is worded here once, and the terminal report, the descent table and the JSON
+documents all take their text from here, so no two outputs can word one result apart.
+Numbers go through numbers.fmt."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..engine.ops import OPS
 from .numbers import fmt
 
 if TYPE_CHECKING:  # annotations only: the JSON of a trace need not load the tasks
+    from ..tasks.descent import Stop
     from ..tasks.grading import Tolerance, Undefined, Verdict
 
 
@@ -80,3 +82,36 @@ def verdict_reason(v: Verdict) -> str:
         where = ", ".join(f"{x} = {fmt(value)}" for x, value in c.at.items())
         return f"right at the point only; differs at {where}: {got}, truth {fmt(c.truth)}"
     raise ValueError(f"no words for the outcome {outcome!r}")
+
+
+# --- descent ------------------------------------------------------------------------
+
+def stop_message(stop: Stop) -> str:
+    """Why a descent stopped: the line after `stopped:` or `diverged:`, and the JSON
+    result's `message`."""
+    k = stop.step
+    if stop.reason == "grad_norm":
+        return (f"the gradient norm {fmt(stop.grad_norm, 3)} is at most "
+                f"{fmt(stop.tolerance)} at step {k}")
+    if stop.reason == "loss_change":
+        return (f"the loss changed by {fmt(stop.change, 3)}, at most {fmt(stop.tolerance)}, "
+                f"at step {k}")
+    if stop.reason == "steps":
+        return (f"the step limit {k} was reached; the gradient norm is still "
+                f"{fmt(stop.grad_norm, 3)}")
+    smaller = f"the learning rate is too large: try a smaller one, e.g. --lr {fmt(stop.lr / 10)}"
+    cause = stop.cause
+    if cause == "domain":
+        return f"step {k} left the function's domain ({stop.error.message}); {smaller}"
+    if cause == "no_minimum":
+        return (f"the loss fell from {fmt(stop.start)} to {fmt(stop.loss)} by step {k}: "
+                "the function seems to have no minimum along this path")
+    if cause == "loss_grew":
+        return f"the loss grew from {fmt(stop.start)} to {fmt(stop.loss)} by step {k}; {smaller}"
+    if cause == "loss_not_finite":
+        return f"the loss is {fmt(stop.loss)} at step {k}; {smaller}"
+    if cause == "gradient_not_finite":
+        return f"the gradient is {fmt(stop.grad_norm)} at step {k}; {smaller}"
+    if cause == "point_not_finite":
+        return f"the point is no longer finite after step {k}; {smaller}"
+    raise ValueError(f"no words for the stop {stop.reason!r} ({cause!r})")
