@@ -11,6 +11,8 @@ from conftest import run_cli
 
 from backprop_cli.tasks.grading import check
 from backprop_cli.errors import AnswerError, BackpropError
+from backprop_cli.render.json_doc import report_document
+from backprop_cli.render.sentences import undefined_words, verdict_reason
 
 G = "x*y*exp(x*y)"  # the lecture exercise g(x, y) = xy·e^{xy}
 F = "x**2*cos(x*y)+1"  # the lecture's f, graded at x = -1, y = π/3
@@ -37,18 +39,18 @@ def one(source, at, text, **kw):
 ])
 def test_hand_derived_partials_of_g_are_right(text):
     v = one(G, "x=1,y=2", text)
-    assert v.right and v.kind == "formula", v.reason
+    assert v.right and v.kind == "formula", verdict_reason(v)
     assert v.points >= 10  # held at the point and at random points, not one
 
 
 def _holds_against_sympy(v, answer_sym, truth_sym):
     """The counterexample is real: SymPy's truth there is the one shown and the answer
     differs from it."""
-    at = {X: v.counterexample["at"]["x"], Y: v.counterexample["at"]["y"]}
+    at = {X: v.counterexample.at["x"], Y: v.counterexample.at["y"]}
     truth = float(truth_sym.subs(at))
-    assert v.counterexample["truth"] == pytest.approx(truth, rel=1e-12)
-    assert v.counterexample["answer"] == pytest.approx(float(answer_sym.subs(at)), rel=1e-12)
-    assert not math.isclose(v.counterexample["answer"], truth, rel_tol=1e-6)
+    assert v.counterexample.truth == pytest.approx(truth, rel=1e-12)
+    assert v.counterexample.answer == pytest.approx(float(answer_sym.subs(at)), rel=1e-12)
+    assert not math.isclose(v.counterexample.answer, truth, rel_tol=1e-6)
 
 
 def test_a_plausible_wrong_partial_is_rejected_with_a_counterexample():
@@ -62,8 +64,8 @@ def test_an_answer_right_only_at_the_point_is_rejected():
     text = "dg/dx = y*exp(x*y) + x*y**2*exp(x*y) + (x - 1)*(y - 2)"
     v = one(G, "x=1,y=2", text)
     assert v.value == pytest.approx(float(sp.diff(G_SYM, X).subs({X: 1, Y: 2})))
-    assert not v.right and "at the point only" in v.reason
-    assert v.counterexample["at"] != {"x": 1.0, "y": 2.0}
+    assert not v.right and "at the point only" in verdict_reason(v)
+    assert v.counterexample.at != {"x": 1.0, "y": 2.0}
     dx = sp.diff(G_SYM, X)
     _holds_against_sympy(v, dx + (X - 1) * (Y - 2), dx)
 
@@ -87,8 +89,9 @@ NOTES_FORMULAS = ["w7bar = 1", "w6bar = 1", "w5bar = w3", "w4bar = -w3*sin(w4)",
 
 def test_the_notes_adjoints_are_right():
     report = check(F, F_AT, NOTES_NUMBERS + NOTES_FORMULAS)
-    assert report.all_right, [v.reason for v in report.problems[0].verdicts if not v.right]
-    reasons = {v.target: v.reason for v in report.problems[0].verdicts[:4]}
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts
+                              if not v.right]
+    reasons = {v.target: verdict_reason(v) for v in report.problems[0].verdicts[:4]}
     assert reasons["w1bar"] == "right to 3 significant digits"
     assert reasons["w2bar"] == "right to 4 significant digits"
 
@@ -103,7 +106,7 @@ def test_exit_codes_through_the_console_script():
     assert perturbed.returncode == 1
     assert "16 of 17 answers right" in perturbed.stdout
     assert "✗ wrong" in perturbed.stdout
-    assert graded(-0.0931003178, "-0.0932").reason == \
+    assert verdict_reason(graded(-0.0931003178, "-0.0932")) == \
         "wrong: to 3 significant digits the truth is -0.0931"
     bad = run_cli(F, "--at", F_AT, "--expect", "w99 = 1")
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
@@ -162,16 +165,16 @@ def graded(truth: float, answer: str, **kw):
 ])
 def test_significant_digit_rule(truth, answer, right):
     v = graded(truth, answer)
-    assert v.right is right, v.reason
+    assert v.right is right, verdict_reason(v)
 
 
 def test_the_verdict_says_how_many_digits():
-    assert graded(-0.0931003, "-0.0931").reason == "right to 3 significant digits"
+    assert verdict_reason(graded(-0.0931003, "-0.0931")) == "right to 3 significant digits"
     assert graded(-0.0931003, "-0.0931").digits == 3
-    assert graded(0.5, "0.50").reason == "right to 2 significant digits"
-    assert graded(0.004, "0.00").reason == "right to 2 decimal places"
-    assert graded(2.0, "2").reason == "right (exact)"
-    assert "the truth is 2.4" in graded(2.4, "2").reason
+    assert verdict_reason(graded(0.5, "0.50")) == "right to 2 significant digits"
+    assert verdict_reason(graded(0.004, "0.00")) == "right to 2 decimal places"
+    assert verdict_reason(graded(2.0, "2")) == "right (exact)"
+    assert "the truth is 2.4" in verdict_reason(graded(2.4, "2"))
 
 
 def test_rtol_and_atol_replace_the_digit_rule():
@@ -201,16 +204,17 @@ def test_an_answer_undefined_where_the_truth_is_defined_is_wrong():
     v = one("x**2", "x=1", "df/dx = 2*exp(log(x))")  # 2x only for x > 0
     assert not v.right
     c = v.counterexample
-    assert c["at"]["x"] <= 0 and c["answer"] is None and "log" in c["why"]
-    assert c["truth"] == pytest.approx(2 * c["at"]["x"])
+    assert c.at["x"] <= 0 and c.answer is None and "log" in undefined_words(c.undefined)
+    assert c.undefined == ("log(x)", "log")  # the answer's own text, not its w's
+    assert c.truth == pytest.approx(2 * c.at["x"])
 
 
 def test_a_formula_is_not_graded_where_the_truth_is_infinite():
     # d√x/dx = 1/(2√x) is inf at x = 0: as the README says, such points are skipped (the
     # answer was marked wrong there, "answer undefined, truth inf")
     v = one("sqrt(x)", "x=0", "df/dx = 1/(2*sqrt(x))")
-    assert v.right and v.points == 12, v.reason
-    assert "not finite at the point" in v.reason
+    assert v.right and v.points == 12, verdict_reason(v)
+    assert "not finite at the point" in verdict_reason(v)
     assert not one("sqrt(x)", "x=0", "df/dx = 1/sqrt(x)").right
 
 
@@ -218,7 +222,7 @@ def test_targets_any_node_value_and_adjoint_and_named_statements():
     report = check("c = a + b; d = c + a", "a=1,b=2",
                    ["d = 4", "c = a + b", "c = 3", "w3 = 3", "dd/da = 2", "∂d/∂b = 1",
                     "value = 4", "w1bar = 2", "w3bar = w4bar", "dd/da = w3bar + 1"])
-    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts]
 
 
 def test_the_notes_exercise_dd_over_a_statement_is_its_adjoint():
@@ -226,7 +230,7 @@ def test_the_notes_exercise_dd_over_a_statement_is_its_adjoint():
     report = check("c = a + b; d = c + a", "a=1,b=2",
                    ["dd/dd = 1", "dd/dc = 1", "∂d/∂c = 1", "dd/db = 1", "dd/da = 2",
                     "dd/dw3 = 1"])
-    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts]
     assert not one("c = a + b; d = c + a", "a=1,b=2", "dd/dc = 2").right
 
 
@@ -260,7 +264,7 @@ def test_an_input_named_like_a_node_means_the_input():
     # inputs w2, w1 are the nodes w1, w2: the user's names win, in targets and answers
     report = check("w2*exp(w1)", "w1=1,w2=3",
                    ["df/dw1 = w2*exp(w1)", "w1 = 1", "w2 = 3", "w3 = e"])
-    assert report.all_right, [v.reason for v in report.problems[0].verdicts]
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts]
 
 
 def test_the_targets_hint_names_the_output_once():
@@ -476,7 +480,7 @@ def test_a_bar_on_a_statement_or_input_name_is_its_adjoint(target, answer):
     """Course note 002's exercise writes ā, b̄, c̄, d̄ for c = a + b; d = c + a at a=1,
     b=2: d̄ = 1, c̄ = d̄ = 1, b̄ = c̄ = 1, ā = c̄ + d̄ = 2."""
     report = check("c = a + b; d = c + a", "a=1,b=2", [f"{target} = {answer}"])
-    assert report.all_right, report.to_dict()
+    assert report.all_right, report_document(report)
 
 
 def test_an_unknown_barred_name_is_shown_as_typed_never_the_substitute():
@@ -490,3 +494,148 @@ def test_an_unknown_barred_name_is_shown_as_typed_never_the_substitute():
 def test_a_name_that_ends_in_bar_is_that_name_first():
     """An input called xbar is a value, not x's adjoint."""
     assert check("x*xbar", "x=2,xbar=3", ["xbar = 3", "x̄ = 3", "xbarbar = 2"]).all_right
+
+
+# --- verdicts are data; their words are render's ----------------------------------------
+
+# One answer for each outcome: (expression, point, answer, tolerance).
+EVERY_OUTCOME = {
+    "within_tolerance": ("x", "x=1.0471975", "f = 1.04", (0.01, 0)),
+    "outside_tolerance": ("x", "x=1.0471975", "f = 1.04", (1e-3, 0)),
+    "exact": ("x", "x=2", "f = 2", None),
+    "not_exact_integer": ("x", "x=2.4", "f = 2", None),
+    "not_exact": ("x", "x=2.4", "f = 1/3", None),
+    "rounded": ("x", "x=-0.0931003178", "f = -0.0931", None),
+    "misrounded": ("x", "x=1234.6", "f = 1.234e3", None),
+    "truth_not_finite": ("1/x", "x=1e-320", "f = 1.0", None),
+    "function": (G, "x=1,y=2", "dg/dx = y*exp(x*y) + x*y**2*exp(x*y)", None),
+    "function_off_point": ("sqrt(x)", "x=0", "df/dx = 1/(2*sqrt(x))", None),
+    "differs_at_point": (G, "x=1,y=2", "dg/dy = x*exp(x*y)", None),
+    "differs_elsewhere": ("x**2", "x=1", "df/dx = 2*exp(log(x))", None),
+}
+
+
+def _every_outcome():
+    from backprop_cli.tasks.grading import Tolerance
+
+    return {outcome: one(source, at, text, tolerance=tol and Tolerance(*tol))
+            for outcome, (source, at, text, tol) in EVERY_OUTCOME.items()}
+
+
+def _strings(value):
+    """Every str inside a verdict's fields, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_a_verdict_holds_no_sentence_and_no_formatted_number():
+    """Its only strings are the user's texts and the outcome's word; numbers are numbers."""
+    from backprop_cli.tasks.grading import OUTCOMES, RIGHT_OUTCOMES
+
+    verdicts = _every_outcome()
+    for outcome, v in verdicts.items():
+        assert v.outcome == outcome and v.outcome in OUTCOMES, (outcome, verdict_reason(v))
+        assert v.right is (outcome in RIGHT_OUTCOMES)
+        texts = {v.target, v.id, v.answer, v.kind, v.outcome}
+        if v.counterexample is not None:
+            texts |= set(v.counterexample.at)
+            if v.counterexample.undefined is not None:
+                texts |= set(v.counterexample.undefined)
+        assert set(_strings(tuple(v))) <= texts, (outcome, v)
+        for name in ("truth", "value"):
+            value = getattr(v, name)
+            assert value is None or type(value) is float, (outcome, name, value)
+        c = v.counterexample
+        if c is not None:
+            assert all(type(x) is float for x in [c.truth, *c.at.values()]), c
+            assert c.answer is None or type(c.answer) is float, c
+    assert verdicts["differs_elsewhere"].counterexample.undefined == ("log(x)", "log")
+
+
+def test_every_outcome_is_worded():
+    """Each of OUTCOMES is reachable and has its sentence, with ✓ or ✗ as it is right."""
+    from backprop_cli.tasks.grading import OUTCOMES
+
+    verdicts = _every_outcome()
+    assert set(verdicts) | {"unchecked"} == set(OUTCOMES)  # unchecked: no input reaches it
+    for outcome, v in verdicts.items():
+        reason = verdict_reason(v)
+        assert reason.startswith("right" if v.right else ("wrong", "right at the point only"))
+    assert verdict_reason(verdicts["misrounded"]) == \
+        "wrong: to 4 significant digits the truth is 1.235e+03"  # as the answer wrote it
+    assert verdict_reason(verdicts["not_exact"]) == "wrong: 1/3 = 0.333333; the truth is 2.4"
+    assert verdict_reason(verdicts["truth_not_finite"]) == "wrong: the truth is inf"
+    assert verdict_reason(verdicts["within_tolerance"]) == "right within rtol 0.01, atol 0"
+    unchecked = verdicts["function_off_point"]._replace(outcome="unchecked", right=False,
+                                                        points=0)
+    assert verdict_reason(unchecked).startswith("cannot be checked: the truth is not finite")
+
+
+def test_the_truth_is_shown_to_the_places_the_answer_wrote():
+    from backprop_cli.render.numbers import fmt
+
+    assert verdict_reason(graded(0.06, "0.0")) == "wrong: to 1 decimal place the truth is 0.1"
+    assert verdict_reason(graded(-0.0931003178, "-0.09320")) == \
+        "wrong: to 4 significant digits the truth is -0.09310"  # the zero written kept
+    assert fmt(-0.0931003178, 4, "fixed") == "-0.0931"
+    assert fmt(-0.0, 2, "fixed") == "0.00" and fmt(0.0, 3, "scientific") == "0.00e+00"
+    assert fmt(1234.6, 4, "scientific") == "1.235e+03"
+    assert fmt(float("nan"), 2, "fixed") == "nan" and fmt(-math.inf, 2, "scientific") == "-inf"
+    with pytest.raises(ValueError):
+        fmt(1.0, 2, "engineering")
+
+
+def test_a_reason_reads_the_same_in_the_table_and_in_the_json(report_validate):
+    import io
+
+    from rich.console import Console
+
+    from backprop_cli.render.report import render_report
+
+    expects = [text for _, _, text, _ in EVERY_OUTCOME.values()
+               if text.startswith(("dg/", "w"))] + ["w1bar = 2*w1*w5", "w3 = 2.0", "w4 = e"]
+    report = check(G, "x=1,y=2", expects)
+    out = io.StringIO()
+    # wide enough that no reason is folded over two lines
+    render_report(report, Console(file=out, width=400, color_system=None, highlight=False,
+                                  markup=False, emoji=False))
+    rows = [row.rstrip() for row in out.getvalue().splitlines()]
+    doc = report_validate(report_document(report))
+    answers = doc["problems"][0]["answers"]
+    assert len(answers) == len(expects) and not doc["all_right"]
+    verdict_rows = [row for row in rows if row.endswith(tuple(
+        f"{'✓' if v.right else '✗'} {verdict_reason(v)}" for v in report.problems[0].verdicts))]
+    assert len(verdict_rows) == len(answers), rows
+    for v, answer, row in zip(report.problems[0].verdicts, answers, verdict_rows):
+        assert answer["reason"] == verdict_reason(v)
+        assert row.endswith(f"{'✓' if v.right else '✗'} {answer['reason']}"), (row, answer)
+
+
+def test_the_library_gives_the_reports_json_document(report_validate):
+    """The document `--json` prints, from the library: check() then report_document."""
+    import subprocess
+    import sys
+
+    report = check(G, {"x": 1, "y": 2}, ["dg/dy = x*exp(x*y)", "w3 = 2", "w1bar = 44.3"])
+    doc = report_validate(report_document(report))
+    assert (doc["right"], doc["total"], doc["all_right"]) == (2, 3, False)
+    wrong, exact, rounded = doc["problems"][0]["answers"]
+    assert wrong["reason"] == "wrong at the point: answer 7.38906, truth 22.1672"
+    assert wrong["counterexample"]["at"] == {"x": 1.0, "y": 2.0}
+    assert "why" not in wrong["counterexample"]  # defined there, just wrong
+    assert exact["reason"] == "right (exact)" and "digits" not in exact
+    assert rounded["digits"] == 3 and rounded["truth"] == pytest.approx(44.3343365935839)
+    r = run_cli(G, "--at", "x=1,y=2", "--expect", "dg/dy = x*exp(x*y)", "--expect", "w3 = 2",
+                "--expect", "w1bar = 44.3", "--json")
+    assert json.loads(r.stdout) == doc
+    # the trace's JSON needs the grading only for the names in its annotations
+    code = ("import sys, backprop_cli.render.json_doc\n"
+            "assert 'backprop_cli.tasks.grading' not in sys.modules\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -11,6 +11,7 @@ from conftest import run_cli
 from backprop_cli import lower
 from backprop_cli.tasks.descent import Descent
 from backprop_cli.errors import DomainError, InputError
+from backprop_cli.render.sentences import stop_message
 
 
 def run(expr, start, lr, optimizer="plain", steps=1000, **kw):
@@ -29,7 +30,7 @@ def run(expr, start, lr, optimizer="plain", steps=1000, **kw):
 def test_convex_quadratics_reach_their_minimum(expr, minimum, optimizer, lr):
     names = lower(expr).inputs
     path, stop = run(expr, {k: 0.0 for k in names}, lr, optimizer, steps=20000)
-    assert stop.reason == "grad_norm", stop.message
+    assert stop.reason == "grad_norm", stop_message(stop)
     assert path[-1].point == pytest.approx(minimum, abs=1e-7)
 
 
@@ -73,14 +74,15 @@ def test_rosenbrock_adam_reaches_the_valley_floor_and_plain_crawls():
 ])
 def test_divergence_is_caught(expr, start, lr, words):
     path, stop = run(expr, start, lr)
-    assert stop.failed and words in stop.message
-    assert "try a smaller one, e.g. --lr" in stop.message
+    assert stop.failed and words in stop_message(stop)
+    assert "try a smaller one, e.g. --lr" in stop_message(stop)
     assert len(path) < 1000
 
 
 def test_no_minimum_is_said_so():
     path, stop = run("-x**2", {"x": 1.0}, 1.0)  # x triples each step
-    assert stop.failed and "fell from -1 to" in stop.message and "no minimum" in stop.message
+    message = stop_message(stop)
+    assert stop.failed and "fell from -1 to" in message and "no minimum" in message
     assert len(path) == 8  # the loss is −9^k, below −10^6 from k = 7
 
 
@@ -196,3 +198,69 @@ def test_a_bad_rate_points_into_the_text_typed_not_an_internal_prefix(lr, messag
     assert "lr=" not in r.stderr
     assert lines[1].rstrip() == f"  {lr}".rstrip(), lines
     assert lines[2].rstrip() == caret, lines
+
+
+# --- a stop is data; its words are render's ---------------------------------------------
+
+STOPS = [  # (expression, start, lr, steps, options): each rule that ends a run, and causes
+    ("(x-3)**2", {"x": 0.0}, 0.1, 1000, {}),
+    ("x**2", {"x": 1.0}, 0.1, 5, {}),
+    ("x**2", {"x": 1.0}, 0.1, 1000, {"loss_tol": 1e-3}),
+    ("(x-3)**2 + (y+1)**2", {"x": 0, "y": 0}, 1.5, 1000, {}),
+    ("exp(x**2)", {"x": 3.0}, 1.0, 1000, {}),
+    ("log(x)", {"x": 1.0}, 2.0, 1000, {}),
+    ("-x**2", {"x": 1.0}, 1.0, 1000, {}),
+]
+
+
+def test_a_stop_holds_no_sentence_and_no_formatted_number():
+    from backprop_cli.tasks.descent import CAUSES
+
+    seen = set()
+    for expr, start, lr, steps, kw in STOPS:
+        _, stop = run(expr, start, lr, steps=steps, **kw)
+        seen.add((stop.reason, stop.cause))
+        strings = [x for x in stop if isinstance(x, str)]
+        assert strings == [stop.reason] + ([stop.cause] if stop.failed else []), stop
+        assert stop.failed is (stop.cause in CAUSES)
+        numbers = (stop.loss, stop.start, stop.grad_norm, stop.change, stop.tolerance)
+        assert all(x is None or type(x) is float for x in numbers), stop
+        assert type(stop.step) is int and stop.lr == lr
+        assert (stop.error is not None) is (stop.cause == "domain")
+        assert stop_message(stop)  # every one is worded
+    assert {reason for reason, _ in seen} == {"grad_norm", "steps", "loss_change", "diverged"}
+    assert {cause for _, cause in seen} >= {"loss_grew", "loss_not_finite", "domain",
+                                            "no_minimum"}
+
+
+def test_stops_no_run_here_reaches_are_worded_too():
+    from backprop_cli.tasks.descent import Stop
+
+    smaller = "the learning rate is too large: try a smaller one, e.g. --lr 0.05"
+    stop = Stop("diverged", 3, 0.5, "gradient_not_finite", loss=1.0, start=2.0,
+                grad_norm=float("inf"))
+    assert stop_message(stop) == f"the gradient is inf at step 3; {smaller}"
+    stop = Stop("diverged", 4, 0.5, "point_not_finite", loss=1.0, start=2.0, grad_norm=1e300)
+    assert stop_message(stop) == f"the point is no longer finite after step 4; {smaller}"
+    with pytest.raises(ValueError):
+        stop_message(Stop("diverged", 4, 0.5, "bored"))
+
+
+def test_a_message_reads_the_same_in_the_table_and_in_the_json(descent_validate):
+    import io
+
+    from rich.console import Console
+
+    from backprop_cli.render.json_doc import stop_document
+    from backprop_cli.render.points import render_descent
+
+    for expr, start, lr, steps, kw in STOPS:
+        path, stop = run(expr, start, lr, steps=steps, **kw)
+        out = io.StringIO()
+        # wide enough that no message is folded over two lines
+        render_descent(path, stop, Console(file=out, width=400, color_system=None,
+                                           highlight=False, markup=False, emoji=False), 1)
+        result = descent_validate(stop_document(stop, path[-1]))["result"]
+        assert result["message"] == stop_message(stop)
+        word = "diverged: " if stop.failed else "stopped: "
+        assert word + result["message"] in out.getvalue().splitlines(), out.getvalue()

@@ -22,7 +22,7 @@ from backprop_cli.errors import BackpropError, DomainError, UnknownNameError
 from backprop_cli.symbolic.formula import App, Param, Var, partial, substitute, template
 from backprop_cli.engine.ops import OPS, OVERLOADS, callable_names
 from backprop_cli.engine.program import Const
-from backprop_cli.render.messages import diagnostic_message
+from backprop_cli.render.sentences import diagnostic_message
 
 # The elementwise rows (partials and templates); the rows of vectors and matrices give a
 # vector–Jacobian product instead, and tests/test_tensors.py checks those.

@@ -28,7 +28,7 @@ from backprop_cli.engine.ops import OPS, callable_names
 from backprop_cli.render.json_doc import render_trace
 from conftest import NamesAConstant, eval_text
 from backprop_cli.render.json_doc import error_document, trace_document
-from backprop_cli.render.messages import error_lines
+from backprop_cli.render.sentences import error_lines
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 

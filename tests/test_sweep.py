@@ -12,7 +12,7 @@ from conftest import run_cli
 from backprop_cli import differentiate, lower
 from backprop_cli.engine.ops import OPS
 from backprop_cli.tasks.sweep import Range, parse_range, sweep, sweep_program
-from backprop_cli.render.messages import diagnostic_message
+from backprop_cli.render.sentences import diagnostic_message
 
 # Every op of the table in one expression each, over points inside its domain (the
 # ops of vectors and matrices are not swept: a sweep takes programs of scalars).

@@ -257,7 +257,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import run_cli  # noqa: E402
-from backprop_cli.render.messages import diagnostic_message, error_message
+from backprop_cli.render.sentences import diagnostic_message, error_message
 
 
 @pytest.mark.parametrize("args", [

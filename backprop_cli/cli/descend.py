@@ -134,7 +134,7 @@ def _run(args) -> int:
     steps = []
     walk = run.steps(args.steps, args.grad_tol, args.loss_tol)
     if args.json:
-        from ..render.lines import step_json
+        from ..render.json_doc import step_json
 
         for step in _progress(walk, args.steps):
             steps.append(step)
@@ -150,7 +150,7 @@ def _run(args) -> int:
         descent_image(steps, image, surface)
         print(f"wrote {image}", file=sys.stderr)
     if args.json:
-        from ..render.lines import stop_json
+        from ..render.json_doc import stop_json
 
         print(stop_json(stop, steps[-1] if steps else None))
     else:

@@ -241,9 +241,9 @@ def _write_key(args, trace) -> None:
 
 def _print_report(args, report) -> None:
     if args.json or args.format == "json":
-        from ..render.json_doc import dumps
+        from ..render.json_doc import report_json
 
-        print(dumps(report.to_dict()))
+        print(report_json(report))
     else:
         from ..render.console import plain
         from ..render.report import render_report

@@ -27,7 +27,7 @@ from ..symbolic.latex_text import name_math, number, text
 from ..symbolic.simplify import MAX_NODES
 from ..engine.trace import Trace
 from . import Options
-from .messages import diagnostic_message
+from .sentences import diagnostic_message
 from .numbers import fmt
 from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
 

@@ -1,6 +1,7 @@
-"""Many points as data: CSV and JSON Lines (one object per line, schema/sweep.schema.json
-and schema/descent.schema.json). Numbers are written in full (repr: they read back
-exactly); in CSV nan and inf are `nan`, `inf`, `-inf`, as numpy and pandas read them."""
+"""Many points as data: CSV and JSON Lines (one object per line, schema/sweep.schema.json;
+descent's lines, schema/descent.schema.json, are json_doc's). Numbers are written in full
+(repr: they read back exactly); in CSV nan and inf are `nan`, `inf`, `-inf`, as numpy and
+pandas read them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ..tasks.descent import Step, Stop
 from ..tasks.sweep import Sweep
-from .json_doc import SCHEMA_VERSION, dumps, number
 
 
 def sweep_columns(sweep: Sweep) -> list[tuple[str, np.ndarray]]:
@@ -28,20 +27,6 @@ def sweep_csv(sweep: Sweep) -> Iterator[str]:
         yield ",".join(map(repr, row))
 
 
-def step_json(step: Step) -> str:
-    return dumps({"schema": SCHEMA_VERSION, "step": step.step,
-                  "point": {k: number(v) for k, v in step.point.items()},
-                  "loss": number(step.loss),
-                  "gradient": {k: number(v) for k, v in step.gradient.items()},
-                  "grad_norm": number(step.grad_norm)})
-
-
-def stop_json(stop: Stop, last: Step | None) -> str:
-    result = {"stopped": stop.reason, "message": stop.message, "ok": not stop.failed}
-    if last is not None:
-        result.update(steps=last.step, point={k: number(v) for k, v in last.point.items()},
-                      loss=number(last.loss), grad_norm=number(last.grad_norm))
-    return dumps({"schema": SCHEMA_VERSION, "result": result})
 
 
 def write_lines(lines: Iterable[str], out) -> None:

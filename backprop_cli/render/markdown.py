@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
-from .messages import diagnostic_message
+from .sentences import diagnostic_message
 
 WORKSHEET = True
 JACOBIAN = True  # cells.jacobian

@@ -1,21 +1,32 @@
-"""How numbers read in tables: significant digits, exact zeros as 0."""
+"""The one number formatter: how numbers read in tables and in sentences."""
 
 from __future__ import annotations
 
 import math
 
 
-def fmt(x, precision: int = 6) -> str:
+def fmt(x, precision: int = 6, notation: str = "general") -> str:
+    """A number as tables and sentences write it. `general`: `precision` significant
+    digits, the shorter of plain and exponent notation (2.5, 1e-08); `fixed`: `precision`
+    decimal places (-0.0931, 0.00), for a truth shown to the places an answer wrote;
+    `scientific`: `precision` significant digits with an exponent (1.235e+03). nan and
+    inf read the same in each; an exact zero carries no sign."""
     if x is None or getattr(x, "ndim", 0):  # an array, or no value: every format reads it
         return fmt_value(x, precision)
     x = float(x)
-    if x == 0:
-        return "0"  # also -0.0: a sign on zero only confuses
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    return f"{x:.{precision}g}"
+    if x == 0:
+        x = 0.0  # also -0.0: a sign on zero only confuses
+    if notation == "general":
+        return f"{x:.{precision}g}"
+    if notation == "fixed":
+        return f"{x:.{max(0, precision)}f}"
+    if notation == "scientific":
+        return f"{x:.{max(1, precision) - 1}e}"
+    raise ValueError(f"unknown notation {notation!r}: general, fixed or scientific")
 
 
 def fmt_value(x, precision: int = 6, max_entries: int = 8) -> str:

@@ -11,8 +11,9 @@ from rich.text import Text
 from ..tasks.descent import Step, Stop
 from ..tasks.sweep import Sweep
 from .lines import sweep_columns
-from .messages import diagnostic_message
+from .sentences import diagnostic_message
 from .numbers import fmt
+from .sentences import stop_message
 from .terminal import _print
 
 
@@ -95,7 +96,7 @@ def render_descent(steps: list[Step], stop: Stop, console: Console, every: int,
         _print(console, title, table)
     style = "bold red" if stop.failed else "bold"
     console.print(Text.assemble(("diverged: " if stop.failed else "stopped: ", style),
-                                stop.message), soft_wrap=True)
+                                stop_message(stop)), soft_wrap=True)
     if steps and not stop.failed:
         s = steps[-1]
         where = ", ".join(f"{k} = {fmt(v, precision)}" for k, v in s.point.items())

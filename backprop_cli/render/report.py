@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..tasks.grading import ProblemReport, Report
+from ..tasks.grading import ProblemReport, Report, Verdict
 from .numbers import fmt
+from .sentences import plural, verdict_reason
 
 
 def _title(problem: ProblemReport, precision: int) -> Text:
@@ -23,9 +24,9 @@ def _title(problem: ProblemReport, precision: int) -> Text:
     return Text.assemble(*head, shown, (f"   at {point}" if point else "", "dim"))
 
 
-def _verdict(v) -> Text:
+def _verdict(v: Verdict) -> Text:
     mark = ("✓ ", "bold green") if v.right else ("✗ ", "bold red")
-    return Text.assemble(mark, v.reason)
+    return Text.assemble(mark, verdict_reason(v))
 
 
 def render_report(report: Report, console: Console, precision: int = 6) -> None:
@@ -44,5 +45,4 @@ def render_report(report: Report, console: Console, precision: int = 6) -> None:
         console.print(table)
     right, total = report.right, report.total
     style = "bold green" if report.all_right else "bold red"
-    console.print(Text(f"{right} of {total} answer{'' if total == 1 else 's'} right",
-                       style=style))
+    console.print(Text(f"{right} of {plural(total, 'answer')} right", style=style))

@@ -17,7 +17,7 @@ from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
 from .console import plain
-from .messages import diagnostic_message, error_lines
+from .sentences import diagnostic_message, error_lines
 from .numbers import fmt
 
 WORKSHEET = True

@@ -11,7 +11,7 @@ in TOML or JSON of one shape:
 
 Answers are strings (which keep the digits written) or numbers; a TOML or JSON float
 is read by its shortest repr, so 0.50 reads as 0.5. Reading checks the shape only;
-check.py grades.
+grading.py grades.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _toml_key(s: str) -> str:
 
 
 def dump_answers(problems: list[dict], fmt: str) -> str:
-    """Problems (dicts as check.answer_key makes them) as the text of an answers file."""
+    """Problems (dicts as grading.answer_key makes them) as the text of an answers file."""
     if fmt == "json":
         return json.dumps({"problems": problems}, ensure_ascii=False, indent=2) + "\n"
     lines = []

@@ -12,7 +12,8 @@ conventions so that numbers can be held against torch.optim:
 A run stops at the first of: the step limit, a gradient norm ‖g‖ ≤ the tolerance, a loss
 change |E(k) − E(k−1)| ≤ the tolerance (off unless given), or divergence: a loss or a
 point that is nan or infinite, a step out of the function's domain, or a loss that grew
-(or fell) past DIVERGED times max(1, |its start|).
+(or fell) past DIVERGED times max(1, |its start|). Why it stopped is a Stop, plain data;
+render/sentences.py words it, for the table and the JSON result alike.
 """
 
 from __future__ import annotations
@@ -39,9 +40,25 @@ class Step(NamedTuple):
     grad_norm: float  # ‖∇E(θ(k))‖₂
 
 
+# Why a run diverged: the step left the domain; the loss fell without bound; it grew;
+# the loss, the gradient or the point is no longer finite.
+CAUSES = ("domain", "no_minimum", "loss_grew", "loss_not_finite", "gradient_not_finite",
+          "point_not_finite")
+
+
 class Stop(NamedTuple):
+    """Why a run ended, and the numbers that decided it."""
+
     reason: str  # "steps", "grad_norm", "loss_change" or "diverged"
-    message: str
+    step: int  # k, where the rule held; for "point_not_finite" the step whose update it was
+    lr: float  # the learning rate: after a divergence a smaller one is suggested
+    cause: str | None = None  # for "diverged": one of CAUSES
+    loss: float | None = None  # E(θ(k))
+    start: float | None = None  # E(θ(0)), which the loss grew or fell from
+    grad_norm: float | None = None  # ‖∇E(θ(k))‖₂
+    change: float | None = None  # |E(k) − E(k−1)|, for "loss_change"
+    tolerance: float | None = None  # the --grad-tol or --loss-tol that was met
+    error: DomainError | None = None  # what the step out of the domain met
 
     @property
     def failed(self) -> bool:
@@ -99,8 +116,7 @@ class Descent:
             except DomainError as error:
                 if k == 0:
                     raise  # the start itself is outside the domain: bad input
-                self.stop = Stop("diverged", f"step {k} left the function's domain "
-                                 f"({error.message}); {_smaller(self.lr)}")
+                self.stop = Stop("diverged", k, self.lr, "domain", error=error)
                 return
             norm = math.hypot(*g.tolist())  # no overflow for a gradient of 1e200
             if k == 0 and not (math.isfinite(loss) and math.isfinite(norm)):
@@ -116,32 +132,26 @@ class Descent:
                        dict(zip(names, g.tolist())), norm)
             if start is None:
                 start = loss
+            at = dict(step=k, lr=self.lr, loss=loss, start=start, grad_norm=norm)
             if loss == -math.inf or loss < -DIVERGED * max(1.0, abs(start)):
-                self.stop = Stop("diverged", f"the loss fell from {start:.6g} to {loss:.6g} "
-                                 f"by step {k}: the function seems to have no minimum "
-                                 "along this path")
+                self.stop = Stop("diverged", cause="no_minimum", **at)
                 return
             if not (math.isfinite(loss) and math.isfinite(norm)):
-                what = "the loss" if not math.isfinite(loss) else "the gradient"
-                value = loss if not math.isfinite(loss) else norm
-                self.stop = Stop("diverged", f"{what} is {value} at step {k}; "
-                                 + _smaller(self.lr))
+                cause = "loss_not_finite" if not math.isfinite(loss) else "gradient_not_finite"
+                self.stop = Stop("diverged", cause=cause, **at)
                 return
             if loss > DIVERGED * max(1.0, abs(start)):
-                self.stop = Stop("diverged", f"the loss grew from {start:.6g} to {loss:.6g} "
-                                 f"by step {k}; {_smaller(self.lr)}")
+                self.stop = Stop("diverged", cause="loss_grew", **at)
                 return
             if norm <= grad_tol:
-                self.stop = Stop("grad_norm", f"the gradient norm {norm:.3g} is at most "
-                                 f"{grad_tol:g} at step {k}")
+                self.stop = Stop("grad_norm", tolerance=grad_tol, **at)
                 return
             if loss_tol is not None and prev is not None and abs(loss - prev) <= loss_tol:
-                self.stop = Stop("loss_change", f"the loss changed by {abs(loss - prev):.3g}, "
-                                 f"at most {loss_tol:g}, at step {k}")
+                self.stop = Stop("loss_change", change=abs(loss - prev), tolerance=loss_tol,
+                                 **at)
                 return
             if k == max_steps:
-                self.stop = Stop("steps", f"the step limit {max_steps} was reached; "
-                                 f"the gradient norm is still {norm:.3g}")
+                self.stop = Stop("steps", **at)
                 return
             prev = loss
             if self.optimizer == "plain":
@@ -157,10 +167,5 @@ class Descent:
                 v_hat = second / (1 - b2 ** t)
                 theta = theta - self.lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
             if not np.all(np.isfinite(theta)):
-                self.stop = Stop("diverged", f"the point is no longer finite after step {k}; "
-                                 + _smaller(self.lr))
+                self.stop = Stop("diverged", cause="point_not_finite", **at)
                 return
-
-
-def _smaller(lr: float) -> str:
-    return f"the learning rate is too large: try a smaller one, e.g. --lr {lr / 10:g}"

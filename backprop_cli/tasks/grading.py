@@ -14,8 +14,11 @@ An answer is parsed by the grammar and read one of three ways:
   a function, held against the truth at the point and at reproducible random points,
   each w taking the value the trace has there. One point where it differs is shown.
 
---rtol/--atol replace the first two rules by a tolerance. No terminal here: render/
-turns a Report into tables or JSON.
+--rtol/--atol replace the first two rules by a tolerance.
+
+A verdict is data: what the grading found (its `outcome`, one word of OUTCOMES) and the
+numbers behind it. No sentence and no formatted number is made here: render/sentences.py
+words a verdict once, for the terminal report and the JSON document alike.
 """
 
 from __future__ import annotations
@@ -31,14 +34,11 @@ import numpy as np
 from .differentiate import differentiate, parse_point
 from ..errors import AnswerError, BackpropError, DomainError
 from ..language.lower import ProgramBuilder
-from ..engine.ops import OPS
 from ..language.parser import parse
 from ..engine.evaluate import evaluate
 from ..engine.passes import forward, layout
 from ..engine.program import Const, Program, node_id
 from ..engine.trace import Trace
-
-SCHEMA_VERSION = "1"  # of the report document: schema/report.schema.json
 
 SEED = 364  # the course's number: the random points are the same on every run
 POINTS = 12  # random points a formula is checked at, besides the given one
@@ -283,37 +283,64 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
 
 # --- verdicts -----------------------------------------------------------------------
 
+# What grading an answer found. The first five are right, the rest wrong.
+RIGHT_OUTCOMES = (
+    "within_tolerance",    # --rtol/--atol: |answer − truth| ≤ atol + rtol·|truth|
+    "exact",               # an integer or a constant expression, equal up to rounding
+    "rounded",             # a number: the truth rounded to the digits written
+    "function",            # a formula, equal at the point and at the random points
+    "function_off_point",  # … at the random points: the truth is not finite at the point
+)
+WRONG_OUTCOMES = (
+    "outside_tolerance",
+    "not_exact_integer",   # an integer claims an exact value, and it is not the truth
+    "not_exact",           # nor is a constant expression's
+    "misrounded",          # the truth rounds to another number at the digits written
+    "truth_not_finite",    # a number, against a truth that is inf or nan
+    "differs_at_point",    # a formula, wrong (or undefined) at the given point
+    "differs_elsewhere",   # right at the given point only: see the counterexample
+    "unchecked",           # the truth is not finite at the point, nor at a random point
+)
+OUTCOMES = RIGHT_OUTCOMES + WRONG_OUTCOMES
+
+
+class Tolerance(NamedTuple):
+    rtol: float = 0.0
+    atol: float = 0.0
+
+
+class Undefined(NamedTuple):
+    """Where a formula answer has no value: the part of it that left its operation's
+    domain, as typed (`log(x)`), and that operation (`log`), whose domain says why."""
+
+    text: str
+    op: str
+
+
+class Counterexample(NamedTuple):
+    """The first point where a formula answer differs from the truth."""
+
+    at: dict[str, float]  # input → value
+    answer: float | None  # the answer's value there; None where it is undefined
+    truth: float
+    undefined: Undefined | None  # why the answer has no value there
+
+
 class Verdict(NamedTuple):
     target: str  # as written
     id: str  # canonical: f, w4, w4bar, df/dx
     answer: str  # as written
     kind: str  # number, exact, formula
     right: bool
-    reason: str
+    outcome: str  # what the grading found: one of OUTCOMES
     truth: float  # at the given point
     value: float | None  # the answer's value at the given point; None where undefined
     digits: int | None  # significant digits written, for a number
+    place: int | None  # the power of ten of the last digit written, for a number
+    scientific: bool  # the number was written with an exponent: its truth is shown so
+    tolerance: Tolerance | None  # --rtol/--atol, where they replaced the digit rule
     points: int  # points compared (1 for a number)
-    counterexample: dict | None  # {"at": {input: value}, "answer": float|None, "truth": float}
-
-    def to_dict(self) -> dict:
-        from ..render.json_doc import number  # moving to render/: the JSON is render's
-
-        d = {"target": self.target, "id": self.id, "answer": self.answer, "kind": self.kind,
-             "right": self.right, "reason": self.reason, "truth": number(self.truth),
-             "value": None if self.value is None else number(self.value),
-             "points": self.points}
-        if self.digits is not None:
-            d["digits"] = self.digits
-        if self.counterexample is not None:
-            c = self.counterexample
-            d["counterexample"] = {
-                "at": {k: number(v) for k, v in c["at"].items()},
-                "answer": None if c["answer"] is None else number(c["answer"]),
-                "truth": number(c["truth"])}
-            if c.get("why"):
-                d["counterexample"]["why"] = c["why"]
-        return d
+    counterexample: Counterexample | None  # a formula's first point where it differs
 
 
 class ProblemReport(NamedTuple):
@@ -326,16 +353,15 @@ class ProblemReport(NamedTuple):
     def right(self) -> int:
         return sum(v.right for v in self.verdicts)
 
-    def to_dict(self) -> dict:
-        from ..render.json_doc import number
-
-        return {"name": self.name, "expression": self.expression,
-                "at": {k: number(v) for k, v in self.point.items()},
-                "right": self.right, "total": len(self.verdicts),
-                "answers": [v.to_dict() for v in self.verdicts]}
+    @property
+    def total(self) -> int:
+        return len(self.verdicts)
 
 
 class Report(NamedTuple):
+    """Plain data; render.json_doc.report_document(report) is its JSON document and
+    render.report.render_report its terminal table."""
+
     problems: list[ProblemReport]
 
     @property
@@ -344,23 +370,11 @@ class Report(NamedTuple):
 
     @property
     def total(self) -> int:
-        return sum(len(p.verdicts) for p in self.problems)
+        return sum(p.total for p in self.problems)
 
     @property
     def all_right(self) -> bool:
         return self.right == self.total
-
-    def to_dict(self) -> dict:
-        return {"schema": SCHEMA_VERSION, "right": self.right, "total": self.total,
-                "all_right": self.all_right, "problems": [p.to_dict() for p in self.problems]}
-
-
-class Tolerance(NamedTuple):
-    rtol: float = 0.0
-    atol: float = 0.0
-
-    def text(self) -> str:
-        return f"rtol {self.rtol:g}, atol {self.atol:g}"
 
 
 def _close(a: float, t: float, rtol: float, atol: float) -> bool:
@@ -369,39 +383,21 @@ def _close(a: float, t: float, rtol: float, atol: float) -> bool:
     return abs(a - t) <= atol + rtol * max(abs(a), abs(t))
 
 
-def _plural(k: int, word: str) -> str:
-    return f"{k} {word}{'' if k == 1 else 's'}"
-
-
-def grade_number(answer: Answer, truth: float, tolerance: Tolerance | None = None
-                 ) -> tuple[bool, str]:
-    """A number or exact answer against the truth: (right, reason)."""
+def grade_number(answer: Answer, truth: float, tolerance: Tolerance | None = None) -> str:
+    """A number or exact answer against the truth: the outcome."""
     a = answer.value
     if tolerance is not None:
-        right = abs(a - truth) <= tolerance.atol + tolerance.rtol * abs(truth)
-        return right, f"{'right' if right else 'wrong'} within {tolerance.text()}"
+        within = abs(a - truth) <= tolerance.atol + tolerance.rtol * abs(truth)
+        return "within_tolerance" if within else "outside_tolerance"
     if answer.kind == "exact":
-        right = _close(a, truth, EXACT_RTOL, EXACT_ATOL)
-        if right:
-            return True, "right (exact)"
-        what = "an integer is read as exact" if _NUMBER.fullmatch(answer.text) \
-            else f"{answer.text} = {a:.6g}"
-        return False, f"wrong: {what}; the truth is {truth:.6g}"
-    half = 0.5 * 10.0 ** answer.place
-    right = math.isfinite(truth) and abs(a - truth) <= half * (1 + SLACK) + 4e-16 * abs(truth)
-    if answer.digits:
-        precision = _plural(answer.digits, "significant digit")
-    else:  # 0.00: a zero to the places written
-        precision = _plural(-answer.place, "decimal place") if answer.place < 0 else "units"
-    if right:
-        return True, f"right to {precision}"
+        if _close(a, truth, EXACT_RTOL, EXACT_ATOL):
+            return "exact"
+        return "not_exact_integer" if _NUMBER.fullmatch(answer.text) else "not_exact"
     if not math.isfinite(truth):
-        return False, f"wrong: the truth is {truth}"
-    if answer.scientific:
-        shown = f"{truth:.{max(answer.digits, 1) - 1}e}"
-    else:
-        shown = f"{truth:.{max(0, -answer.place)}f}"
-    return False, f"wrong: to {precision} the truth is {shown}"
+        return "truth_not_finite"
+    half = 0.5 * 10.0 ** answer.place
+    right = abs(a - truth) <= half * (1 + SLACK) + 4e-16 * abs(truth)
+    return "rounded" if right else "misrounded"
 
 
 class _Points:
@@ -446,23 +442,23 @@ class _Points:
         return out
 
 
-def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, str | None]:
-    """The answer's value with the trace's inputs and w's; None and why where undefined."""
+def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, Undefined | None]:
+    """The answer's value with the trace's inputs and w's; None and where it is
+    undefined, in the answer's own text (its w's are not the problem's)."""
     program = answer.program
     env = {name: get(trace) for name, get in zip(program.inputs, answer.getters)}
     try:
         vals = forward(program, env, lay)
     except DomainError as error:
-        # in the answer's own words: its w's are not the problem's
-        op = OPS[program.nodes[error.node].op]
-        text = _shown(error.source[error.span[0]:error.span[1]])
-        return None, f"{text}: {op.domain_text}"
+        op = program.nodes[error.node].op
+        return None, Undefined(_shown(error.source[error.span[0]:error.span[1]]), op)
     out = program.output
     return float(vals[out] if type(out) is int else out.value), None
 
 
-def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
-    """(right, reason, value at the point, points compared, counterexample)."""
+def grade_formula(answer: Answer, target: Target, points: _Points
+                  ) -> tuple[str, float | None, int, Counterexample | None]:
+    """(outcome, the answer's value at the point, points compared, counterexample)."""
     lay = layout(answer.program)
     at_value = None
     checked = 0
@@ -471,7 +467,7 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
         truth = target.truth(trace)
         if k > 0 and not math.isfinite(truth):
             continue
-        value, why = _formula_value(answer, trace, lay)
+        value, undefined = _formula_value(answer, trace, lay)
         if k == 0:
             at_value = value
             if not math.isfinite(truth):
@@ -480,22 +476,13 @@ def grade_formula(answer: Answer, target: Target, points: _Points) -> tuple:
         checked += 1
         if value is not None and _close(value, truth, FORMULA_RTOL, FORMULA_ATOL):
             continue
-        where = ", ".join(f"{x} = {float(v):.6g}" for x, v in trace.point.items())
-        example = {"at": dict(trace.point), "answer": value, "truth": truth, "why": why}
-        got = f"answer undefined ({why})" if value is None else f"answer {value:.6g}"
-        if k == 0:
-            return False, f"wrong at the point: {got}, truth {truth:.6g}", \
-                at_value, checked, example
-        return False, f"right at the point only; differs at {where}: {got}, " \
-            f"truth {truth:.6g}", at_value, checked, example
+        example = Counterexample({x: float(v) for x, v in trace.point.items()}, value, truth,
+                                 undefined)
+        outcome = "differs_at_point" if k == 0 else "differs_elsewhere"
+        return outcome, at_value, checked, example
     if skipped:
-        if not checked:
-            return False, "cannot be checked: the truth is not finite at the point, and " \
-                "no random point was found", at_value, 0, None
-        return True, f"right as a function at {_plural(checked, 'random point')} (the " \
-            "truth is not finite at the point)", at_value, checked, None
-    others = _plural(checked - 1, "random point")
-    return True, f"right as a function: at the point and {others}", at_value, checked, None
+        return ("function_off_point" if checked else "unchecked"), at_value, checked, None
+    return "function", at_value, checked, None
 
 
 # --- entries and problems -----------------------------------------------------------
@@ -548,15 +535,18 @@ def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None
         truth = target.truth(trace)
         written = e.source[:e.source.find("=")].strip()
         common = dict(target=written, id=target.label(trace), answer=answer.text,
-                      kind=answer.kind, truth=truth)
+                      kind=answer.kind, truth=truth, digits=answer.digits,
+                      place=answer.place, scientific=answer.scientific)
         if answer.kind == "formula":
-            right, reason, value, checked, example = grade_formula(answer, target, points)
-            verdicts.append(Verdict(**common, right=right, reason=reason, value=value,
-                                    digits=None, points=checked, counterexample=example))
+            outcome, value, checked, example = grade_formula(answer, target, points)
+            verdicts.append(Verdict(**common, right=outcome in RIGHT_OUTCOMES,
+                                    outcome=outcome, value=value, tolerance=None,
+                                    points=checked, counterexample=example))
         else:
-            right, reason = grade_number(answer, truth, tolerance)
-            verdicts.append(Verdict(**common, right=right, reason=reason, value=answer.value,
-                                    digits=answer.digits, points=1, counterexample=None))
+            outcome = grade_number(answer, truth, tolerance)
+            verdicts.append(Verdict(**common, right=outcome in RIGHT_OUTCOMES,
+                                    outcome=outcome, value=answer.value, tolerance=tolerance,
+                                    points=1, counterexample=None))
     return ProblemReport(name, program.source, dict(trace.point), verdicts)
 
 
@@ -640,4 +630,5 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
 
 
 __all__ = ["check", "check_problems", "grade", "answer_key", "Report", "ProblemReport",
-           "Verdict", "Tolerance", "Problem", "Entry", "parse_point"]
+           "Verdict", "Counterexample", "Undefined", "OUTCOMES", "Tolerance", "Problem",
+           "Entry", "parse_point"]
