@@ -98,9 +98,15 @@ class InputError(BackpropError):
 
 
 class DomainError(BackpropError):
-    """An operation evaluated outside its domain: log(-1), 1/0, sqrt(-4), acos(2)."""
+    """An operation evaluated outside its domain: log(-1), 1/0, sqrt(-4), acos(2). At a
+    node of a program, `operands` holds where: (operand node, entry, value) for each
+    operand that is a node, the entry () for a scalar or the first one outside."""
 
     kind = "domain_error"
+
+    def __init__(self, message: str, *, operands: list | None = None, **where):
+        super().__init__(message, **where)
+        self.operands = operands or []
 
 
 class ShapeError(BackpropError):

@@ -184,11 +184,10 @@ def _domain_error(program: Program, j: int, op: Op, operands: list, outside) -> 
     at = tuple(int(k) for k in np.argwhere(outside)[0]) if outside.ndim else ()
     values = []
     for a, x in zip(node.args, operands):
-        if type(a) is int:
+        if type(a) is int:  # the entry of a broadcast operand is its own: w2[1], not w2[0, 1]
             own = tuple(0 if d == 1 else k for k, d in zip(at[len(at) - np.ndim(x):], np.shape(x)))
-            where = f"[{', '.join(map(str, own))}]" if own else ""
-            values.append(f"{node_id(a)}{where} = {float(np.asarray(x)[own]):.6g}")
-    return DomainError(f"{op.domain_text}, but {', '.join(values)}", source=program.source,
+            values.append((a, own, float(np.asarray(x)[own])))
+    return DomainError(op.domain_text, operands=values, source=program.source,
                        span=(node.start, node.end), node=j, program=program)
 
 
