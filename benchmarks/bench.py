@@ -4,6 +4,7 @@ check that the interactive path imports no heavy framework.
     python benchmarks/bench.py            # full run, sizes 10^3 … 10^6 (a few minutes)
     python benchmarks/bench.py --quick    # sizes 10^3 … 10^4, fewer rounds (under 30 s)
     python benchmarks/bench.py --max-exp 5
+    python benchmarks/bench.py --against e143617   # the passes beside another commit's
 
 Run it with the interpreter of the environment that has backprop installed: the console
 script is looked up next to sys.executable. Each size of the scaling benchmark runs in its
@@ -80,7 +81,8 @@ def worker(family: str, exp: int, reps: int) -> dict:
     from backprop_cli import differentiate
     from backprop_cli.language.lower import lower
     from backprop_cli.language.parser import parse
-    from backprop_cli.engine.passes import evaluate, forward, layout, reverse
+    from backprop_cli.engine.evaluate import evaluate
+    from backprop_cli.engine.passes import forward, layout, reverse
 
     differentiate("sin(x)*2+1", at={"x": 1})  # load the parser tables before timing
     rss_imports = _rss_now_kib()
@@ -261,7 +263,7 @@ def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
 
     print("  parse = the grammar loop alone, building the plain syntax tree (a reference);")
     print("  lower = what the product does: parse and build the SSA program in one pass;")
-    print("  layout, forward, reverse = the passes (backprop_cli/passes.py)")
+    print("  layout, forward, reverse = the passes (backprop_cli/engine/passes.py)")
     print("  stages are timed with the cyclic GC disabled, as differentiate() does; "
           "gc.collect() between runs")
     print("  evaluate() = layout + forward + reverse + kink check + Trace; "
@@ -337,6 +339,58 @@ def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
                              f"< {REVERSE_TARGET_US:g} µs/node", verdict(us < REVERSE_TARGET_US)])
     print(table(["family", "target", "measured", "target", "verdict"], rows))
     return results
+
+
+# --------------------------------------------------------------------------------------
+# Side by side with another commit
+
+
+def against(rev: str, exps: list[int], rounds: int, reps: int = 3) -> None:
+    """The stages of this tree and of commit `rev`, measured in the same run: for each
+    size, `rounds` workers of each tree, alternating, so load on the machine falls on both
+    alike. The other commit runs its own bench.py worker (its module paths are its own)
+    from a temporary git worktree, with PYTHONPATH pointing at it."""
+    import tempfile
+
+    repo = Path(__file__).resolve().parent.parent
+    heading(f"Side by side: this tree against {rev}, µs per SSA node, medians of "
+            f"{rounds} alternating workers each")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-against-"))
+    other = tmp / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(other), rev], cwd=repo,
+                   check=True, capture_output=True)
+    trees = {"this": repo, rev: other}
+    try:
+        for family in FAMILIES:
+            for exp in exps:
+                got: dict[str, list[dict]] = {name: [] for name in trees}
+                for _ in range(rounds):
+                    for name, tree in trees.items():
+                        env = {**os.environ, "PYTHONPATH": str(tree)}
+                        p = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench.py"),
+                                            "--_worker", family, str(exp), str(reps)],
+                                           cwd=tree, env=env, capture_output=True, text=True,
+                                           timeout=900)
+                        if p.returncode or not p.stdout.strip():
+                            raise RuntimeError(f"{name} worker failed: {p.stderr[-500:]}")
+                        got[name].append(json.loads(p.stdout.strip().splitlines()[-1]))
+                nodes = got["this"][0]["nodes"]
+                assert all(r["nodes"] == nodes for rs in got.values() for r in rs), \
+                    "the two trees lower the benchmark to different programs"
+                print()
+                print(f"  {family}, 10^{exp} ({nodes} nodes)")
+                rows = []
+                for stage in ("lower", "layout", "forward", "reverse", "evaluate()",
+                              "differentiate()"):
+                    us = {name: statistics.median(r["median"][stage] for r in rs) / nodes * 1e6
+                          for name, rs in got.items()}
+                    rows.append([stage, f"{us['this']:.3f}", f"{us[rev]:.3f}",
+                                 f"{us['this'] / us[rev]:.3f}x"])
+                print(table(["stage", "this", rev, "this / " + rev], rows))
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=repo,
+                       capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -490,6 +544,11 @@ def main() -> None:
                     help="largest size 10^K of the scaling benchmark (3-6; default 6)")
     ap.add_argument("--sweep-only", action="store_true",
                     help="only the sweep section (10^6 points against hand-written numpy)")
+    ap.add_argument("--against", metavar="REV",
+                    help="only the passes, side by side with git commit REV (sizes 10^4 "
+                         "and 10^5, or up to --max-exp), in alternating workers")
+    ap.add_argument("--rounds", type=int, default=5, metavar="N",
+                    help="workers per tree and size with --against (default 5)")
     ap.add_argument("--_worker", nargs=3, metavar=("FAMILY", "EXP", "REPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -509,6 +568,10 @@ def main() -> None:
     script = console_script()
 
     environment()
+    if args.against:
+        against(args.against, [e for e in (4, 5, 6) if e <= max(args.max_exp, 4)][:2]
+                if args.max_exp >= 5 else [4], args.rounds)
+        return
     if args.sweep_only:
         sweep_speed(10 ** 6, rounds=21)
         return
