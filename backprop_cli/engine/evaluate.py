@@ -28,8 +28,10 @@ def evaluate(program: Program, point: dict, seed=None, jacobian: bool = False) -
     vals = forward(program, point, lay, diagnostics)
     n = len(program.nodes)
     out = program.output
-    value = vals[out] if type(out) is int else (as_value if lay.general else np.float64)(
-        out.value)
+    if type(out) is int:
+        value = vals[out]
+    else:  # a constant expression: its value, as the loops would have made it
+        value = as_value(out.value) if lay.general else np.float64(out.value)
     out_shape = shape(value)
     shown = seed is not None or not out_shape  # is there one reverse pass to show?
     if seed is None:

@@ -159,7 +159,8 @@ def _non_finite(program: Program, j: int, op: Op, operands: list, v, diagnostics
     new = ~np.isfinite(v) & _finite(args)
     if not np.any(new):
         return
-    outside = new & ~np.asarray(op.domain(*operands)) if op.domain is not None else False
+    outside = new & ~np.asarray(op.domain(*operands)) if op.domain is not None \
+        else np.zeros_like(new)
     if points:
         v[outside] = np.nan
         if diagnostics is not None:
