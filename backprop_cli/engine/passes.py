@@ -218,10 +218,19 @@ def reverse(program: Program, vals: list, lay: Layout, seed=1.0,
     use passes nothing back, even where its local partial is infinite (0·inf would be
     nan): its adjoint is a structural zero, as in JAX."""
     n_in, n = program.n_inputs, len(program.nodes)
-    if lay.general:
-        first, second, adj, reached = _reverse_general(program, vals, lay, seed)
-    else:
-        first, second, adj, reached = _reverse_scalar(program, vals, lay, seed)
+    adj: list = [0.0] * n
+    first: list = [None] * n  # the partial for each node's first operand
+    second: list = [None] * n  # and for its second
+    reached = [False] * n  # whether the output's adjoint reached the node
+    if type(program.output) is int:
+        adj[program.output] = seed
+        reached[program.output] = True
+    loop = _reverse_general if lay.general else _reverse_scalar
+    with np.errstate(all="ignore"):
+        loop(vals, lay, n_in, n, adj, first, second, reached)
+    if lay.general:  # an adjoint has its node's shape, structural zeros included
+        adj = [as_value(a) if reached[i] or not np.ndim(vals[i]) else np.zeros(np.shape(vals[i]))
+               for i, a in enumerate(adj)]
     partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
     # An infinite or nan partial on a used node reaches some input's adjoint, so only
     # then is it worth looking for them, to say where the derivative does not exist.
@@ -233,81 +242,63 @@ def reverse(program: Program, vals: list, lay: Layout, seed=1.0,
     return partials, adj
 
 
-def _reverse_scalar(program: Program, vals: list, lay: Layout, seed):
-    n_in, n = program.n_inputs, len(program.nodes)
-    adj: list = [0.0] * n
-    first: list = [None] * n  # the partial for each node's first operand
-    second: list = [None] * n  # and for its second
-    reached = [False] * n
-    if type(program.output) is int:
-        adj[program.output] = seed
-        reached[program.output] = True
-    with np.errstate(all="ignore"):
-        for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
-            if len(s) == 1:
-                i = s[0]
-                p = first[j] = op.partials[0](vals[i], vals[j])
-                if reached[j]:
-                    if reached[i]:
-                        adj[i] += adj[j] * p
-                    else:  # assigned, not added to 0.0: over points that is a pass less
-                        adj[i] = adj[j] * p
-                        reached[i] = True
-                continue
-            i0, i1 = s
-            a, b = vals[i0], vals[i1]
-            # an operand past the nodes is a constant: no edge, no partial
-            p0 = first[j] = op.partials[0](a, b, vals[j]) if i0 < n else None
-            p1 = second[j] = op.partials[1](a, b, vals[j]) if i1 < n else None
+def _reverse_scalar(vals, lay, n_in, n, adj, first, second, reached) -> None:
+    for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+        if len(s) == 1:
+            i = s[0]
+            p = first[j] = op.partials[0](vals[i], vals[j])
             if reached[j]:
-                g = adj[j]
-                if p0 is not None:
-                    if reached[i0]:
-                        adj[i0] += g * p0
-                    else:
-                        adj[i0] = g * p0
-                        reached[i0] = True
-                if p1 is not None:
-                    if reached[i1]:
-                        adj[i1] += g * p1
-                    else:
-                        adj[i1] = g * p1
-                        reached[i1] = True
-    return first, second, adj, reached
-
-
-def _reverse_general(program: Program, vals: list, lay: Layout, seed):
-    n_in, n = program.n_inputs, len(program.nodes)
-    adj: list = [np.zeros(np.shape(vals[i])) if np.ndim(vals[i]) else 0.0 for i in range(n)]
-    first: list = [None] * n
-    second: list = [None] * n
-    reached = [False] * n
-    if type(program.output) is int:
-        adj[program.output] = seed
-        reached[program.output] = True
-    with np.errstate(all="ignore"):
-        for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
-            args = [vals[k] for k in s]
-            g = adj[j]
-            got = []
-            for k, i in enumerate(s):
-                if i >= n:
-                    got.append(None)
-                    continue
-                if op.vjp is not None:
-                    push = as_value(op.vjp[k](g, *args, vals[j]))
-                    got.append(VJP(push))
-                else:
-                    p = as_value(op.partials[k](*args, vals[j]))
-                    got.append(p)
-                    push = as_value(unbroadcast(g * p, np.shape(vals[i])))
-                if reached[j]:
-                    adj[i] = adj[i] + push if reached[i] else push
+                if reached[i]:
+                    adj[i] += adj[j] * p
+                else:  # assigned, not added to 0.0: over points that is a pass less
+                    adj[i] = adj[j] * p
                     reached[i] = True
-            first[j] = got[0]
-            if len(got) > 1:
-                second[j] = got[1]
-    return first, second, [as_value(a) for a in adj], reached
+            continue
+        i0, i1 = s
+        a, b = vals[i0], vals[i1]
+        # an operand past the nodes is a constant: no edge, no partial
+        p0 = first[j] = op.partials[0](a, b, vals[j]) if i0 < n else None
+        p1 = second[j] = op.partials[1](a, b, vals[j]) if i1 < n else None
+        if reached[j]:
+            g = adj[j]
+            if p0 is not None:
+                if reached[i0]:
+                    adj[i0] += g * p0
+                else:
+                    adj[i0] = g * p0
+                    reached[i0] = True
+            if p1 is not None:
+                if reached[i1]:
+                    adj[i1] += g * p1
+                else:
+                    adj[i1] = g * p1
+                    reached[i1] = True
+
+
+def _reverse_general(vals, lay, n_in, n, adj, first, second, reached) -> None:
+    """Elementwise ops pass w̄_j·∂w_j/∂w_i summed back to w_i's shape; the others their
+    vector–Jacobian product, kept as the edge's VJP."""
+    for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+        args = [vals[k] for k in s]
+        g = adj[j]
+        got = []
+        for k, i in enumerate(s):
+            if i >= n:
+                got.append(None)
+                continue
+            if op.vjp is not None:
+                push = as_value(op.vjp[k](g, *args, vals[j]))
+                got.append(VJP(push))
+            else:
+                p = as_value(op.partials[k](*args, vals[j]))
+                got.append(p)
+                push = as_value(unbroadcast(g * p, np.shape(vals[i])))
+            if reached[j]:
+                adj[i] = adj[i] + push if reached[i] else push
+                reached[i] = True
+        first[j] = got[0]
+        if len(got) > 1:
+            second[j] = got[1]
 
 
 def _not_differentiable(program: Program, j: int, slots, ps, vals, diagnostics,
