@@ -223,7 +223,7 @@ def _dot(i: int) -> str:
 
 
 def _tangents(trace: Trace, options: Options, val) -> list[str]:
-    """Forward accumulation as the adjoints are written: one align block per input's
+    r"""Forward accumulation as the adjoints are written: one align block per input's
     pass, each node's tangent \dot{w}_j = Σ_k ∂w_j/∂w_k \dot{w}_k (simplify's
     tangent_formula, the terminal's) and its value; many inputs are elided as rows are."""
     from ..symbolic.simplify import tangent_formula
