@@ -9,12 +9,15 @@ an install and import time for a handful of lines.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from rich.console import Console
 from rich.text import Text
 
 from ..tasks.descent import Step
 from ..tasks.sweep import Sweep
+from .console import ascii_only
 from .numbers import fmt
 
 HEIGHT = 12  # rows of characters per curve
@@ -24,6 +27,19 @@ _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 SHADES = " ░▒▓█"
 # The direction of -∇f, as an arrow, by octant of the angle (0 = east, counter-clockwise).
 ARROWS = "→↗↑↖←↙↓↘"
+
+
+class Glyphs(NamedTuple):
+    shades: str
+    arrows: str
+    gap: str  # a cell where the function is not finite
+    path: str  # a point of a descent's path
+
+
+UNICODE = Glyphs(SHADES, ARROWS, "·", "•")
+# A terminal that cannot encode Unicode: every glyph must stay one cell, or the chart's
+# rows would shift, so these are chosen here rather than spelled by render/ascii.py.
+ASCII = Glyphs(" .:+#", ">/^\\</v\\", "?", "o")
 
 
 def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
@@ -58,10 +74,28 @@ def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
     return ["".join(chr(0x2800 + c) if c else " " for c in row) for row in cells]
 
 
+def ascii_rows(rows: list[str]) -> list[str]:
+    """Braille rows in ASCII, a character per cell by where its dots are: ' high, - in
+    the middle, . low, | over the whole height."""
+    def cell(ch: str) -> str:
+        bits = ord(ch) - 0x2800
+        if ch == " " or bits <= 0:
+            return " "
+        rows_set = [r for r, (a, b) in enumerate(_DOTS) if bits & (a | b)]
+        if rows_set[-1] - rows_set[0] >= 2:
+            return "|"
+        middle = (rows_set[0] + rows_set[-1]) / 2
+        return "'" if middle < 1 else "." if middle > 2 else "-"
+
+    return ["".join(cell(ch) for ch in row) for row in rows]
+
+
 def _chart(console: Console, title: str, x: np.ndarray, y: np.ndarray, xname: str,
            precision: int, log: bool = False) -> None:
     width = max(20, min(console.width, 120) - LABEL - 1)
     rows = curve(x, y, width, log=log)
+    if ascii_only(console):
+        rows = ascii_rows(rows)
     finite = np.asarray(y)[np.isfinite(y)]
     top = fmt(finite.max(), precision) if finite.size else "nan"
     bottom = fmt(finite.min(), precision) if finite.size else "nan"
@@ -76,7 +110,7 @@ def _chart(console: Console, title: str, x: np.ndarray, y: np.ndarray, xname: st
 
 
 def heat_map(z: np.ndarray, width: int, height: int, arrows: tuple | None = None,
-             path: tuple | None = None) -> list[str]:
+             path: tuple | None = None, glyphs: Glyphs = UNICODE) -> list[str]:
     """Shade rows of z[ix, iy] (x across, y up), with -∇ arrows on a coarse grid and the
     points of a path as •."""
     nx, ny = z.shape
@@ -87,10 +121,11 @@ def heat_map(z: np.ndarray, width: int, height: int, arrows: tuple | None = None
     grid = [[" "] * width for _ in range(height)]
     if ok.any():
         lo, hi = cell[ok].min(), cell[ok].max()
-        level = np.where(ok, (cell - lo) / ((hi - lo) or 1.0) * (len(SHADES) - 1), 0)
+        shades = glyphs.shades
+        level = np.where(ok, (cell - lo) / ((hi - lo) or 1.0) * (len(shades) - 1), 0)
         for r in range(height):
             for c in range(width):
-                grid[r][c] = SHADES[int(round(level[r, c]))] if ok[r, c] else "·"
+                grid[r][c] = shades[int(round(level[r, c]))] if ok[r, c] else glyphs.gap
     if arrows is not None:
         gx, gy = arrows
         for r in range(1, height, 3):
@@ -98,14 +133,14 @@ def heat_map(z: np.ndarray, width: int, height: int, arrows: tuple | None = None
                 u, v = -gx[ix[c], iy[r]], -gy[ix[c], iy[r]]
                 if np.isfinite(u) and np.isfinite(v) and (u or v):
                     octant = int(round(np.arctan2(v, u) / (np.pi / 4))) % 8
-                    grid[r][c] = ARROWS[octant]
+                    grid[r][c] = glyphs.arrows[octant]
     if path is not None:
         (px, py), (x0, x1, y0, y1) = path
         for a, b in zip(px, py):
             c = int((a - x0) / ((x1 - x0) or 1) * (width - 1) + 0.5)
             r = int((y1 - b) / ((y1 - y0) or 1) * (height - 1) + 0.5)
             if 0 <= c < width and 0 <= r < height:
-                grid[r][c] = "•"
+                grid[r][c] = glyphs.path
     return ["".join(row) for row in grid]
 
 
@@ -113,8 +148,9 @@ def _map(console: Console, title: str, z, xr, yr, precision, arrows=None, path=N
     width = max(20, min(console.width, 120) - LABEL - 1)
     height = max(8, min(24, width // 3))
     log = _wide_positive(z)  # a valley like Rosenbrock's shows only in log shades
+    glyphs = ASCII if ascii_only(console) else UNICODE
     with np.errstate(all="ignore"):
-        rows = heat_map(np.log10(z) if log else z, width, height, arrows, path)
+        rows = heat_map(np.log10(z) if log else z, width, height, arrows, path, glyphs)
     console.print(Text(title, style="bold"))
     for k, row in enumerate(rows):
         label = fmt(yr[1], precision) if k == 0 else fmt(yr[0], precision) \
@@ -126,11 +162,12 @@ def _map(console: Console, title: str, z, xr, yr, precision, arrows=None, path=N
                        style="dim"))
     finite = z[np.isfinite(z)]
     if finite.size:
-        console.print(Text(f"{' ' * LABEL} {'log ' if log else ''}shades {SHADES!r}: "
+        console.print(Text(f"{' ' * LABEL} {'log ' if log else ''}shades {glyphs.shades!r}: "
                            f"{fmt(finite.min(), precision)} "
                            f"to {fmt(finite.max(), precision)}"
                            + ("; arrows: −∇, downhill" if arrows is not None else "")
-                           + ("; •: the path" if path is not None else ""), style="dim"))
+                           + (f"; {glyphs.path}: the path" if path is not None else ""),
+                           style="dim"))
 
 
 def _wide_positive(z) -> bool:

@@ -16,7 +16,8 @@ from ..engine.program import node_id
 from ..engine.trace import Trace
 from . import Options
 from . import tables as cells
-from .console import plain
+from .ascii import spell_excerpt
+from .console import ascii_only, plain
 from .sentences import diagnostic_message, error_lines
 from .numbers import fmt
 
@@ -150,6 +151,10 @@ def emit(trace: Trace, options: Options) -> None:
 def render_error(error: BackpropError, console: Console) -> None:
     """The error as text, with the source line and a caret under the column."""
     lines = error_lines(error)
+    excerpt = error.excerpt()
+    if excerpt is not None and ascii_only(console):  # the carets under the spelled line
+        text, carets = spell_excerpt(*excerpt)
+        lines[1:3] = ["  " + text, "  " + carets]
     first = lines[0].removeprefix("error: ")
     # soft_wrap: a long message stays one line, so the caret line stays under its column
     console.print(Text.assemble(("error: ", "bold red"), first), soft_wrap=True)
