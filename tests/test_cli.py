@@ -194,12 +194,16 @@ def test_max_rows_one_still_says_rows_are_elided():
 def test_every_option_is_in_the_readme():
     from conftest import REPO
 
-    from backprop_cli.cli.main import build_parser
+    from backprop_cli.cli.main import DEFAULT, SUBCOMMANDS, command
 
     readme = (REPO / "README.md").read_text()
-    options = [o for a in build_parser()._actions for o in a.option_strings
-               if o.startswith("--") and o not in ("--help", "--version")]
-    assert options and [o for o in options if f"`{o}" not in readme and f" {o}" not in readme] == []
+    for name in (DEFAULT, *SUBCOMMANDS):
+        options = [o for a in command(name).build_parser()._actions for o in a.option_strings
+                   if o.startswith("--") and o not in ("--help", "--version")]
+        assert options and [o for o in options
+                            if f"`{o}" not in readme and f" {o}" not in readme] == [], name
+    for name in SUBCOMMANDS:
+        assert f"`backprop {name}" in readme, name
 
 
 # --- forward mode, both modes, --expand ------------------------------------------------------

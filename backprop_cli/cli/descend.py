@@ -1,17 +1,20 @@
 """`backprop descend EXPR --from x=0,y=0 --lr 0.1`: gradient descent on an expression.
 
-cli.main hands over when the first argument is `descend`. Exit codes: 0 when the run
-stopped by a rule (the step limit included: it did what was asked), 1 when it diverged
-(the run failed, not the input), 2 for bad input or usage."""
+Exit codes: 0 when the run stopped by a rule (the step limit included: it did what was
+asked), 1 when it diverged (the run failed, not the input), 2 for bad input or usage, 3 an
+internal error of backprop."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from .main import _Parser, _read_source, report_error
-from ..tasks.descent import OPTIMIZERS
+from .options import (Parser, common_options, input_options, output_options, plot_option,
+                      read_source, whole)
 from ..errors import BackpropError, UsageError
+
+# tasks/descent.py's OPTIMIZERS, written out: `descend --help` imports no numpy (a test
+# holds the two lists equal)
+OPTIMIZERS = ("plain", "momentum", "adam")
 
 EPILOG = """\
 examples:
@@ -27,20 +30,24 @@ updates (the gradient g from the reverse pass, τ the rate --lr):
 
 exit codes: 0 stopped by a rule (also the step limit), 1 diverged (nan, inf,
 out of the domain, or the loss grew a millionfold: try a smaller --lr),
-2 bad input or usage.
+2 bad input or usage, 3 an internal error of backprop.
 """
 
+LACKS = {
+    "--at": ("descend starts from --from, not --at", "backprop descend EXPR --from x=0,y=0"),
+    "--over": ("--over sweeps points; descend walks from --from", "backprop sweep EXPR --over …"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="backprop descend", formatter_class=argparse.RawDescriptionHelpFormatter,
-                description="Gradient descent on an expression, with the gradient from the\n"
-                            "reverse pass: θ(k+1) = θ(k) − τ·∇E(θ(k)).",
-                epilog=EPILOG)
-    p.add_argument("expression", nargs="?",
-                   help="the loss, an expression or statements; - reads standard input")
-    p.add_argument("-f", "--file", help="read the expression from a file")
-    p.add_argument("--from", dest="start", action="append", metavar="x=0,y=0",
-                   help="the starting point (constant expressions); may be repeated")
+
+def build_parser() -> Parser:
+    p = Parser(prog="backprop descend",
+               usage="backprop descend EXPR --from x=0,y=0 [--lr τ] [options]",
+               description="Gradient descent on an expression, with the gradient from the\n"
+                           "reverse pass: θ(k+1) = θ(k) − τ·∇E(θ(k)).",
+               epilog=EPILOG)
+    group = input_options(p, what="the loss, an expression", at=False)
+    group.add_argument("--from", dest="start", action="append", metavar="x=0,y=0",
+                       help="the starting point (constant expressions); may be repeated")
     p.add_argument("--lr", default="0.1", metavar="τ",
                    help="the learning rate, a constant expression (default 0.1)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="plain",
@@ -49,33 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="momentum's μ (default 0.9)")
     p.add_argument("--betas", default=None, metavar="β1,β2",
                    help="Adam's β1 and β2 (default 0.9,0.999)")
-    p.add_argument("--steps", type=int, default=1000, metavar="N",
+    p.add_argument("--steps", type=whole("--steps", 0), default=1000, metavar="N",
                    help="stop after N steps (default 1000)")
     p.add_argument("--grad-tol", type=float, default=1e-8, metavar="G",
                    help="stop when the gradient norm is at most G (default 1e-8)")
     p.add_argument("--loss-tol", type=float, default=None, metavar="L",
                    help="stop when the loss changes by at most L in a step (default off)")
-    p.add_argument("--every", type=int, default=None, metavar="K",
-                   help="a table row every K steps (default: about 20 rows)")
-    p.add_argument("--json", action="store_true",
-                   help="the path as JSON Lines, a line per step, then the result "
-                        "(schema: backprop_cli/schema/descent.schema.json)")
-    p.add_argument("--plot", nargs="?", const="", metavar="FILE",
-                   help="the loss curve and, for two inputs, the path over the loss: "
-                        "in the terminal, or in FILE (.png, .svg, .pdf)")
-    p.add_argument("--precision", type=int, default=6, metavar="N",
-                   help="significant digits in tables (default 6)")
-    p.add_argument("--no-share", dest="share", action="store_false", help=argparse.SUPPRESS)
+    output = output_options(p, rows=False,
+                            json_help="the path as JSON Lines, a line per step, then the "
+                                      "result (schema: backprop_cli/schema/"
+                                      "descent.schema.json)")
+    # 0 would mean nothing, not the default
+    output.add_argument("--every", type=whole("--every", 1, note=": a row every K steps",
+                                              hint="leave it out for about 20 rows"),
+                        default=None, metavar="K",
+                        help="a table row every K steps (default: about 20 rows)")
+    plot_option(p, "the loss curve and, for two inputs, the path over the loss")
+    common_options(p)
     return p
-
-
-def main(argv: list[str]) -> int:
-    as_json = "--json" in argv
-    try:
-        args = build_parser().parse_args(argv)
-        return _run(args)
-    except BackpropError as error:
-        return report_error(error, as_json)
 
 
 def _constant(text: str, option: str) -> float:
@@ -96,54 +94,60 @@ def _constant(text: str, option: str) -> float:
     return bindings[0][1]
 
 
-def _run(args) -> int:
-    from ..tasks.differentiate import parse_point
-    from ..tasks.descent import Descent
-    from ..language.lower import lower
-
-    if args.steps < 0:
-        raise UsageError("--steps takes a whole number ≥ 0")
-    if args.every is not None and args.every < 1:  # 0 would mean nothing, not the default
-        raise UsageError("--every takes a whole number ≥ 1: a row every K steps",
-                         hint="leave it out for about 20 rows")
-    if not 1 <= args.precision <= 17:
-        raise UsageError("--precision takes 1 to 17 significant digits")
-    image = args.plot or None
-    if image:
-        from ..render.plot_image import check_path
-
-        check_path(image)
+def _betas(args) -> tuple[float, float]:
     try:
         betas = tuple(float(b) for b in (args.betas or "0.9,0.999").split(","))
     except ValueError:
         betas = ()
     if len(betas) != 2:
         raise UsageError(f"--betas takes two numbers, β1,β2, not {args.betas!r}")
+    return betas
+
+
+def run(args):
+    from ..language.lower import lower
+    from ..tasks.descent import Descent
+    from ..tasks.differentiate import parse_point
+
+    image = args.plot or None
+    if image:
+        from ..render.plot_image import check_path
+
+        check_path(image)
+    betas = _betas(args)
     # given for another optimizer, they were ignored without a word
     if args.momentum is not None and args.optimizer != "momentum":
         raise UsageError("--momentum is for --optimizer momentum")
     if args.betas is not None and args.optimizer != "adam":
         raise UsageError("--betas is for --optimizer adam")
-    program = lower(_read_source(args), share=args.share)
-    run = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
-                  args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
+    program = lower(read_source(args), share=args.share)
+    descent = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
+                      args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
 
-    from ..render.console import plain
+    from ..render.console import progress
 
-    out = plain()
-    steps = []
-    walk = run.steps(args.steps, args.grad_tol, args.loss_tol)
+    walk = progress(descent.steps(args.steps, args.grad_tol, args.loss_tol), args.steps,
+                    "descending")
     if args.json:
+        # a line per step as it is taken: a reader of a long run sees it go
         from ..render.json_doc import step_json
 
-        for step in _progress(walk, args.steps):
+        steps = []
+        for step in walk:
             steps.append(step)
             sys.stdout.write(step_json(step) + "\n")
     else:
-        steps = list(_progress(walk, args.steps))
-    stop = run.stop
-    surface = _surface(program, steps) if args.plot is not None and len(program.inputs) == 2 \
-        else None
+        steps = list(walk)
+    surface = None
+    if args.plot is not None and len(program.inputs) == 2:
+        from ..tasks.surface import loss_surface
+
+        surface = loss_surface(program, steps)
+    return (1 if descent.stop.failed else 0), lambda: _show(args, program, descent.stop,
+                                                            steps, surface, image)
+
+
+def _show(args, program, stop, steps, surface, image) -> None:
     if image:
         from ..render.plot_image import descent_image
 
@@ -153,48 +157,15 @@ def _run(args) -> int:
         from ..render.json_doc import stop_json
 
         print(stop_json(stop, steps[-1] if steps else None))
-    else:
-        from ..render.points import render_descent
-
-        every = args.every or max(1, -(-len(steps) // 20))
-        header = f"{' '.join(program.source.split())}   ({args.optimizer}, τ = {args.lr})"
-        render_descent(steps, stop, out, every, args.precision, header)
-        if args.plot == "":
-            from ..render.plot_text import plot_descent
-
-            plot_descent(steps, out, surface, min(args.precision, 4))
-    return 1 if stop.failed else 0
-
-
-def _progress(walk, total: int):
-    """A progress bar on stderr while the steps run, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield from walk
         return
-    from rich.console import Console
-    from rich.progress import Progress
+    from ..render.console import plain
+    from ..render.points import render_descent
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("descending", total=total)
-        for step in walk:
-            bar.update(task, completed=step.step)
-            yield step
+    out = plain()
+    every = args.every or max(1, -(-len(steps) // 20))
+    header = f"{' '.join(program.source.split())}   ({args.optimizer}, τ = {args.lr})"
+    render_descent(steps, stop, out, every, args.precision, header)
+    if args.plot == "":
+        from ..render.plot_text import plot_descent
 
-
-def _surface(program, steps, count: int = 81):
-    """The loss over a box around the path, for the contour behind it: one sweep."""
-    import numpy as np
-
-    from ..tasks.sweep import Range, sweep_program
-
-    xn, yn = program.inputs
-    ranges = []
-    for name in (xn, yn):
-        v = np.array([s.point[name] for s in steps])
-        v = v[np.isfinite(v)]
-        lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
-        pad = 0.15 * (hi - lo) or 1.0
-        ranges.append(Range(name, lo - pad, hi + pad, count))
-    sweep = sweep_program(program, ranges, {})
-    z = np.asarray(sweep.value).reshape(count, count)
-    return (ranges[0].values(), ranges[1].values(), z), (xn, yn)
+        plot_descent(steps, out, surface, min(args.precision, 4))

@@ -4,7 +4,7 @@ terminal is asked for.
 
 A format module has `emit(trace, options)`, which prints to standard output, and may set
 WORKSHEET = True when it can print a blank worksheet (--blank), JACOBIAN = True when it
-prints the Jacobian (--jacobian). cli.FORMATS maps each --format name to its module.
+prints the Jacobian (--jacobian). FORMATS in cli/show.py maps each --format name to its module.
 """
 
 from typing import NamedTuple
