@@ -5,20 +5,55 @@
     >>> float(trace.value), {k: round(float(v), 4) for k, v in trace.gradient.items()}
     (-3.0, {'x': -4.0, 'y': -0.0})
 
-The stages, one module each: parser (text → flat syntax), lower (→ SSA program),
-evaluate (forward and reverse pass → Trace); formula derives the formulas the tables print;
-render/ turns a Trace into terminal tables or JSON.
+The layers, each a sub-package importing only those below it: cli > render > tasks >
+symbolic > language > engine > errors.
+
+The names below are imported when first used (PEP 562): `backprop --version` and
+`--help` import this package, and must not pay for numpy.
 """
 
-from .tasks.differentiate import differentiate, parse_point
-from .errors import BackpropError
-from .engine.evaluate import evaluate
-from .language.lower import lower
-from .language.parser import parse
-from .engine.program import Const, Node, Program
-from .engine.trace import Trace
-from .render.json_doc import SCHEMA_VERSION
+from __future__ import annotations
 
-__all__ = ["differentiate", "parse_point", "parse", "lower", "evaluate", "Trace", "Program",
-           "Node", "Const", "BackpropError", "SCHEMA_VERSION"]
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
+
+# name → the module that defines it
+_EXPORTS = {
+    "differentiate": ".tasks.differentiate",
+    "parse_point": ".tasks.differentiate",
+    "parse": ".language.parser",
+    "lower": ".language.lower",
+    "evaluate": ".engine.evaluate",
+    "Trace": ".engine.trace",
+    "SCHEMA_VERSION": ".render.json_doc",
+    "Program": ".engine.program",
+    "Node": ".engine.program",
+    "Const": ".engine.program",
+    "BackpropError": ".errors",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from .engine.evaluate import evaluate
+    from .engine.program import Const, Node, Program
+    from .engine.trace import Trace
+    from .errors import BackpropError
+    from .language.lower import lower
+    from .language.parser import parse
+    from .render.json_doc import SCHEMA_VERSION
+    from .tasks.differentiate import differentiate, parse_point
