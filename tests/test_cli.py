@@ -3,6 +3,7 @@ caret under the column, JSON valid against the schema, never a traceback."""
 
 import json
 import math
+import shlex
 import unicodedata
 
 import pytest
@@ -358,3 +359,317 @@ def test_a_reader_that_leaves_early_is_not_a_failure(args, tmp_path):
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "COLUMNS": "80"})
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+
+
+# --- an expression may start with a minus sign ------------------------------------------------
+
+@pytest.mark.parametrize("expr,at,gradient", [
+    ("-x**2", "x=3", {"x": -6.0}),  # -(x**2): power binds tighter than the minus
+    ("-sin(x)*y", "x=1,y=2", {"x": -2 * math.cos(1), "y": -math.sin(1)}),
+    ("-1/x", "x=2", {"x": 0.25}),
+    ("-x", "x=1", {"x": -1.0}),
+])
+def test_an_expression_may_start_with_a_minus_sign(expr, at, gradient):
+    """argparse took -x**2 for an unknown option: 'unrecognized arguments: -x**2'."""
+    for args in ([expr, "--at", at], ["--at", at, expr], ["--at", at, "--", expr]):
+        r = run_cli("--json", *args)
+        assert r.returncode == 0, (args, r.stderr, r.stdout)
+        assert json.loads(r.stdout)["gradient"] == pytest.approx(gradient, rel=1e-12)
+    r = run_cli(expr, "--at", at)
+    assert r.returncode == 0 and r.stderr == "" and "Gradient" in r.stdout
+
+
+def test_options_still_work_beside_a_leading_minus(tmp_path):
+    f = tmp_path / "neg.bp"
+    f.write_text("-x**2\n")
+    r = run_cli("-f", str(f), "--at", "x=3", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["gradient"] == {"x": -6.0}
+    r = run_cli("-x**2", "--at", "x=3", "--max-rows", "-1")
+    assert r.returncode == 2 and "--max-rows takes a whole number ≥ 0" in r.stderr
+    r = run_cli("descend", "-cos(x)", "--from", "x=0.5", "--json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout.splitlines()[-1])["result"]["point"]["x"] == \
+        pytest.approx(0, abs=1e-6)
+
+
+@pytest.mark.parametrize("abbreviation", ["--js", "--jso", "--form", "--prec"])
+def test_long_options_are_never_abbreviated(abbreviation):
+    r = run_cli("x", "--at", "x=1", abbreviation, "json")
+    assert r.returncode == 2 and f"unrecognized arguments: {abbreviation}" in r.stderr, r
+
+
+# --- subcommands, and the spellings from before them -----------------------------------------
+
+G = "x*y*exp(x*y)"
+
+
+@pytest.mark.parametrize("new,old", [
+    (["check", G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--expect", "dg/dy = x*exp(x*y)"],
+     [G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--expect", "dg/dy = x*exp(x*y)"]),
+    (["check", "--answers", "examples/homework.toml"], ["--answers", "examples/homework.toml"]),
+    (["sweep", LECTURE, "--over", "x=-3:3:7", "--at", "y=pi/3"],
+     [LECTURE, "--over", "x=-3:3:7", "--at", "y=pi/3"]),
+    (["sweep", LECTURE, "--over", "x=-3:3:41", "--at", "y=pi/3", "--plot"],
+     [LECTURE, "--at", "y=pi/3", "--plot", "--over", "x=-3:3:41"]),
+])
+def test_the_old_spellings_run_the_subcommands(new, old):
+    a, b = run_cli(*new), run_cli(*old)
+    assert a.returncode == b.returncode and a.returncode in (0, 1)
+    assert (a.stdout, a.stderr) == (b.stdout, b.stderr) and a.stdout
+
+
+def test_a_check_exits_1_only_for_a_wrong_answer():
+    assert run_cli("check", G, "--at", "x=1,y=2", "--expect", "w3 = 2").returncode == 0
+    r = run_cli("check", G, "--at", "x=1,y=2", "--expect", "w3 = 3")
+    assert r.returncode == 1 and "0 of 1 answer right" in r.stdout
+    r = run_cli("check", G, "--at", "x=1,y=2")
+    assert r.returncode == 2 and "nothing to check" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["descend", "check", "sweep"])
+def test_a_variable_named_like_a_subcommand_is_an_expression(name):
+    for args in ([f"{name}*2", "--at", f"{name}=1"], [f"({name})", "--at", f"{name}=1"],
+                 ["--at", f"{name}=1", "--", name]):
+        r = run_cli("--json", *args)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        assert list(json.loads(r.stdout)["gradient"]) == [name]
+
+
+@pytest.mark.parametrize("args,message,hint", [
+    (["check", G, "--at", "x=1,y=2", "--expect", "w3 = 2", "--max-rows", "3"],
+     "backprop check has no option --max-rows", "--max-rows is for backprop and backprop sweep"),
+    (["sweep", "x", "--over", "x=0:1:3", "--from", "x=1"],
+     "backprop sweep has no option --from", "--from is for backprop descend"),
+    (["descend", "x**2", "--at", "x=1"], "descend starts from --from, not --at", None),
+    (["x", "--at", "x=1", "--plot"], "--plot needs points: sweep an input with --over",
+     "backprop sweep EXPR --over"),
+    (["sweep", "x", "--at", "x=1"], "the following arguments are required: --over", None),
+])
+def test_an_option_of_another_command_says_whose_it_is(args, message, hint):
+    r = run_cli(*args)
+    assert r.returncode == 2 and f"error: {message}" in r.stderr, r.stderr
+    if hint:
+        assert hint in r.stderr, r.stderr
+    r = run_cli(*args, "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["error"]["message"] == message
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["sweep"], ["descend"]])
+def test_every_command_has_help_with_its_exit_codes(command):
+    r = run_cli(*command, "--help")
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.startswith(f"usage: backprop {' '.join(command)}".rstrip())
+    assert "exit codes" in r.stdout and "3 an internal error" in " ".join(r.stdout.split())
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_descend_lists_the_optimizers_of_the_library():
+    from backprop_cli.cli.descend import OPTIMIZERS
+    from backprop_cli.tasks.descent import OPTIMIZERS as LIBRARY
+
+    assert OPTIMIZERS == LIBRARY
+
+
+# --- an internal error is exit 3, one line, never a traceback --------------------------------
+
+def _boom(*args, **kwargs):
+    raise ZeroDivisionError("float division by zero")
+
+
+@pytest.mark.parametrize("target,args", [
+    ("backprop_cli.tasks.differentiate.differentiate", [LECTURE, "--at", "x=1,y=2"]),
+    # a crash while grading must not read as a wrong answer (1)
+    ("backprop_cli.tasks.grading.grade", ["check", G, "--at", "x=1,y=2", "--expect", "w3 = 9"]),
+    ("backprop_cli.tasks.sweep.sweep_program", [LECTURE, "--over", "x=0:1:3", "--at", "y=1"]),
+    ("backprop_cli.render.terminal.render", [LECTURE, "--at", "x=1,y=2"]),
+])
+def test_an_internal_error_is_exit_3_in_one_line(monkeypatch, target, args, validate):
+    monkeypatch.setattr(target, _boom)
+    r = run_cli(*args)
+    assert r.returncode == 3, r
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("backprop: internal error of backprop ")
+    assert "(ZeroDivisionError: float division by zero)" in r.stderr
+    assert "not in your input" in r.stderr and "please report it" in r.stderr
+    assert f"the command that caused it: {shlex.join(['backprop', *args])} (" in r.stderr
+    assert "--debug shows the traceback" in r.stderr
+    debug = run_cli(*args, "--debug")
+    assert debug.returncode == 3
+    assert "Traceback (most recent call last)" in debug.stderr and "_boom" in debug.stderr
+    if ".render." in target:  # --json does not print through the terminal's renderer
+        return
+    doc = run_cli(*args, "--json")
+    assert doc.returncode == 3 and doc.stderr == ""
+    error = json.loads(doc.stdout)["error"]
+    assert error["type"] == "internal_error" and "ZeroDivisionError" in error["message"]
+    if args[0] not in ("check",) and "--over" not in args:
+        validate(json.loads(doc.stdout))
+
+
+def test_an_internal_error_names_the_command_without_control_characters(monkeypatch):
+    monkeypatch.setattr("backprop_cli.tasks.differentiate.differentiate", _boom)
+    r = run_cli("x\x1b[31m", "--at", "x=1")
+    assert r.returncode == 3 and "\x1b" not in r.stderr and "\\x1b" in r.stderr
+
+
+def test_ctrl_c_is_exit_130(monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("backprop_cli.tasks.differentiate.differentiate", interrupt)
+    r = run_cli(LECTURE, "--at", "x=1,y=2")
+    assert r.returncode == 130 and r.stderr == "interrupted\n" and r.stdout == ""
+
+
+# --- a terminal that cannot encode Unicode -------------------------------------------------------
+
+ASCII_RUNS = [
+    # (args, what the ASCII output must hold, exit code)
+    ([LECTURE, "--at", "x=-1,y=pi/3", "--expand"],
+     ["df/dx = w1bar", "w1*w2", "-sin(w4)", "w1**2", "wibar = sum_j wjbar*dwj/dwi",
+      "2*x*cos(x*y) - x**2*y*sin(x*y)"], 0),
+    ([LECTURE, "--at", "x=-1,y=pi/3", "--mode", "both"],
+     ["wjdot = sum_k dwj/dwk*wkdot", "w4dot     w1dot*w2 + w1*w2dot"], 0),
+    (["A @ x", "--at", "A=[[1,2],[3,4]],x=[1,1]", "--seed", "v=[1,0]"], ["w3bar*w2.T"], 0),
+    ([LECTURE, "--at", "x=-1,y=pi/3", "--graph"], ["`-- w6 = w3*w5", "dw7/dw6 = 1"], 0),
+    (["x*θ", "--at", "x=2,θ=3"], ["\\u03b8", "df/d\\u03b8"], 0),
+    ([LECTURE, "--at", "x=-1,y=pi/3", "--format", "markdown"], ["w1bar", "dw5/dw4"], 0),
+    ([LECTURE, "--at", "x=-1,y=pi/3", "--format", "dot"], ["w1bar"], 0),
+    ([LECTURE, "--over", "x=-3:3:21", "--at", "y=pi/3"], ["df/dx"], 0),
+    ([LECTURE, "--over", "x=-3:3:41", "--at", "y=pi/3", "--plot"], ["df/dx", "|"], 0),
+    ([LECTURE, "--over", "x=-3:3:21", "--over", "y=-2:2:15", "--plot"], ["-grad, downhill"], 0),
+    (["descend", "(x-3)**2 + (y+1)**2", "--from", "x=0,y=0", "--plot"], ["o: the path"], 0),
+    (["check", G, "--at", "x=1,y=2", "--expect", "w̄1 = 44.33", "--expect", "w3 = 3"],
+     ["w1bar", "+ right", "x wrong"], 1),
+    (["--help"], ["w1...wn"], 0),
+    (["descend", "--help"], ["\\u03b8 <- \\u03b8 - \\u03c4*g"], 0),
+    (["log(θ)", "--at", "θ=-1"], ["  log(\\u03b8)\n  ^^^^^^^^^^^\n"], 2),
+    (["θ + $", "--at", "θ=1"], ["  \\u03b8 + $\n           ^\n"], 2),
+]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+@pytest.mark.parametrize("args,expected,code", ASCII_RUNS, ids=[" ".join(a) for a, _, _ in ASCII_RUNS])
+def test_a_terminal_without_unicode_gets_ascii(encoding, args, expected, code):
+    """It was a UnicodeEncodeError traceback and exit 1, the code of a wrong answer."""
+    r = run_cli(*args, encoding=encoding)
+    assert r.returncode == code, r
+    out = r.stdout + r.stderr
+    assert out.isascii(), sorted({c for c in out if not c.isascii()})
+    assert "Traceback" not in out
+    for text in expected:
+        assert text in out, (text, out)
+    if "--format" not in args and "--help" not in args:  # DOT lines are long, help θ's too
+        assert max(len(line) for line in r.stdout.splitlines() or [""]) <= 80
+
+
+def test_ascii_tables_keep_their_columns():
+    """The spelling happens before Rich lays the tables out: w̄1 grows to w1bar and its
+    column grows with it, so every row's cells still start where the header's do."""
+    r = run_cli(LECTURE, "--at", "x=-1,y=pi/3", encoding="ascii")
+    lines = r.stdout.splitlines()
+    head = lines.index(next(line for line in lines if line.startswith(" adjoint ")))
+    rule = lines[head + 1]
+    assert set(rule.strip()) == {"-"}
+    rows = lines[head + 2:head + 9]
+    assert [row.split()[0] for row in rows] == [f"w{k}bar" for k in range(7, 0, -1)]
+    value_column = lines[head].index("value") + len("value")
+    assert all(row[:value_column].rstrip()[-1].isdigit() for row in rows), rows
+    assert rows[-1].split()[-1] == "-0.0931003"
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_json_on_an_ascii_terminal_is_the_same_document(encoding, validate):
+    args = ("θ*x**2", "--at", "θ=2,x=3", "--json")
+    doc = validate(json.loads(run_cli(*args, encoding=encoding).stdout))
+    assert doc == json.loads(run_cli(*args).stdout)
+    assert doc["gradient"] == {"θ": 9.0, "x": 12.0}
+    lines = run_cli("θ*x", "--over", "θ=0:1:3", "--at", "x=1", "--json", encoding=encoding)
+    assert lines.returncode == 0 and lines.stdout.isascii()
+    assert [json.loads(line)["point"]["θ"] for line in lines.stdout.splitlines()] == [0, 0.5, 1]
+
+
+def test_standard_input_is_utf8_whatever_the_terminal():
+    r = run_cli("-", "--at", "θ=2", "--json", stdin="θ**2\n", encoding="ascii")
+    assert r.returncode == 0 and json.loads(r.stdout)["gradient"] == {"θ": 4.0}
+
+
+# --- the installed script, started for real ------------------------------------------------------
+
+def test_the_script_on_path_prints_ascii_for_cp1252():
+    import os
+    import sys
+
+    from conftest import run_script
+
+    path = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    r = run_script("x*y", "--at", "x=1,y=2", command=["backprop"],
+                   env={"PATH": path, "PYTHONIOENCODING": "cp1252"})
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "w1bar" in r.stdout and "df/dx" in r.stdout and "w1*w2" in r.stdout
+    r = run_script("log(x)", "--at", "x=-1", command=["backprop"],
+                   env={"PATH": path, "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 2 and "w2 = log(w1)" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_version_and_help_load_neither_numpy_nor_rich_tables():
+    import subprocess
+    import sys
+
+    code = ("import io, sys, contextlib\n"
+            "from backprop_cli.cli import main\n"
+            "for argv in (['--version'], ['--help'], ['check', '--help'], ['sweep', '--help'],\n"
+            "             ['descend', '--help']):\n"
+            "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "        assert main(argv) == 0, argv\n"
+            "    assert out.getvalue().startswith(('backprop 0', 'usage: backprop')), argv\n"
+            "heavy = sorted({'numpy', 'rich', 'rich.table', 'lark'} & set(sys.modules))\n"
+            "assert not heavy, heavy\n"
+            "import backprop_cli\n"
+            "assert backprop_cli.Trace.__name__ == 'Trace' and 'numpy' in sys.modules\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_the_library_names_are_still_importable():
+    import backprop_cli
+    from backprop_cli import (SCHEMA_VERSION, BackpropError, Const, Node, Program, Trace,
+                              differentiate, evaluate, lower, parse, parse_point)
+
+    assert set(backprop_cli.__all__) <= set(dir(backprop_cli))
+    assert differentiate("x*y", at="x=2,y=3").gradient == {"x": 3.0, "y": 2.0}
+    assert all((SCHEMA_VERSION, BackpropError, Const, Node, Program, Trace, evaluate, lower,
+                parse, parse_point))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        backprop_cli.nothing_here  # noqa: B018
+
+
+@pytest.mark.parametrize("args,code", [
+    ((LONG, "--at", "x=1", "--max-rows", "0"), 0),
+    (("--answers", "WRONG_KEY"), 1),  # a wrong answer stays 1 though the reader left
+    (("x**", "--at", "x=1", "--json"), 2),  # the error's JSON hits the closed pipe
+    (("x**", "--at", "x=1"), 2),  # on stderr: the pipe of stdout does not matter
+    (("descend", "x**2", "--from", "x=1", "--lr", "2", "--every", "1"), 1),  # diverged
+])
+def test_a_closed_pipe_keeps_the_exit_code(args, code, tmp_path):
+    """A pipe whose reader has gone before the first write: every write is EPIPE."""
+    import os
+    import subprocess
+
+    from conftest import BACKPROP, REPO
+
+    if "WRONG_KEY" in args:
+        key = tmp_path / "key.toml"
+        assert run_cli(LONG, "--at", "x=1", "--answers-out", str(key)).returncode == 0
+        text = key.read_text()
+        key.write_text(text.replace('f = "', 'f = "1', 1))
+        args = ("--answers", str(key))
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        r = subprocess.run([str(BACKPROP), *args], stdout=write, stderr=subprocess.PIPE,
+                           text=True, cwd=REPO, timeout=120, env={**os.environ, "COLUMNS": "80"})
+    finally:
+        os.close(write)
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
