@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import importlib
 import os
-import shlex
 import sys
-import traceback
 from typing import NamedTuple
 
 from ..errors import BackpropError
@@ -163,6 +161,9 @@ def report_error(error: BackpropError, as_json: bool) -> None:
 def report_bug(bug: Exception, argv: list[str], request: Request) -> None:
     """One line: an internal error, not the user's, and what to report. Under --json the
     same as a JSON error document; with --debug the traceback first."""
+    import shlex
+    import traceback
+
     if request.debug:
         traceback.print_exception(bug, file=sys.stderr)
     what = _printable(f"{type(bug).__name__}: {bug}" if str(bug) else type(bug).__name__)

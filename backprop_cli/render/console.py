@@ -8,7 +8,6 @@ import rich.box
 import rich.console
 from rich.table import Table
 from rich.text import Span, Text
-from rich.tree import Tree
 
 from .ascii import pieces, speaks_unicode, spell
 
@@ -54,6 +53,8 @@ def ascii_text(text: Text) -> Text:
 def ascii_renderable(thing):
     """What Rich is handed, spelled in ASCII: text, and the text inside tables and trees
     (the renderables the tables here are made of)."""
+    from rich.tree import Tree  # here: only --graph pays for it otherwise
+
     if isinstance(thing, str):
         return spell(thing)
     if isinstance(thing, Text):
