@@ -34,6 +34,7 @@ BARE_IMPORT = "import lark, rich, numpy"
 FORBIDDEN = ("sympy", "torch", "jax")
 
 COLD_TARGET = 1.3  # command / bare import
+VERSION_TARGET = 3.0  # backprop --version (and --help) / python -c pass
 GROWTH_TARGET = 1.5  # µs per node at 10^6 / at 10^4
 E2E_TARGET_S = 10.0  # 10^6 nodes, end to end
 REVERSE_TARGET_US = 1.0  # µs per node
@@ -232,6 +233,46 @@ def cold_start(script: Path, rounds: int, warmups: int) -> None:
           f"\"{EXAMPLE[0]}\" {' '.join(EXAMPLE[1:])}")
     print(f"  bare import: {sys.executable} -c \"{BARE_IMPORT}\"")
     print(table(["command", "median", "min", "max", "vs bare", "target"], rows))
+
+
+def version_start(script: Path, rounds: int, warmups: int) -> float:
+    """backprop --version and --help against an interpreter that does nothing: they load
+    neither numpy nor Rich, so they should cost little more than Python's own start."""
+    heading("Start-up of --version and --help, against python -c pass")
+    cmds = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "backprop --version": [str(script), "--version"],
+        "backprop --help": [str(script), "--help"],
+    }
+    names = list(cmds)
+    times: dict[str, list[float]] = {k: [] for k in names}
+
+    def run(name):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            sys.exit(f"bench: {name} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
+        return dt
+
+    for _ in range(warmups):
+        for name in names:
+            run(name)
+    for r in range(rounds):
+        order = names[r % 3:] + names[:r % 3]  # rotate, so no command is always first
+        for name in order:
+            times[name].append(run(name))
+    base = statistics.median(times["python -c pass"])
+    rows = []
+    for name in names:
+        med = statistics.median(times[name])
+        ok = None if name == "python -c pass" else med / base <= VERSION_TARGET
+        rows.append([name, f"{med * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
+                     f"{max(times[name]) * 1e3:.0f} ms", f"{med / base:.2f}x",
+                     "" if ok is None else f"{verdict(ok)} (≤ {VERSION_TARGET:g}x)"])
+    print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); medians")
+    print(table(["command", "median", "min", "max", "vs python -c pass", "target"], rows))
+    return statistics.median(times["backprop --version"]) / base
 
 
 # --------------------------------------------------------------------------------------
@@ -549,6 +590,8 @@ def main() -> None:
                          "and 10^5, or up to --max-exp), in alternating workers")
     ap.add_argument("--rounds", type=int, default=5, metavar="N",
                     help="workers per tree and size with --against (default 5)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the start-up sections (cold start; --version and --help)")
     ap.add_argument("--_worker", nargs=3, metavar=("FAMILY", "EXP", "REPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -578,6 +621,9 @@ def main() -> None:
     print(f"  mode        {'--quick' if args.quick else 'full'}; sizes "
           f"{', '.join(f'10^{e}' for e in exps)}; console script {script}")
     cold_start(script, rounds=5 if args.quick else 15, warmups=1 if args.quick else 2)
+    version_start(script, rounds=7 if args.quick else 21, warmups=1 if args.quick else 2)
+    if args.startup_only:
+        return
     scaling(exps, reps_for)
     import_check(script)
     sweep_speed(10 ** 5 if args.quick else 10 ** 6, rounds=7 if args.quick else 21)
