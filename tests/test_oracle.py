@@ -12,6 +12,7 @@ and against central differences of backprop's own forward pass (a looser toleran
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 
@@ -243,9 +244,11 @@ CASES = _cases()
 
 # --- the oracle ------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def oracle(sym_text: str):
     """The SymPy expression, and a function from a point to [value, ∂/∂x, ∂/∂y, ∂/∂z] as
-    mpmath numbers."""
+    mpmath numbers. Built once per program: three tests ask, and building it (sympify,
+    three derivatives, lambdify) is most of their time."""
     expr = sympy.sympify(sym_text, locals=SYMPY_LOCALS)
     exprs = [expr] + [sympy.diff(expr, s) for s in SYMBOLS]
     fn = sympy.lambdify(SYMBOLS, exprs, modules="mpmath")
