@@ -151,8 +151,12 @@ def ascii_streams(json_out: bool = False):
         stream = getattr(sys, name)
         if stream is None or speaks_unicode(stream) or not hasattr(stream, "reconfigure"):
             continue
-        changed.append((stream, stream.encoding, stream.errors))
-        stream.reconfigure(encoding="ascii", errors=errors)
+        before = (stream, stream.encoding, stream.errors)
+        try:
+            stream.reconfigure(encoding="ascii", errors=errors)
+        except (OSError, ValueError):  # a stream that cannot change: write as it is
+            continue
+        changed.append(before)
     try:
         yield
     finally:
