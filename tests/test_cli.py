@@ -553,7 +553,8 @@ ASCII_RUNS = [
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
-@pytest.mark.parametrize("args,expected,code", ASCII_RUNS, ids=[" ".join(a) for a, _, _ in ASCII_RUNS])
+@pytest.mark.parametrize("args,expected,code", ASCII_RUNS,
+                         ids=[" ".join(a) for a, _, _ in ASCII_RUNS])
 def test_a_terminal_without_unicode_gets_ascii(encoding, args, expected, code):
     """It was a UnicodeEncodeError traceback and exit 1, the code of a wrong answer."""
     r = run_cli(*args, encoding=encoding)
