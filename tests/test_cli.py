@@ -672,3 +672,16 @@ def test_a_closed_pipe_keeps_the_exit_code(args, code):
         os.close(write)
     assert r.returncode == code, r.stderr
     assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
+
+
+def test_a_bug_in_showing_an_error_is_still_exit_3(monkeypatch):
+    """The error of bad input goes through a renderer too; if that breaks, the run must
+    not end in a traceback and exit 1."""
+    monkeypatch.setattr("backprop_cli.render.terminal.render_error", _boom)
+    r = run_cli("x**", "--at", "x=1")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("backprop: internal error of backprop ")
+    monkeypatch.setattr("backprop_cli.render.json_doc.render_error", _boom)
+    r = run_cli("x**", "--at", "x=1", "--json")
+    assert r.returncode == 3 and "Traceback" not in r.stderr and r.stdout == ""
+    assert r.stderr.startswith("backprop: internal error of backprop ")

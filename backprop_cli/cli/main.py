@@ -95,10 +95,11 @@ def _unknown(name: str, parser, extra: list[str]) -> BackpropError:
         if option in lacks:
             message, hint = lacks[option]
             return UsageError(message, hint=hint)
+    others = [command(other).build_parser() for other in (DEFAULT, *SUBCOMMANDS)
+              if other != name]
     for word in extra:
         option = word.split("=", 1)[0]
-        owners = [command(other).build_parser().prog for other in (DEFAULT, *SUBCOMMANDS)
-                  if other != name and option in _option_strings(command(other).build_parser())]
+        owners = [other.prog for other in others if option in _option_strings(other)]
         if owners:
             return UsageError(f"{parser.prog} has no option {option}",
                               hint=f"{option} is for {' and '.join(owners)}; "
@@ -121,19 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ascii_streams(json_out=request.json):
             try:
-                code, show = command(request.command).run(parse(request.command, request.argv))
-                show()
+                try:
+                    code, show = command(request.command).run(
+                        parse(request.command, request.argv))
+                    show()
+                except BackpropError as error:
+                    code = error.exit_code
+                    report_error(error, request.json)
             except BrokenPipeError:
                 raise
-            except BackpropError as error:
-                code = error.exit_code
-                report_error(error, request.json)
-            except Exception as bug:  # not BaseException: Ctrl-C and exits are below
+            except Exception as bug:  # a bug, also in showing an error; Ctrl-C is below
                 code = INTERNAL
                 report_bug(bug, argv, request)
             sys.stdout.flush()
     except SystemExit as done:  # --help and --version print, then exit 0
-        code = done.code if isinstance(done.code, int) else 2
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     except BrokenPipeError:  # `backprop … | head -1`: the reader left; the outcome stands
         _silence()
     except KeyboardInterrupt:
@@ -177,9 +180,14 @@ def report_bug(bug: Exception, argv: list[str], request: Request) -> None:
     hint = (f"please report it with the command that caused it: {run}"
             + ("" if request.debug else " (--debug shows the traceback)"))
     if request.json:
-        report_error(InternalError(message, hint=hint), as_json=True)
-    else:
-        sys.stderr.write(f"backprop: {message}; {hint}\n")
+        try:
+            report_error(InternalError(message, hint=hint), as_json=True)
+            return
+        except BrokenPipeError:
+            raise
+        except Exception:  # the JSON writer is what broke: say it in the plain line
+            pass
+    sys.stderr.write(f"backprop: {message}; {hint}\n")
 
 
 def _printable(text: str) -> str:
