@@ -1,29 +1,30 @@
 """Text → whatever a builder makes of it, driven by the LALR tables Lark builds from grammar/.
 
-Lark is the grammar's compiler: it reads backprop.lark and builds the LALR(1) tables and
-the terminal patterns. Running them is this module's loop, not Lark's parser: Lark's
-runtime parser costs 10–20 µs a token here, too slow for a 10^6-node expression, and this
-loop with one master regex a few µs (benchmarks/bench.py, the `parse` column).
-tests/test_parser.py holds it against Lark's own parser. The tables are cached on disk
-(marshal, keyed by the grammar's text and Python's version), so a run does not import Lark.
+Lark is the grammar's compiler: compile.py has it read backprop.lark and writes the LALR(1)
+tables and terminal patterns into lalr_tables.py, committed beside this module, so a run
+imports neither Lark nor anything outside the package. Running the tables is this
+module's loop, not Lark's parser: Lark's runtime parser costs 10–20 µs a token here, too
+slow for a 10^6-node expression, and this loop with one master regex a few µs
+(benchmarks/bench.py, the `parse` column). tests/test_parser.py holds it against Lark's own
+parser.
 
-At each reduction the loop calls the builder's number, name, operator, call or statement
-(and for tensors tensor_op, array and slice),
-in post-order, left to right, as Lark's transformer does when it transforms while
-parsing: lower.ProgramBuilder makes SSA nodes, lower.ConstantBuilder folds --at values,
-syntax.SyntaxBuilder (the default) makes the plain flat tree. Tree shaping follows Lark's
-rules for what the grammar uses: anonymous and _underscored tokens are dropped,
-_underscored rules are spliced into their parent, a ?rule with one child passes it
-through, and an alias (-> add) names the builder call.
+At each reduction with an alias (-> add) the loop calls the builder method that
+REDUCTIONS names for it (the protocol is builder.Builder), in post-order, left to right,
+as Lark's transformer does when it transforms while parsing: lower.ProgramBuilder makes
+SSA nodes, lower.ConstantBuilder folds --at values, syntax.SyntaxBuilder (the default)
+makes the plain flat tree. Tree shaping follows Lark's rules for what the grammar uses:
+anonymous and _underscored tokens are dropped, _underscored rules are spliced into their
+parent, and a ?rule with one child passes it through.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from ..errors import ParseError
+from .builder import METHODS, missing_methods
 
 # How the terminals of the grammar are named to a user in "expected: …".
 _FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²",
@@ -46,6 +47,7 @@ class Machine(NamedTuple):
     splitter: object  # findall of the same alternation without names
     literal: dict  # terminal name → its literal text, for "expected: …"
     unit_chains: list  # per lookahead id, the memo of _walk_unit_chain
+    plans: list  # per rule, how its reducer is made (_plans)
 
 
 # Rule shapes, decided once per rule so the parse loop branches on a small int.
@@ -86,7 +88,7 @@ def _machine() -> Machine:
                                    + ["(?s:.)"]))
     assert splitter.groups == 0, "terminal patterns must use (?:…) groups, not capturing ones"
     return Machine(t, symbols, ids, rows, rules, heads, kinds, master, splitter.findall,
-                   literal, [{} for _ in symbols])
+                   literal, [{} for _ in symbols], _plans(rules))
 
 
 def _walk_unit_chain(rows, heads, below, state, tid):
@@ -107,104 +109,171 @@ def describe(terminal: str, literal: dict) -> str:
     return terminal.lower()
 
 
-_OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "pow"})
-_TENSOR_OPS = frozenset({"matmul", "transpose", "index"})
-_SLICES = frozenset({"slice_all", "slice_from", "slice_to", "slice_range"})
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
+# How a rule's kept children become a builder call. A maker is called once per builder
+# class and rule, with the rule's alias, its kept and spliced child positions, and the
+# class's functions for the methods its row names; it gives the reducer the loop calls
+# with the builder, the rule's values as (value, start, end), and the rule's span.
+# Closures specialised per rule keep a reduction as cheap as the if-chain of rule names
+# they replace; made per class, not per parse, they cost a short text nothing.
 
-def _reducers(rules, builder) -> list:
-    """One function per rule: it takes the values the rule reduces, as a list of
-    (value, start, end), and gives the value of the rule, asking the builder for a node
-    where the rule has an alias. The tree shaping is decided here, once per rule."""
-    operator, number, name, call = builder.operator, builder.number, builder.name, builder.call
-    statement = builder.statement
 
-    def children(kids, keep, splice):
-        out = []
-        for i in keep:
-            if i in splice:
-                out.extend(kids[i][0])
-            else:
-                out.append(kids[i][0])
-        return out
+def _children(kids, keep, splice) -> list:
+    out = []
+    for i in keep:
+        if i in splice:
+            out.extend(kids[i][0])
+        else:
+            out.append(kids[i][0])
+    return out
 
-    def make_operator(op, keep):
-        if len(keep) == 2:
-            i, j = keep
-            return lambda kids, begin, end: operator(op, (kids[i][0], kids[j][0]), begin, end)
-        (i,) = keep
-        return lambda kids, begin, end: operator(op, (kids[i][0],), begin, end)
 
-    def make_call(keep, splice):
-        if len(keep) == 2 and not splice:  # NAME ( expr ): the usual case
-            i, j = keep
+def _leaf(alias, keep, splice, method):
+    return lambda b, kids, begin, end: method(b, kids[0][0], begin, end)
 
-            def reduce_one(kids, begin, end):
-                fname = kids[i][0]
-                return call(fname, (kids[j][0],), begin, end, begin + len(fname))
-            return reduce_one
 
-        def reduce(kids, begin, end):
-            fname, *args = children(kids, keep, splice)
-            return call(fname, tuple(args), begin, end, begin + len(fname))
-        return reduce
+def _operator(alias, keep, splice, operator):
+    if len(keep) == 2:
+        i, j = keep
+        return lambda b, kids, begin, end: operator(b, alias, (kids[i][0], kids[j][0]),
+                                                    begin, end)
+    (i,) = keep
+    return lambda b, kids, begin, end: operator(b, alias, (kids[i][0],), begin, end)
 
-    def make_statement(keep, splice, named):
-        def reduce(kids, begin, end):
-            got = children(kids, keep, splice)
-            statement(got[0] if named else None, got[-1], begin, end)
-        return reduce
 
-    def make_superscript(keep):
-        # x² is x**2: the exponent is a number whose span is the superscript digits
+def _superscript(alias, keep, splice, number, operator):
+    # x² is x**2: the exponent is a number whose span is the superscript digits
+    i, j = keep
+
+    def reduce(b, kids, begin, end):
+        digits, dstart, dend = kids[j]
+        exponent = number(b, digits.translate(_SUPERSCRIPT_DIGITS), dstart, dend)
+        return operator(b, "pow", (kids[i][0], exponent), begin, end)
+    return reduce
+
+
+def _call(alias, keep, splice, call):
+    if len(keep) == 2 and not splice:  # NAME ( expr ): the usual case
         i, j = keep
 
-        def reduce(kids, begin, end):
-            digits, dstart, dend = kids[j]
-            exponent = number(digits.translate(_SUPERSCRIPT_DIGITS), dstart, dend)
-            return operator("pow", (kids[i][0], exponent), begin, end)
-        return reduce
+        def reduce_one(b, kids, begin, end):
+            fname = kids[i][0]
+            return call(b, fname, (kids[j][0],), begin, end, begin + len(fname))
+        return reduce_one
 
-    def make_single(keep, splice):
-        # a ?rule whose one child passes through, such as ( expr )
-        return lambda kids, begin, end: children(kids, keep, splice)[0]
+    def reduce(b, kids, begin, end):
+        fname, *args = _children(kids, keep, splice)
+        return call(b, fname, tuple(args), begin, end, begin + len(fname))
+    return reduce
 
-    out = []
+
+def _operands(alias, keep, splice, method):
+    # tensor_op and slice: the alias names the op or the kind of slice
+    return lambda b, kids, begin, end: method(b, alias, tuple(_children(kids, keep, splice)),
+                                              begin, end)
+
+
+def _items(alias, keep, splice, array):
+    return lambda b, kids, begin, end: array(b, tuple(_children(kids, keep, splice)),
+                                             begin, end)
+
+
+def _named_statement(alias, keep, splice, statement):
+    i, j = keep
+    return lambda b, kids, begin, end: statement(b, kids[i][0], kids[j][0], begin, end)
+
+
+def _bare_statement(alias, keep, splice, statement):
+    (i,) = keep
+    return lambda b, kids, begin, end: statement(b, None, kids[i][0], begin, end)
+
+
+def _result(alias, keep, splice, result):
+    return lambda b, kids, begin, end: result(b)
+
+
+def _pass_through(alias, keep, splice):
+    # a ?rule whose one kept child passes through, such as ( expr ) or +x
+    return lambda b, kids, begin, end: _children(kids, keep, splice)[0]
+
+
+def _spliced(alias, keep, splice):
+    # an _inlined rule: its children join the parent's
+    return lambda b, kids, begin, end: _children(kids, keep, splice)
+
+
+class Reduction(NamedTuple):
+    methods: tuple[str, ...]  # the builder's methods the reduction calls (builder.Builder)
+    make: Callable  # maker(alias, keep, splice, *those methods) -> reducer
+
+
+# Each alias of grammar/backprop.lark, and the builder call its reduction makes. A new alias
+# is one row here; an alias without a row, or a row naming a method the protocol lacks,
+# fails when the tables are loaded, whatever the input.
+REDUCTIONS: dict[str, Reduction] = {
+    "number": Reduction(("number",), _leaf),
+    "name": Reduction(("name",), _leaf),
+    "add": Reduction(("operator",), _operator),
+    "sub": Reduction(("operator",), _operator),
+    "mul": Reduction(("operator",), _operator),
+    "div": Reduction(("operator",), _operator),
+    "neg": Reduction(("operator",), _operator),
+    "pow": Reduction(("operator",), _operator),
+    "superscript": Reduction(("number", "operator"), _superscript),
+    "call": Reduction(("call",), _call),
+    "matmul": Reduction(("tensor_op",), _operands),
+    "transpose": Reduction(("tensor_op",), _operands),
+    "index": Reduction(("tensor_op",), _operands),
+    "array": Reduction(("array",), _items),
+    "slice_all": Reduction(("slice",), _operands),
+    "slice_from": Reduction(("slice",), _operands),
+    "slice_to": Reduction(("slice",), _operands),
+    "slice_range": Reduction(("slice",), _operands),
+    "assign": Reduction(("statement",), _named_statement),
+    "binding": Reduction(("statement",), _named_statement),
+    "bare": Reduction(("statement",), _bare_statement),
+    "program": Reduction(("result",), _result),
+    "bindings": Reduction(("result",), _result),
+}
+
+
+def _plans(rules) -> list:
+    """Per rule, how its reducer is made: None for a pass-through chain the loop walks
+    itself, else (maker, the builder methods it takes, alias, keep, splice). Checks the
+    grammar against REDUCTIONS and REDUCTIONS against the builder protocol."""
+    unknown = {name for row in REDUCTIONS.values() for name in row.methods} - set(METHODS)
+    if unknown:
+        raise AssertionError(f"REDUCTIONS name no method of builder.Builder: {sorted(unknown)}")
+    plans = []
     for shape, origin, size, keep, splice, alias, expand1 in rules:
         if shape == _PASS:
-            out.append(None)
+            plans.append(None)
         elif shape == _SPLICE:
-            out.append(lambda kids, begin, end, keep=keep, splice=splice:
-                       children(kids, keep, splice))
-        elif alias in _OPERATORS:
-            out.append(make_operator(alias, keep))
-        elif alias == "number":
-            out.append(lambda kids, begin, end: number(kids[0][0], begin, end))
-        elif alias == "name":
-            out.append(lambda kids, begin, end: name(kids[0][0], begin, end))
-        elif alias == "call":
-            out.append(make_call(keep, splice))
-        elif alias == "superscript":
-            out.append(make_superscript(keep))
-        elif alias in _TENSOR_OPS:  # A @ B, A.T, x[0]: the ops of tensors
-            out.append(lambda kids, begin, end, alias=alias, keep=keep, splice=splice:
-                       builder.tensor_op(alias, tuple(children(kids, keep, splice)), begin, end))
-        elif alias == "array":
-            out.append(lambda kids, begin, end, keep=keep, splice=splice:
-                       builder.array(children(kids, keep, splice), begin, end))
-        elif alias in _SLICES:
-            out.append(lambda kids, begin, end, alias=alias, keep=keep:
-                       builder.slice(alias, tuple(kids[i][0] for i in keep), begin, end))
-        elif alias in ("assign", "binding", "bare"):
-            out.append(make_statement(keep, splice, alias != "bare"))
-        elif alias in ("program", "bindings"):
-            out.append(lambda kids, begin, end: builder.result())
+            plans.append((_spliced, (), alias, keep, splice))
+        elif alias in REDUCTIONS:
+            row = REDUCTIONS[alias]
+            plans.append((row.make, row.methods, alias, keep, splice))
         elif expand1:
-            out.append(make_single(keep, splice))
-        else:  # pragma: no cover - a grammar alias without a builder method
-            raise AssertionError(f"grammar rule {alias!r} has no builder")
-    return out
+            plans.append((_pass_through, (), alias, keep, splice))
+        else:
+            raise AssertionError(f"grammar alias {alias!r} has no row in parser.REDUCTIONS")
+    return plans
+
+
+@lru_cache(maxsize=32)
+def _reducers(cls) -> list:
+    """Per rule, the function the loop calls for a builder of class `cls` (None for the
+    pass-through chains it walks itself). The builder's methods are plain instance
+    methods, called as cls.method(builder, …)."""
+    missing = missing_methods(cls)
+    if missing:
+        raise TypeError(f"{cls.__name__} lacks the builder method"
+                        f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                        "(language/builder.py)")
+    return [None if plan is None else
+            plan[0](*plan[2:], *[getattr(cls, name) for name in plan[1]])
+            for plan in _machine().plans]
 
 
 def parse(source: str, start: str = "program", origin: str = "expression", builder=None):
@@ -218,7 +287,7 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
         from .syntax import SyntaxBuilder  # the product passes its own builders
 
         builder = SyntaxBuilder(source)
-    reducers = _reducers(m.rules, builder)
+    reducers = _reducers(type(builder))
     # token text → (symbol id, its unit-chain memo, its kind): one lookup per token
     infos: dict[str, tuple] = {}
     end_id = m.ids["$END"]
@@ -280,7 +349,7 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
                     begin, end = kids[0][1], kids[-1][2]
                 else:
                     kids, begin, end = (), tstart, tstart
-                push_value((reducers[rule](kids, begin, end), begin, end))
+                push_value((reducers[rule](builder, kids, begin, end), begin, end))
                 state = rows[sstack[-1]][rule_origin]
                 push_state(state)
             if state == end_state and tid == end_id:

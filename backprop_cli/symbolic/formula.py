@@ -25,6 +25,7 @@ import numpy as np
 from . import exact
 from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS
 from ..engine.program import Const, Program, node_id
+from ..errors import BackpropError, ShapeError
 
 
 class Var(NamedTuple):
@@ -69,6 +70,17 @@ class _TemplateBuilder:
 
     def call(self, fname, args, start, end, name_end):
         return make(fname, args)
+
+    # Templates and the constants opened here are scalar formulas: an array or an index
+    # in one is text to print as it is (_opened_text gives up on it).
+    def tensor_op(self, op, args, start, end):
+        raise ShapeError(f"{op} in a scalar formula")
+
+    def array(self, items, start, end):
+        raise ShapeError("an array in a scalar formula")
+
+    def slice(self, kind, parts, start, end):
+        raise ShapeError("a slice in a scalar formula")
 
     def statement(self, name, formula, start, end):
         self.formula = formula
@@ -127,12 +139,11 @@ MAX_OPENED = 80
 def _opened_text(text: str) -> Formula | None:
     if text in CONSTANTS or exact.DECIMAL.fullmatch(text) or len(text) > MAX_OPENED:
         return None
-    from ..errors import BackpropError
     from ..language.parser import parse
 
     try:
         return parse(text, origin="constant", builder=_TemplateBuilder())
-    except (BackpropError, AttributeError):  # not one scalar expression: print its text
+    except BackpropError:  # not one scalar expression: print its text
         return None
 
 
