@@ -568,3 +568,68 @@ def test_a_number_too_big_for_a_float_is_not_silently_infinite(source, at):
     except BackpropError:
         return
     assert t.diagnostics, (source, at, float(t.value), t.diagnostics)
+
+
+# --- start symbols and spans ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def all_starts():
+    from backprop_cli.language.compile import START_SYMBOLS
+
+    common = dict(parser="lalr", start=list(START_SYMBOLS), maybe_placeholders=False)
+    return [lark.Lark(grammar_text(), **common), lark.Lark(grammar_text(), lexer="basic", **common)]
+
+
+@pytest.mark.parametrize("start", ["constant", "answer"])
+def test_one_expression_starts_parse_as_lark_parses_them(all_starts, start):
+    rng = random.Random(f"{SEED}-{start}")
+    gen = Gen(rng)
+    texts = [gen.expr(rng.randint(0, 4)) for _ in range(100)]
+    assert all(compare(all_starts, text, start) for text in texts)
+    for text in texts[:50]:  # and a statement, a list, a program are not one expression
+        compare(all_starts, mutate(rng, text), start)
+        for more in (f"x = {text}", f"{text}, 1", f"{text}; 1"):
+            assert compare(all_starts, more, start) is False
+
+
+def test_a_span_is_parsed_with_the_positions_of_the_whole_text():
+    text = "x=-pi : 2*sin(y) : 9"
+    syntax = parse(text, "constant", span=(7, 16))
+    (statement,) = syntax.statements
+    assert (statement.start, statement.end) == (8, 16)
+    assert [text[e.start:e.end] for e in syntax.exprs] == ["2", "y", "sin(y)", "2*sin(y)"]
+    assert our_form(syntax, "constant") == our_form(parse("2*sin(y)", "constant"), "constant")
+
+
+@pytest.mark.parametrize("text, span, message, at, expected", [
+    # the span ends where the text goes on: the character there is what came
+    ("x=0:1+:3", (4, 6), "unexpected ':'", 6, '"("'),
+    ("x=0:1:3+", (6, 8), "unexpected end of input", 8, '"("'),
+    ("x=0:1,2:3", (4, 7), "unexpected ','", 5, '":"'),  # its end is the colon, not the end
+    ("a; 1 $ 2", (3, 8), "unexpected character '$'", 5, None),
+    ("x=0:  :3", (4, 6), "nothing given", 4, None),
+])
+def test_errors_in_a_span_point_into_the_whole_text(text, span, message, at, expected):
+    with pytest.raises(ParseError) as info:
+        parse(text, "constant", origin="--over", span=span)
+    err = info.value
+    assert err.source == text and err.message == message and err.span[0] == at
+    assert expected is None or expected in err.expected, err.expected
+
+
+def test_a_one_expression_start_says_it_takes_one():
+    with pytest.raises(ParseError) as info:
+        parse("0.1,x=2", "constant", origin="--lr")
+    assert info.value.hint == "--lr takes one constant expression here"
+    assert info.value.span == (3, 4)
+    with pytest.raises(ParseError) as info:
+        parse("f = 2; 3", "answer", origin="--expect", span=(4, 8))
+    assert info.value.hint == "an answer is one expression" and info.value.span == (5, 6)
+
+
+def test_a_name_may_carry_a_combining_macron_as_the_tables_write_adjoints(all_starts):
+    assert form("w\u03044*c\u0304") == ("mul", ("name", "w\u03044"), ("name", "c\u0304"))
+    for text in ("w\u03044 + 1", "a\u0304\u0304", "x\u0304_1"):
+        assert compare(all_starts, text, "answer")
+    with pytest.raises(ParseError, match="unexpected character"):
+        parse("\u0304x")  # a mark alone starts no name

@@ -16,6 +16,9 @@ import os
 import pprint
 import sys
 
+# The grammar's start symbols, each a kind of text the product parses (grammar/backprop.lark).
+START_SYMBOLS = ("program", "bindings", "constant", "answer")
+
 TABLES_MODULE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lalr_tables.py")
 
 
@@ -39,7 +42,7 @@ def build_tables(text: str) -> dict:
     """Compile the grammar with Lark into plain data (str, int, bool, tuple, list, dict)."""
     import lark
 
-    compiled = lark.Lark(text, parser="lalr", lexer="basic", start=["program", "bindings"],
+    compiled = lark.Lark(text, parser="lalr", lexer="basic", start=list(START_SYMBOLS),
                          maybe_placeholders=False)
     # Lark's compiled tables sit behind its front-end objects; read once, here, at build time
     table = compiled.parser.parser.parser.parse_table

@@ -99,14 +99,6 @@ def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_en
                origin: str = "expression"):
     """The op a call names, or the error that says what is wrong with the call."""
     op = OPS.get(OVERLOADS.get((name, nargs), name))
-    if op is None and origin == "expression":
-        from ..engine.shapes import CONSTRUCTORS
-
-        if name in CONSTRUCTORS:
-            raise UnknownNameError(f"{name}(…) makes a value for --at, not an operation",
-                                   source=source, span=(start, end), origin=origin,
-                                   hint=f"name the value and give it after --at: "
-                                        f"--at v={source[start:end]}")
     if op is None or not op.callable:
         import difflib  # only on this error path: start-up time counts
 
@@ -127,9 +119,10 @@ class ProgramBuilder:
     operations have ids 0, 1, … and inputs -1, -2, …; then inputs go first: input -1-k
     becomes node k and operation j becomes node n_inputs + j."""
 
-    def __init__(self, source: str, share: bool = True):
+    def __init__(self, source: str, share: bool = True, origin: str = "expression"):
         self.source = source
         self.share = share
+        self.origin = origin  # names the text in errors: expression, --expect, …
         self.input_rows: list[list] = []
         self.op_rows: list[list] = []
         self.inputs: dict[str, int] = {}
@@ -141,7 +134,7 @@ class ProgramBuilder:
     def number(self, text, start, end):
         value = float(text)
         if value - value != 0:  # inf
-            return number(text, self.source, start, end, "expression")  # raises
+            return number(text, self.source, start, end, self.origin)  # raises
         return _new(Const, (value, text))
 
     def name(self, id, start, end):
@@ -155,14 +148,14 @@ class ProgramBuilder:
             return constant(id)
         if is_function(id):
             raise UnknownNameError(f"{id} is a function: call it as {id}(…)",
-                                   source=self.source, span=(start, end))
+                                   source=self.source, span=(start, end), origin=self.origin)
         ref = self.inputs[id] = -1 - len(self.input_rows)
         self.input_rows.append([INPUT, (), (id,), start, end])
         return ref
 
     def operator(self, op, args, start, end):
         if type(args[0]) is not int and (len(args) == 1 or type(args[1]) is not int):
-            return fold(OPS[op], args, self.source, (start, end))
+            return fold(OPS[op], args, self.source, (start, end), self.origin)
         key = (op, args)
         ref = self.memo.get(key) if self.share else None
         if ref is None:
@@ -175,7 +168,16 @@ class ProgramBuilder:
     def call(self, fname, args, start, end, name_end):
         op = OPS.get(fname)
         if op is None or not op.callable or op.arity != len(args):
-            op = checked_op(fname, len(args), self.source, start, end, name_end)  # or raises
+            from ..engine.shapes import CONSTRUCTORS
+
+            if fname in CONSTRUCTORS and op is None:
+                raise UnknownNameError(f"{fname}(…) makes a value for --at, not an operation",
+                                       source=self.source, span=(start, end),
+                                       origin=self.origin,
+                                       hint=f"name the value and give it after --at: "
+                                            f"--at v={self.source[start:end]}")
+            op = checked_op(fname, len(args), self.source, start, end, name_end,
+                            self.origin)  # or raises
             fname = op.name  # max(x) of one argument is amax
         if op.vjp is not None:
             self.tensor = True
@@ -191,31 +193,32 @@ class ProgramBuilder:
             if type(base) is not int:
                 raise ShapeError("only a variable or an expression of variables can be "
                                  "indexed, not a constant", source=self.source,
-                                 span=(start, end))
-            args = (base, index_key(subs, self.source, (start, end), "expression"))
+                                 span=(start, end), origin=self.origin)
+            args = (base, index_key(subs, self.source, (start, end), self.origin))
         return self.operator(op, args, start, end)
 
     def array(self, items, start, end):
         raise ShapeError("an array is a value: name it and give it after --at",
-                         source=self.source, span=(start, end),
+                         source=self.source, span=(start, end), origin=self.origin,
                          hint=f"--at y={self.source[start:end]}")
 
     def slice(self, kind, parts, start, end):
-        return slice_part(kind, parts, self.source, (start, end), "expression")
+        return slice_part(kind, parts, self.source, (start, end), self.origin)
 
     def statement(self, name, ref, start, end):
         if name is not None:
             span = (start, start + len(name))
             if name in self.bound:
                 raise StatementError(f"{name} is assigned twice; each name names one node",
-                                     source=self.source, span=span)
+                                     source=self.source, span=span, origin=self.origin)
             if name in CONSTANTS or is_function(name):
                 raise StatementError(f"{name} is a built-in name and cannot be assigned",
-                                     source=self.source, span=span)
+                                     source=self.source, span=span, origin=self.origin)
             if name in self.inputs:
                 row = self.input_rows[-1 - self.inputs[name]]
                 raise StatementError(f"{name} is used before the statement that assigns it",
-                                     source=self.source, span=(row[3], row[4]))
+                                     source=self.source, span=(row[3], row[4]),
+                                     origin=self.origin)
             self.bound[name] = ref
             if type(ref) is int:  # the node gets the statement's name (`c = a`, a second one)
                 row = self.op_rows[ref] if ref >= 0 else self.input_rows[-1 - ref]
@@ -251,7 +254,8 @@ class ProgramBuilder:
 
 class ConstantBuilder:
     """Values after --at: `name = constant expression`, folded as they are parsed.
-    result() is a list of (name, value, span of the name)."""
+    result() is a list of (name, value, span of the name); from the start symbol
+    `constant`, one (None, value, span of the expression)."""
 
     def __init__(self, source: str, origin: str = "--at"):
         self.source = source
@@ -301,7 +305,8 @@ class ConstantBuilder:
         return slice_part(kind, parts, self.source, (start, end), self.origin)
 
     def statement(self, name, const, start, end):
-        self.values.append((name, const.value, (start, start + len(name))))
+        self.values.append((name, const.value,
+                            (start, end) if name is None else (start, start + len(name))))
 
     def result(self):
         return self.values
@@ -361,6 +366,16 @@ def lower(source: str, *, share: bool = True) -> Program:
     return parse(source, builder=ProgramBuilder(source, share))
 
 
-def binding_values(source: str, origin: str = "--at") -> list[tuple[str, float, tuple]]:
-    """The (name, value, span of the name) of each binding in `x=2,y=pi/2`."""
-    return parse(source, "bindings", origin=origin, builder=ConstantBuilder(source, origin))
+def binding_values(source: str, origin: str = "--at", span: tuple[int, int] | None = None
+                   ) -> list[tuple[str, float, tuple]]:
+    """The (name, value, span of the name) of each binding in `x=2,y=pi/2`, or in the
+    span of `source` given; spans and errors are the source's own."""
+    return parse(source, "bindings", origin, ConstantBuilder(source, origin), span=span)
+
+
+def constant_value(source: str, origin: str, span: tuple[int, int] | None = None):
+    """The value of one constant expression (--lr 0.1, the count of a range), the whole
+    source or the span of it given."""
+    ((_, value, _),) = parse(source, "constant", origin, ConstantBuilder(source, origin),
+                             span=span)
+    return value

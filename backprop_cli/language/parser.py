@@ -193,6 +193,16 @@ def _result(alias, keep, splice, result):
     return lambda b, kids, begin, end: result(b)
 
 
+def _lone_expression(alias, keep, splice, statement, result):
+    # a start symbol of one expression: a statement without a name, and the result
+    (i,) = keep
+
+    def reduce(b, kids, begin, end):
+        statement(b, None, kids[i][0], begin, end)
+        return result(b)
+    return reduce
+
+
 def _pass_through(alias, keep, splice):
     # a ?rule whose one kept child passes through, such as ( expr ) or +x
     return lambda b, kids, begin, end: _children(kids, keep, splice)[0]
@@ -235,6 +245,8 @@ REDUCTIONS: dict[str, Reduction] = {
     "bare": Reduction(("statement",), _bare_statement),
     "program": Reduction(("result",), _result),
     "bindings": Reduction(("result",), _result),
+    "constant": Reduction(("statement", "result"), _lone_expression),
+    "answer": Reduction(("statement", "result"), _lone_expression),
 }
 
 
@@ -276,11 +288,18 @@ def _reducers(cls) -> list:
             for plan in _machine().plans]
 
 
-def parse(source: str, start: str = "program", origin: str = "expression", builder=None):
-    """Parse `source` from the start symbol `program` or `bindings`, calling the builder's
-    number, name, operator, call and statement as the parser reduces the rules, in
-    post-order, left to right; returns builder.result(). The default builder gives the
-    flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program."""
+def parse(source: str, start: str = "program", origin: str = "expression", builder=None, *,
+          span: tuple[int, int] | None = None):
+    """Parse `source` from a start symbol of the grammar (program, bindings, constant,
+    answer), calling the builder's methods (builder.Builder) as the parser reduces the
+    rules, in post-order, left to right; returns builder.result(). The default builder
+    gives the flat syntax tree (syntax.Syntax); lower.ProgramBuilder gives the SSA program.
+
+    With `span` = (lo, hi), only source[lo:hi] is parsed, and every position the builder
+    sees or an error holds is still the source's own: `--over x=0:1+:3` parses its middle
+    part and points at the `:` after `1+`, under the text as typed. `origin` names that
+    text in messages (expression, --at, --lr …)."""
+    lo, hi = (0, len(source)) if span is None else span
     m = _machine()
     rows, heads, kinds, unit_chains = m.rows, m.heads, m.kinds, m.unit_chains
     if builder is None:
@@ -302,9 +321,9 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     # Lexing: one C call splits the whole text into tokens (the master regex has a
     # catch-all, so they tile it and positions are running sums of lengths); a token's
     # type is its text's, asked of the same regex once per distinct text.
-    texts = m.splitter(source)
+    texts = m.splitter(source, lo, hi)
     texts.append(None)
-    pos = 0
+    pos = lo
     for tvalue in texts:
         if tvalue is not None:
             info = infos.get(tvalue)
@@ -324,7 +343,8 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
         while True:
             action = rows[state][tid]
             if action is None:
-                raise _unexpected(m, source, origin, tid, tvalue, tstart, prev, rows[state])
+                raise _unexpected(m, source, (lo, hi), start, origin, tid, tvalue, tstart, prev,
+                                  rows[state])
             if action >= 0:  # shift
                 state = action
                 push_state(state)
@@ -358,18 +378,32 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     raise AssertionError("the parse loop ended without accepting")  # pragma: no cover
 
 
-def _unexpected(m: Machine, source, origin, tid, tvalue, tstart, prev, row) -> ParseError:
+# What a start symbol that reads one expression says when the text holds more than one
+# thing (--lr 0.1,x=2; --expect 'f = 2, 3').
+_ONE_EXPRESSION = {"constant": "{origin} takes one constant expression here",
+                   "answer": "an answer is one expression"}
+_SEPARATORS = ("COMMA", "EQUAL", "SEMICOLON", "_NEWLINE", "COLON")
+
+
+def _unexpected(m: Machine, source, span, start, origin, tid, tvalue, tstart, prev,
+                row) -> ParseError:
+    lo, hi = span
     ttype = m.symbols[tid]
     prev_type = m.symbols[prev] if prev is not None else None
-    expected = sorted({describe(sym, m.literal) for sym, action in zip(m.symbols, row)
+    # where the span ends inside the text (at the `:` of a range), its end is that character
+    end = f'"{source[hi]}"' if hi < len(source) else None
+    expected = sorted({end if sym == "$END" and end else describe(sym, m.literal)
+                       for sym, action in zip(m.symbols, row)
                        if action is not None and sym == sym.upper()})
-    if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source):
+    if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source[lo:hi]):
         # --at "" is not an empty expression: say so only where the text is one
         what = ("the expression is empty: nothing to differentiate"
                 if origin.endswith("expression") else "nothing given")
-        return ParseError(what, source=source, span=(0, 1), origin=origin)
-    if ttype == "$END":
-        what, span = "unexpected end of input", (len(source), len(source) + 1)
+        return ParseError(what, source=source, span=(lo, lo + 1), origin=origin)
+    if ttype == "$END" and end:
+        what, span = f"unexpected {source[hi]!r}", (hi, hi + 1)
+    elif ttype == "$END":
+        what, span = "unexpected end of input", (hi, hi + 1)
     elif ttype == "_NEWLINE":
         what, span = "unexpected end of line", (tstart, tstart + 1)
     else:
@@ -380,6 +414,8 @@ def _unexpected(m: Machine, source, origin, tid, tvalue, tstart, prev, row) -> P
         hint = "a missing operator? Multiplication is written with *, as in 2*x"
     elif ttype == "$END" and "\")\"" in expected:
         hint = "a ( is not closed"
+    elif start in _ONE_EXPRESSION and ttype in _SEPARATORS:
+        hint = _ONE_EXPRESSION[start].format(origin=origin)
     elif ttype == "EQUAL":
         hint = "= names a statement (c = a + b) or a value after --at (x=2)"
     return ParseError(what, source=source, span=span, origin=origin, expected=expected, hint=hint)
