@@ -288,6 +288,8 @@ def test_the_targets_hint_names_the_output_once():
     ("dg/dx = ", "no answer after the =", 9, None),
     ("dg/dx 3", "an expected answer is written TARGET = ANSWER", 1, None),
     ("w4 = 2; w5 = 1", "an answer is one expression", 7, "one --expect per target"),
+    ("dg/dx = 2, 3", "unexpected ','", 10, "an answer is one expression"),
+    ("w̄4 = w̄5 *", "unexpected end of input", 12, None),  # the macron is a character
 ])
 def test_bad_targets_and_answers_point_into_the_expect_text(text, message, column, hint):
     with pytest.raises(BackpropError) as info:
@@ -481,6 +483,14 @@ def test_a_bar_on_a_statement_or_input_name_is_its_adjoint(target, answer):
     b=2: d̄ = 1, c̄ = d̄ = 1, b̄ = c̄ = 1, ā = c̄ + d̄ = 2."""
     report = check("c = a + b; d = c + a", "a=1,b=2", [f"{target} = {answer}"])
     assert report.all_right, report_document(report)
+
+
+def test_an_error_in_an_answer_shows_the_answer_as_typed():
+    text = "c̄ = d̄ + ē*"
+    with pytest.raises(BackpropError) as info:
+        check("c = a + b; d = c + a", "a=1,b=2", [text])
+    assert info.value.source == text and info.value.origin == "--expect"
+    assert info.value.excerpt() == (text, " " * len(text) + "^")
 
 
 def test_an_unknown_barred_name_is_shown_as_typed_never_the_substitute():

@@ -189,6 +189,8 @@ def test_every_descend_option_is_in_the_readme():
     ("", "nothing given", "  ^"),
     ("1+", "unexpected end of input", "    ^"),
     ("foo(1)", "unknown function 'foo'", "  ^^^"),
+    ("0.1,x=2", "unexpected ','", "     ^"),  # one constant, not a list
+    ("(0.1", "unexpected end of input", "      ^"),
 ])
 def test_a_bad_rate_points_into_the_text_typed_not_an_internal_prefix(lr, message, caret):
     """--lr 1+ was parsed as `lr=1+`, and the caret stood under that `lr=`."""

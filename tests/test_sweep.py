@@ -11,6 +11,7 @@ from conftest import run_cli
 
 from backprop_cli import differentiate, lower
 from backprop_cli.engine.ops import OPS
+from backprop_cli.errors import BackpropError
 from backprop_cli.tasks.sweep import Range, parse_range, sweep, sweep_program
 from backprop_cli.render.sentences import diagnostic_message
 
@@ -105,6 +106,32 @@ def test_range_errors_have_carets(text, expected):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     for line in expected:
         assert line in r.stderr
+
+
+@pytest.mark.parametrize("text, message, column, hint", [
+    ("x=0:1:2.5", "the count of points is a whole number", 7, None),  # under 2.5
+    # a part ends at its colon: an error at its end points at that colon, in the text as
+    # typed, not past the end of the whole range
+    ("x=0:1+:3", "unexpected ':'", 7, None),
+    ("x=0:(1:3", "unexpected ':'", 7, "a ( is not closed"),
+    ("x=0+:1:3", "unexpected ':'", 5, None),
+    ("x=0:1:3+", "unexpected end of input", 9, None),
+    ("x=0:1,y=2:3", "unexpected ','", 6, "--over takes one constant expression here"),
+    ("x = 0 : pi : foo", "foo is not a constant", 14, None),
+])
+def test_a_range_is_parsed_where_it_stands_and_errors_point_into_it(text, message, column,
+                                                                    hint):
+    with pytest.raises(BackpropError) as info:
+        parse_range(text)
+    error = info.value
+    assert error.source == text and error.origin == "--over"
+    assert message in error.message and error.position() == (1, column), str(error)
+    assert hint is None or error.hint == hint
+
+
+def test_a_comma_inside_a_bound_is_not_a_second_input():
+    r = parse_range("x=max(0, 1):2*max(1,2):3")
+    assert (r.name, r.start, r.stop, r.count) == ("x", 1.0, 4.0, 3)
 
 
 @pytest.mark.parametrize("args, expected", [

@@ -77,21 +77,11 @@ def build_parser() -> Parser:
 
 
 def _constant(text: str, option: str) -> float:
-    from ..language.lower import binding_values
+    from ..language.lower import constant_value
 
     if not text.strip():  # as --at "" says
         raise UsageError("nothing given", source=text, span=(0, 1), origin=option)
-    prefix = f"{option[2:]}="  # the grammar reads bindings; the user typed only text
-    try:
-        bindings = binding_values(prefix + text, origin=option)
-    except BackpropError as error:
-        if error.source == prefix + text and error.span is not None:
-            error.source = text  # the caret into what was typed, never under the prefix
-            error.span = tuple(max(0, k - len(prefix)) for k in error.span)
-        raise
-    if len(bindings) != 1:
-        raise UsageError(f"{option} takes one constant expression, not {text!r}")
-    return bindings[0][1]
+    return constant_value(text, option)
 
 
 def _betas(args) -> tuple[float, float]:

@@ -47,14 +47,14 @@ FORMULA_RTOL, FORMULA_ATOL = 1e-9, 1e-12  # formulas are exact up to rounding
 EXACT_RTOL, EXACT_ATOL = 1e-9, 1e-12  # so are integers and constant expressions
 SLACK = 1e-9  # relative float slack on the half unit of a rounded number
 
-# The macron of w̄4 is a combining mark, which no name may hold; ˉ (a modifier letter,
-# one code point like the mark) may, so w̄4 reads as the name wˉ4 with spans unchanged.
+# An adjoint's bar is a combining macron (w̄4, c̄), which the grammar lets a name hold as
+# the tables print it, or the modifier letter ˉ (wˉ4), a letter of its own.
 _MACRON, _BAR_LETTER = "\u0304", "\u02c9"
-_NAME = r"[^\W\d]\w*"
+_NAME = r"[^\W\d](?:\w|\u0304)*"
 # Names a function's value goes by besides f, `value` and the output's statement name.
 # Not any letter: `z = 3` for a missing input z is a mistake to report, not f.
 _FUNCTION_LETTERS = ("g", "h")
-_W_TARGET = re.compile(r"w_?([0-9]+)(_?bar)?|w\u02c9_?([0-9]+)")
+_W_TARGET = re.compile(r"w_?([0-9]+)(_?bar)?|w[\u0304\u02c9]_?([0-9]+)")
 _D_TARGET = re.compile(rf"(?:d|∂)\s*({_NAME})?\s*/\s*(?:d|∂)\s*({_NAME})")
 _NUMBER = re.compile(r"\s*([-+−]?)\s*([0-9]*)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
 
@@ -115,7 +115,7 @@ def _statement_names(program: Program) -> dict[str, int]:
 
 
 def _node_ref(text: str) -> tuple[str, int] | None:
-    """("node" or "adjoint", index) for w4, w_4, w4bar, w4_bar, wˉ4; None if not that form."""
+    """("node" or "adjoint", index) for w4, w_4, w4bar, w4_bar, w̄4; None if not that form."""
     m = _W_TARGET.fullmatch(text)
     if not m:
         return None
@@ -125,8 +125,8 @@ def _node_ref(text: str) -> tuple[str, int] | None:
 
 
 def _unbarred(name: str) -> str | None:
-    """c for a name's adjoint written c̄ (cˉ here), ā (one code point), cbar or c_bar."""
-    if len(name) > 1 and name.endswith(_BAR_LETTER):
+    """c for a name's adjoint written c̄ (or cˉ), ā (one code point), cbar or c_bar."""
+    if len(name) > 1 and name.endswith((_MACRON, _BAR_LETTER)):
         return name[:-1]
     last = unicodedata.normalize("NFD", name[-1:])
     if len(last) == 2 and last[1] == _MACRON:  # ā, ē, …: a letter and the macron in one
@@ -146,11 +146,6 @@ def _ref(text: str, names: dict[str, int]) -> tuple[str, int] | None:
     if base in names:
         return "adjoint", names[base]
     return _node_ref(text)
-
-
-def _shown(text: str) -> str:
-    """The user's text as typed: the macron back where the parser needed ˉ."""
-    return text.replace(_BAR_LETTER, _MACRON)
 
 
 def _node_index(name: str, names: dict[str, int], n: int) -> int | None:
@@ -185,7 +180,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
             # dc/da for a statement c is not the output's derivative: grading it as dd/da
             # would mark the right dc/da = 1 wrong
             at = start + m.start(1)
-            raise AnswerError(f"{_shown(f)} is not the output: only the derivatives of "
+            raise AnswerError(f"{f} is not the output: only the derivatives of "
                               f"{program.output_name or 'f'} are graded", source=source,
                               span=(at, at + len(f)), origin=origin, hint=unknown)
         xi = _node_index(x, names, n)
@@ -194,7 +189,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         if x not in program.inputs:
             have = ", ".join(program.inputs) or "none"
             at = start + m.start(2)
-            raise AnswerError(f"{_shown(x)} is not an input (the inputs are {have})",
+            raise AnswerError(f"{x} is not an input (the inputs are {have})",
                               source=source,
                               span=(at, at + len(x)), origin=origin, hint=unknown)
         return Target("gradient", None, x)
@@ -204,7 +199,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target("node", names[text], None)
     if text in _FUNCTION_LETTERS:  # the lecture's names: g = … for g(x, y)
         return Target("value", None, None)
-    raise AnswerError(f"unknown target {_shown(text)!r}", source=source, span=span,
+    raise AnswerError(f"unknown target {text!r}", source=source, span=span,
                       origin=origin,
                       hint=unknown)
 
@@ -250,13 +245,9 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
         raise AnswerError("an answer is one expression", source=source, span=(k, k + 1),
                           origin=origin, hint="one --expect per target: "
                           "--expect 'w4 = 2' --expect 'w5 = 1'")
-    # Parse the answer where it stands in the source, so spans are the source's own.
-    padded = " " * start + source[start:].replace(_MACRON, _BAR_LETTER)
-    try:
-        program = parse(padded, origin=origin, builder=ProgramBuilder(padded))
-    except BackpropError as error:
-        error.source, error.origin = source, origin
-        raise
+    # Parsed where it stands in the source, so spans and errors are the source's own.
+    program = parse(source, "answer", origin, ProgramBuilder(source, origin=origin),
+                    span=(start, len(source)))
     m = _NUMBER.fullmatch(text)
     if m and (m.group(2) or m.group(3)):
         _, whole, frac, exp = m.groups()
@@ -274,7 +265,7 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
         get = _getter(name, problem)
         if get is None:
             node = program.nodes[k]
-            raise AnswerError(f"{_shown(name)!r} is not a name of this problem", source=source,
+            raise AnswerError(f"{name!r} is not a name of this problem", source=source,
                               span=(node.start, node.end), origin=origin,
                               hint=f"an answer may use {names_text(problem)}")
         getters.append(get)
@@ -451,7 +442,7 @@ def _formula_value(answer: Answer, trace: Trace, lay) -> tuple[float | None, Und
         vals = forward(program, env, lay)
     except DomainError as error:
         op = program.nodes[error.node].op
-        return None, Undefined(_shown(error.source[error.span[0]:error.span[1]]), op)
+        return None, Undefined(error.source[error.span[0]:error.span[1]], op)
     out = program.output
     return float(vals[out] if type(out) is int else out.value), None
 
@@ -507,7 +498,7 @@ def _split(e: Entry) -> tuple[str, int, int]:
                           span=(0, max(1, len(e.source))), origin=e.origin,
                           hint="--expect 'df/dx = 2*x*cos(x*y)' or --expect 'w4 = 2'")
     raw = e.source[:k]
-    target = raw.strip().replace(_MACRON, _BAR_LETTER)
+    target = raw.strip()
     return target, len(raw) - len(raw.lstrip()), k + 1
 
 

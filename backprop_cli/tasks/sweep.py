@@ -17,8 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import BackpropError, InputError, UsageError
-from ..language.lower import binding_values, lower
+from ..errors import InputError, UsageError
+from ..language.lower import binding_values, constant_value, lower
 from ..engine.passes import forward, kinks, layout, reverse
 from ..engine.program import Program
 from ..engine.trace import Diagnostic
@@ -71,7 +71,7 @@ class Sweep(NamedTuple):
 
 def parse_range(text: str) -> Range:
     """`x=-pi:pi:101`: a name, then start:stop:count, each a constant expression parsed
-    by the grammar. Errors point into `text` (origin --over)."""
+    by the grammar where it stands in `text`, so errors point into it (origin --over)."""
     eq = text.find("=")
     parts = text[eq + 1:].split(":") if eq > 0 else []
     if len(parts) != 3:
@@ -79,24 +79,21 @@ def parse_range(text: str) -> Range:
                          source=text, span=(0, len(text)), origin="--over")
     values = []
     offset = eq + 1
-    for part in parts:
-        # The part alone, the rest blanked: the grammar's spans are then the text's own.
-        blanked = text[:eq + 1] + " " * (offset - eq - 1) + part \
-            + " " * (len(text) - offset - len(part))
+    for k, part in enumerate(parts):
+        span = (offset, offset + len(part))
         if not part.strip():
             raise UsageError("a range is name=start:stop:count, and this part is empty",
                              source=text, span=(offset, offset + max(1, len(part))),
                              origin="--over")
-        try:
-            bindings = binding_values(blanked, origin="--over")
-        except BackpropError as error:
-            error.source = text
-            raise
-        if len(bindings) != 1:  # x=0,y=1:2:3
-            raise UsageError("one input per --over; repeat --over for a grid", source=text,
-                             span=(offset, offset + len(part)), origin="--over")
-        ((name, value, _),) = bindings
-        values.append((value, (offset, offset + len(part))))
+        if k == 0:  # the name and the start: one binding, x=-pi
+            bindings = binding_values(text, "--over", span=(0, span[1]))
+            if len(bindings) != 1:  # x=0,y=1:2:3
+                raise UsageError("one input per --over; repeat --over for a grid",
+                                 source=text, span=span, origin="--over")
+            ((name, value, _),) = bindings
+        else:
+            value = constant_value(text, "--over", span=span)
+        values.append((value, span))
         offset += len(part) + 1
     (start, _), (stop, _), (count, span) = values
     if count != int(count) or count < 2:
