@@ -18,10 +18,11 @@ import numpy as np
 from ..errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
 from ..engine.ops import CONSTANTS, OPS, OVERLOADS, callable_names
 from .parser import parse
+from .writer import written
 from ..engine.program import INPUT, Const, Node, Program
 
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
-_NAME = re.compile(r"[^\W\d]\w*")
+_NAME = re.compile(r"[^\W\d](?:\w|\u0304)*")  # as the grammar's NAME
 
 
 def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:
@@ -67,13 +68,24 @@ def _fold_tensor(op, values, text, source, span, origin) -> Const:
     return Const(value if value.ndim else float(value), " ".join(text.split()))
 
 
+MAX_WRITTEN = 80  # past this, a written constant is its value's digits: no text grows without bound
+
+
 def _written(op, consts, value) -> str:
     """A folded constant's text in terms of its operands' texts, when its own text names
-    statements (u = 1/3; u*2 is 2/3, sin(u) is sin(1/3)); its value's when that is long."""
-    from ..symbolic.formula import make, opened, show  # only on this path: start-up time counts
+    statements (u = 1/3; u*2 is (1/3)*2, sin(u) is sin(1/3)); its value's digits when that
+    is long, or when an operand's text is such digits already (a formula of them would
+    only grow again)."""
+    text = written(op.name, [c.text for c in consts])
+    if len(text) > MAX_WRITTEN or any(map(_digits_of_value, consts)):
+        return repr(float(value)).removesuffix(".0")
+    return text
 
-    text = show(make(op.name, tuple(opened(c) for c in consts)), "ascii")
-    return text if len(text) <= 80 else repr(float(value)).removesuffix(".0")
+
+def _digits_of_value(c: Const) -> bool:
+    """Whether a constant's text is a float's full repr (0.1 is a number a person writes,
+    2.9123240587562585e-31 the digits that stood in for a long text)."""
+    return len(c.text) > 16 and c.text == repr(c.value)
 
 
 def number(text: str, source: str, start: int, end: int, origin: str) -> Const:
