@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
 from ..engine.ops import CONSTANTS, OPS, OVERLOADS, callable_names
 from .parser import parse
+from .values import CONSTRUCTORS
 from .writer import written
 from ..engine.program import INPUT, Const, Node, Program
 
@@ -180,8 +181,6 @@ class ProgramBuilder:
     def call(self, fname, args, start, end, name_end):
         op = OPS.get(fname)
         if op is None or not op.callable or op.arity != len(args):
-            from ..engine.shapes import CONSTRUCTORS
-
             if fname in CONSTRUCTORS and op is None:
                 raise UnknownNameError(f"{fname}(…) makes a value for --at, not an operation",
                                        source=self.source, span=(start, end),
@@ -288,8 +287,6 @@ class ConstantBuilder:
         return fold(OPS[op], args, self.source, (start, end), self.origin)
 
     def call(self, fname, args, start, end, name_end):
-        from ..engine.shapes import CONSTRUCTORS
-
         if fname in CONSTRUCTORS:
             return _construct(fname, args, self.source, (start, end), self.origin)
         op = checked_op(fname, len(args), self.source, start, end, name_end, self.origin)
@@ -359,8 +356,6 @@ def index_key(subs, source, span, origin) -> Const:
 
 
 def _construct(fname, args, source, span, origin) -> Const:
-    from ..engine.shapes import CONSTRUCTORS
-
     values = [c.value for c in args]
     if not args or any(type(v) is not float for v in values):
         raise ShapeError(f"{fname} takes numbers: {CONSTRUCTORS[fname][1]}", source=source,
