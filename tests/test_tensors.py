@@ -56,6 +56,26 @@ def test_bad_values_are_errors_with_a_place(text, what):
     assert what in str(e.value) and e.value.span is not None
 
 
+@pytest.mark.parametrize("text, entries", [
+    ("x=linspace(0,1,1e7)", 10**7),  # 80 MB
+    ("x=arange(1e12)", 10**12),  # counted, never asked of numpy
+    ("x=arange(0,1,1e-9)", 10**9),
+    ("x=zeros(1e6,1e6)", None),
+])
+def test_a_constructed_value_is_refused_before_it_is_made(text, entries):
+    with pytest.raises(ShapeError, match="more than 1000000") as e:
+        parse_point(text)
+    assert entries is None or f"makes {entries} entries" in e.value.message
+    assert e.value.span == (2, len(text))
+
+
+def test_arange_counts_as_numpy_does():
+    for args in ["4", "1, 4", "0, 1, 0.25", "3, 0, -1", "0, 1, 0.1", "5, 1", "0.5", "1e6"]:
+        got = parse_point(f"r=arange({args})")["r"]
+        want = np.arange(*[float(a) for a in args.split(",")])
+        assert got.shape == want.shape and np.allclose(got, want), args
+
+
 def test_scalars_stay_scalars():
     t = differentiate("x*y", at="x=2,y=3")
     assert type(t.value) is np.float64 and not t.tensor

@@ -8,6 +8,8 @@ is untrusted, so a constructed value's size is limited.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 MAX_SIZE = 10**6  # entries of one constructed value
@@ -20,7 +22,10 @@ def _count(x, name: str) -> int:
 
 
 def _linspace(start, stop, num):
-    return np.linspace(start, stop, _count(num, "linspace's count"))
+    count = _count(num, "linspace's count")
+    if count > MAX_SIZE:
+        raise ValueError(f"linspace makes {count} entries, more than {MAX_SIZE}")
+    return np.linspace(start, stop, count)
 
 
 def _arange(*args):
@@ -28,10 +33,17 @@ def _arange(*args):
         raise ValueError("arange takes 1 to 3 arguments (stop; start, stop; start, stop, step)")
     if len(args) == 3 and args[2] == 0:
         raise ValueError("arange's step is 0")
-    out = np.arange(*[float(a) for a in args])
-    if out.size > MAX_SIZE:
-        raise ValueError(f"arange makes {out.size} entries, more than {MAX_SIZE}")
-    return out
+    if len(args) == 1:
+        start, stop, step = 0.0, args[0], 1.0
+    elif len(args) == 2:
+        (start, stop), step = args, 1.0
+    else:
+        start, stop, step = args
+    # counted before numpy allocates: arange(1e12) would ask for terabytes first
+    count = max(0, math.ceil((stop - start) / step))
+    if count > MAX_SIZE:
+        raise ValueError(f"arange makes {count} entries, more than {MAX_SIZE}")
+    return np.arange(float(start), float(stop), float(step))
 
 
 def _filled(fill):
