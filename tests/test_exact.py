@@ -186,3 +186,11 @@ def test_a_constant_with_a_call_stays_one_factor():
     assert "exp(1)" in expanded and "log(2)" in expanded, expanded
     got = float(differentiate(expanded, at={"x": "0.5"}).value)
     assert got == pytest.approx(t.gradient["x"], rel=1e-14)
+
+
+def test_a_constant_output_from_statements_prints_simplified():
+    """u = 1/3; u*2 folds to a constant whose text lowering writes from its operands,
+    (1/3)*2; the output line reads it as the formulas do: 2/3."""
+    r = run_cli("u = 1/3; u*2")
+    assert r.returncode == 0, r.stderr
+    assert "f = 2/3 = 0.666667" in r.stdout

@@ -111,8 +111,11 @@ def output_line(trace: Trace, options: Options) -> str:
     """`f = w7 = 1.5`; for a constant `f = 2*pi = 6.28319` (the constant as folded)."""
     out = trace.program.output
     value = "" if options.blank else fmt(trace.value, options.precision)
+    # a folded constant's text is re-read and simplified, as the formulas' are: 2/3, not
+    # the (1/3)*2 that lowering writes from u = 1/3; u*2
+    text = None if type(out) is int else show(out, "ascii")
     where = f" = {node_id(out)}" if type(out) is int else (
-        f" = {out.text}" if out.text != value else "")
+        f" = {text}" if text != value else "")
     return f"{trace.output_name}{where} = {value}"
 
 
