@@ -195,55 +195,11 @@ def console_script() -> Path:
              "python of the environment backprop is installed in")
 
 
-def cold_start(script: Path, rounds: int, warmups: int) -> None:
-    heading("Cold start (wall time of a fresh process, stdout to a pipe)")
-    cmds = {
-        "bare import": [sys.executable, "-c", BARE_IMPORT],
-        "backprop (tables)": [str(script), *EXAMPLE],
-        "backprop --json": [str(script), *EXAMPLE, "--json"],
-    }
-    names = list(cmds)
-    times: dict[str, list[float]] = {k: [] for k in names}
-
-    def run(name):
-        t0 = time.perf_counter()
-        p = subprocess.run(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        dt = time.perf_counter() - t0
-        if p.returncode != 0:
-            sys.exit(f"bench: {name} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
-        return dt
-
-    for _ in range(warmups):  # also fills the parser's on-disk table cache
-        for name in names:
-            run(name)
-    for r in range(rounds):
-        order = names[r % 3:] + names[:r % 3]  # rotate, so no command is always first
-        for name in order:
-            times[name].append(run(name))
-    base = statistics.median(times["bare import"])
-    rows = []
-    for name in names:
-        med = statistics.median(times[name])
-        ratio = med / base
-        ok = None if name == "bare import" else ratio <= COLD_TARGET
-        rows.append([name, f"{med * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
-                     f"{max(times[name]) * 1e3:.0f} ms", f"{ratio:.3f}x",
-                     "" if ok is None else f"{verdict(ok)} (≤ {COLD_TARGET}x)"])
-    print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); command: backprop "
-          f"\"{EXAMPLE[0]}\" {' '.join(EXAMPLE[1:])}")
-    print(f"  bare import: {sys.executable} -c \"{BARE_IMPORT}\"")
-    print(table(["command", "median", "min", "max", "vs bare", "target"], rows))
-
-
-def version_start(script: Path, rounds: int, warmups: int) -> float:
-    """backprop --version and --help against an interpreter that does nothing: they load
-    neither numpy nor Rich, so they should cost little more than Python's own start."""
-    heading("Start-up of --version and --help, against python -c pass")
-    cmds = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "backprop --version": [str(script), "--version"],
-        "backprop --help": [str(script), "--help"],
-    }
+def interleaved(cmds: dict[str, list[str]], base: str, target: float, rounds: int,
+                warmups: int) -> dict[str, float]:
+    """Wall times of whole commands, in interleaved rounds (rotated, so no command is
+    always first), after warm-ups; prints medians and each against `base`. Returns the
+    ratios of the medians to base's."""
     names = list(cmds)
     times: dict[str, list[float]] = {k: [] for k in names}
 
@@ -259,20 +215,41 @@ def version_start(script: Path, rounds: int, warmups: int) -> float:
         for name in names:
             run(name)
     for r in range(rounds):
-        order = names[r % 3:] + names[:r % 3]  # rotate, so no command is always first
-        for name in order:
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
             times[name].append(run(name))
-    base = statistics.median(times["python -c pass"])
+    med = {name: statistics.median(times[name]) for name in names}
     rows = []
     for name in names:
-        med = statistics.median(times[name])
-        ok = None if name == "python -c pass" else med / base <= VERSION_TARGET
-        rows.append([name, f"{med * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
-                     f"{max(times[name]) * 1e3:.0f} ms", f"{med / base:.2f}x",
-                     "" if ok is None else f"{verdict(ok)} (≤ {VERSION_TARGET:g}x)"])
+        ratio = med[name] / med[base]
+        ok = None if name == base else ratio <= target
+        rows.append([name, f"{med[name] * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
+                     f"{max(times[name]) * 1e3:.0f} ms", f"{ratio:.3f}x",
+                     "" if ok is None else f"{verdict(ok)} (≤ {target:g}x)"])
     print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); medians")
-    print(table(["command", "median", "min", "max", "vs python -c pass", "target"], rows))
-    return statistics.median(times["backprop --version"]) / base
+    print(table(["command", "median", "min", "max", f"vs {base}", "target"], rows))
+    return {name: med[name] / med[base] for name in names}
+
+
+def cold_start(script: Path, rounds: int, warmups: int) -> None:
+    heading("Cold start (wall time of a fresh process, stdout to a pipe)")
+    print(f"  command: backprop \"{EXAMPLE[0]}\" {' '.join(EXAMPLE[1:])}; bare import: "
+          f"{sys.executable} -c \"{BARE_IMPORT}\"")
+    interleaved({"bare import": [sys.executable, "-c", BARE_IMPORT],
+                 "backprop (tables)": [str(script), *EXAMPLE],
+                 "backprop --json": [str(script), *EXAMPLE, "--json"]},
+                "bare import", COLD_TARGET, rounds, warmups)
+
+
+def version_start(script: Path, rounds: int, warmups: int) -> float:
+    """backprop --version and --help against an interpreter that does nothing: they load
+    neither numpy nor Rich, so they should cost little more than Python's own start."""
+    heading("Start-up of --version and --help, against python -c pass")
+    ratios = interleaved({"python -c pass": [sys.executable, "-c", "pass"],
+                          "backprop --version": [str(script), "--version"],
+                          "backprop --help": [str(script), "--help"]},
+                         "python -c pass", VERSION_TARGET, rounds, warmups)
+    return ratios["backprop --version"]
 
 
 # --------------------------------------------------------------------------------------
