@@ -633,3 +633,50 @@ def test_a_name_may_carry_a_combining_macron_as_the_tables_write_adjoints(all_st
         assert compare(all_starts, text, "answer")
     with pytest.raises(ParseError, match="unexpected character"):
         parse("\u0304x")  # a mark alone starts no name
+
+
+def test_a_run_writes_nothing_and_reads_no_file_outside_python(tmp_path):
+    """The tables are part of the package: a run compiles nothing, caches nothing, and
+    trusts no file a user or another program could have left. In a fresh process with an
+    empty HOME, an audit hook sees every open: none for writing, none outside Python's
+    and the package's folders, and HOME stays empty."""
+    import os
+    import subprocess
+    import sys
+    import sysconfig
+    from pathlib import Path
+
+    import backprop_cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    allowed = {str(Path(p).resolve()) for p in (
+        sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"], sys.prefix, sys.base_prefix)}
+    allowed.add(str(Path(backprop_cli.__file__).resolve().parent))
+    code = f"""
+import os, sys
+opened = []
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        opened.append((os.fsdecode(args[0]), args[1]))
+sys.addaudithook(hook)
+from backprop_cli.cli import main
+for argv in (["x**2*cos(x*y)+1", "--at", "x=2,y=pi/2"], ["x*y", "--at", "x=1,y=2", "--json"],
+             ["check", "x*y", "--at", "x=1,y=2", "--expect", "w3 = 2"]):
+    main(argv)
+allowed = {sorted(allowed)!r}
+for path, mode in opened:
+    real = os.path.realpath(path)
+    writes = mode is not None and any(c in str(mode) for c in "wax+")
+    outside = not any(real == a or real.startswith(a + os.sep) for a in allowed)
+    if writes or outside:
+        print("OPENED", path, mode, file=sys.stderr)
+"""
+    env = {**os.environ, "HOME": str(home), "COLUMNS": "80"}
+    env.pop("XDG_CACHE_HOME", None)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "OPENED" not in r.stderr, r.stderr
+    assert list(home.iterdir()) == []
