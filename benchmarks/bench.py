@@ -363,7 +363,7 @@ def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
 # Side by side with another commit
 
 
-def against(rev: str, exps: list[int], rounds: int, reps: int = 3) -> None:
+def against(rev: str, exps: list[int], rounds: int) -> None:
     """The stages of this tree and of commit `rev`, measured in the same run: for each
     size, `rounds` workers of each tree, alternating, so load on the machine falls on both
     alike. The other commit runs its own bench.py worker (its module paths are its own)
@@ -387,6 +387,7 @@ def against(rev: str, exps: list[int], rounds: int, reps: int = 3) -> None:
                     # another can find the caches and the clock in another state
                     for name, tree in list(trees.items())[::1 if r % 2 else -1]:
                         env = {**os.environ, "PYTHONPATH": str(tree)}
+                        reps = 3 if exp < 6 else 1  # a worker at 10^6 takes half a minute
                         p = subprocess.run([sys.executable, str(tree / "benchmarks" / "bench.py"),
                                             "--_worker", family, str(exp), str(reps)],
                                            cwd=tree, env=env, capture_output=True, text=True,
@@ -560,7 +561,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="sizes up to 10^4 and fewer rounds (under 30 s)")
-    ap.add_argument("--max-exp", type=int, default=6, metavar="K",
+    ap.add_argument("--max-exp", type=int, default=None, metavar="K",
                     help="largest size 10^K of the scaling benchmark (3-6; default 6)")
     ap.add_argument("--sweep-only", action="store_true",
                     help="only the sweep section (10^6 points against hand-written numpy)")
@@ -581,7 +582,7 @@ def main() -> None:
         return
 
     t_start = time.perf_counter()
-    max_exp = max(3, min(args.max_exp, 4 if args.quick else 6))
+    max_exp = max(3, min(6 if args.max_exp is None else args.max_exp, 4 if args.quick else 6))
     exps = list(range(3, max_exp + 1))
     # Small sizes are cheap and noisy on a shared machine, and 10^4 is the denominator of
     # the growth ratios: 5 runs there in a full run, 3 in --quick.
@@ -590,9 +591,9 @@ def main() -> None:
     script = console_script()
 
     environment()
-    if args.against:
-        against(args.against, [e for e in (4, 5, 6) if e <= max(args.max_exp, 4)][:2]
-                if args.max_exp >= 5 else [4], args.rounds)
+    if args.against:  # 10^4 and 10^5 unless --max-exp says otherwise: 10^6 takes minutes
+        top = 5 if args.max_exp is None else args.max_exp
+        against(args.against, [e for e in (4, 5, 6) if e <= top], args.rounds)
         return
     if args.sweep_only:
         sweep_speed(10 ** 6, rounds=21)
