@@ -56,7 +56,10 @@ _PASS, _SPLICE, _BUILD = 0, 1, 2
 
 @lru_cache(maxsize=1)
 def _machine() -> Machine:
-    from .lalr_tables import TABLES as t  # generated from grammar/ by compile.py
+    from .compile import load
+    from .lalr_tables import TABLES_JSON  # generated from grammar/ by compile.py
+
+    t = load(TABLES_JSON)
 
     terminals = [name for name, _, _ in t["terminals"]]
     symbols = sorted({sym for actions in t["states"].values() for sym in actions}
