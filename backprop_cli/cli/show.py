@@ -22,6 +22,8 @@ examples:
   backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --mode both --expand
   backprop "x @ x" --at "x=[0,1,2,3]"
   backprop "x[:2]" --at "x=arange(4)" --seed "v=[1,0.5]"
+  backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --hessian
+  backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --hvp x=1,y=0 --json | jq .hvp
 
 the other commands (each has its --help):
   backprop check EXPR --at … --expect 'dg/dy = x*exp(x*y)'   grade answers
@@ -83,8 +85,15 @@ def build_parser() -> Parser:
     passes.add_argument("--mode", choices=("reverse", "forward", "both"), default="reverse",
                         help="reverse accumulation (backprop, the default), forward (dual "
                              "numbers: one pass per input), or both side by side")
+    passes.add_argument("--hessian", action="store_true",
+                        help="second derivatives by forward over reverse: one tangent pass "
+                             "through the forward and the backward pass per input entry")
+    passes.add_argument("--hvp", metavar="x=1,y=0",
+                        help="the Hessian–vector product H·v in the direction v (one value "
+                             "per input, arrays allowed): one forward-over-reverse pass")
     passes.add_argument("--expand", action="store_true",
-                        help="also write each gradient entry in terms of the inputs")
+                        help="also write each gradient entry (and with --hessian each "
+                             "second derivative) in terms of the inputs")
     output = output_options(p, formats=tuple(FORMATS), refuse=_refuse_format,
                             json_help="print one JSON document (schema: backprop_cli/schema/"
                                       "trace.schema.json) instead of tables")
@@ -114,6 +123,9 @@ def renderer(args):
         raise UsageError(f"--graph adds a tree to the tables, not to --format {name}",
                          hint="for a picture of the graph: --format dot or --format mermaid")
     module = importlib.import_module(f"..render.{FORMATS[name]}", __package__)
+    if (args.hessian or args.hvp) and not getattr(module, "HESSIAN", False):
+        raise UsageError(f"--hessian and --hvp print second derivatives, which --format {name} "
+                         "does not print", hint="use --format table, json, markdown or latex")
     if args.jacobian and not getattr(module, "JACOBIAN", False):
         raise UsageError(f"--jacobian prints a table of ∂f/∂x, which --format {name} does "
                          "not print", hint="use --format table, markdown or json")
@@ -132,7 +144,8 @@ def run(args):
 
     module = renderer(args)
     trace = differentiate(read_source(args), args.at, share=args.share, mode=args.mode,
-                          seed=args.seed, jacobian=args.jacobian)
+                          seed=args.seed, jacobian=args.jacobian, hessian=args.hessian,
+                          hvp=args.hvp)
     if args.answers_out:
         from .check import write_key
 

@@ -1,7 +1,9 @@
 """A program at a point → a Trace: the forward pass, the reverse pass from the output, the
 checks of kinks; and what composes those drivers: forward mode (a tangent pass per input
-entry) and the whole Jacobian (a reverse pass per output entry or a tangent pass per
-input entry, whichever needs fewer).
+entry), the whole Jacobian (a reverse pass per output entry or a tangent pass per
+input entry, whichever needs fewer), and second derivatives: forward over reverse, a
+tangent pass and the tangent of the reverse pass per input entry (the Hessian) or per
+direction (a Hessian–vector product).
 
 A non-scalar output needs the adjoint to start from: a seed v (`y.backward(v)`), or the
 whole Jacobian.
@@ -11,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
-from .passes import as_value, forward, kinks, layout, reverse, tangent
+from ..errors import ShapeError, UsageError
+from .passes import adjoint_tangent, as_value, forward, kinks, layout, reverse, tangent
 from .program import Program, node_id
 from .shapes import shape, shape_text
-from .trace import VJP, Jacobian, Tangents, Trace
+from .trace import VJP, Diagnostic, Jacobian, SecondOrder, Tangents, Trace
 
 
 def evaluate(program: Program, point: dict, seed=None, jacobian: bool = False) -> Trace:
@@ -116,3 +118,62 @@ def _jacobian(program: Program, vals: list, lay, partials, mode: str | None = No
             jac[name][(...,) + np.unravel_index(e, in_shape)] = \
                 dot[out] if type(out) is int else 0.0
     return Jacobian(jac, "forward", sum(sizes))
+
+
+def second_order(trace: Trace, hessian: bool = True, direction: dict | None = None) -> Trace:
+    """Forward over reverse at the trace's point, with its partials and adjoints: for the
+    Hessian one pass per input entry (ẇ = 1 on it), for a Hessian–vector product one pass
+    along `direction` (input → its tangent, in the input's shape). The pass's ẇ̄ at the
+    inputs is a column of the Hessian, or H·v. Returns the trace with `second` set and a
+    second_kink diagnostic beside each kink's."""
+    if not trace.has_adjoints:
+        raise UsageError("second derivatives are of one number: a vector output needs a seed",
+                         hint='--seed "v=[…]" gives the Hessian of vᵀ·f')
+    program = trace.program
+    lay = layout(program, trace.tensor)
+    vals = list(trace.values) + lay.consts
+    adj = trace.adjoints
+    inputs = program.inputs
+    shapes = [shape(vals[k]) for k in range(len(inputs))]
+    names: list = []
+    dots: list = []
+    bars: list = []
+
+    def run(seeds: dict) -> list:
+        dot = tangent(program, vals, lay, trace.partials, seeds)
+        bar = adjoint_tangent(program, vals, lay, trace.partials, adj, dot, seeds)
+        dots.append(dot)
+        bars.append(bar)
+        return bar
+
+    table = None
+    if hessian:
+        table = {a: {b: np.zeros(shapes[i] + shapes[k]) for k, b in enumerate(inputs)}
+                 for i, a in enumerate(inputs)}
+        for k, b in enumerate(inputs):
+            for idx in np.ndindex(shapes[k]):
+                t = np.zeros(shapes[k])
+                t[idx] = 1.0
+                bar = run({k: as_value(t) if trace.tensor else np.float64(1.0)})
+                names.append(f"{b}[{', '.join(map(str, idx))}]" if idx else b)
+                for i, a in enumerate(inputs):
+                    table[a][b][(...,) + idx] = bar[i]
+        table = {a: {b: as_value(h) for b, h in row.items()} for a, row in table.items()}
+    hvp = None
+    if direction is not None:
+        seeds = {}
+        for k, name in enumerate(inputs):
+            v = direction[name]
+            if shape(v) != shapes[k]:
+                raise ShapeError(f"the direction of {name} has shape {shape_text(shape(v))} "
+                                 f"but {name} has shape {shape_text(shapes[k])}",
+                                 hint="--hvp gives one tangent per input, in its shape")
+            seeds[k] = as_value(v) if trace.tensor else np.float64(v)
+        bar = run(seeds)
+        names.append("v")
+        hvp = {name: as_value(bar[k]) if trace.tensor else bar[k]
+               for k, name in enumerate(inputs)}
+    kinked = [Diagnostic("second_kink", d.node, count=d.count, points=d.points)
+              for d in trace.diagnostics if d.kind == "kink"]
+    second = SecondOrder(names, dots, bars, table, hvp, direction)
+    return trace._replace(second=second, diagnostics=trace.diagnostics + kinked)

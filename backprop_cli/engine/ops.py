@@ -17,6 +17,13 @@ A row gives, for an op of n operands a, b:
   lecture writes 2w_1w_5; its template's \cdot is for where that would misread
   (2 \cdot 3, w_1 \cdot 2: formula._times).
 
+Second derivatives (--hessian, --hvp, Newton's method) read the same rows: an elementwise
+row gives `second`, its second partials ∂²out/∂a² (one operand) or ∂²out/∂a², ∂²out/∂a∂b,
+∂²out/∂b² (two), called as the partials are, and `second_templates`, the same as formulas
+for the tables; a row of vectors and matrices gives `dvjp`, per operand the tangent of its
+vjp when the operands move (the vjp is linear in g, so its share of the tangent of g is
+the vjp itself). A kink's second-order convention is `kink2_text`.
+
 tests/test_ops.py holds every row's partials against its templates and against central
 differences, so the two spellings of one derivative cannot drift apart.
 """
@@ -56,6 +63,19 @@ class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at i
     rule: Callable | None = None
     shape: Callable | None = None
     shown: str = ""  # the name formulas print, when not the row's (amax prints as max)
+    # Second order. Elementwise: (aa,) or (aa, ab, bb), each f(*operands, out).
+    second: tuple[Callable, ...] | None = None
+    second_templates: tuple[str, ...] = ()
+    # Tensor rows: per operand, dvjp(g, dots, *operands, out, out_dot) → how its vjp moves
+    # when the operands move by `dots` (None where one does not) at fixed g; a None rule:
+    # the vjp does not depend on the operands (sum, T, x[…]: linear, or max: piecewise).
+    dvjp: tuple[Callable | None, ...] | None = None
+    kink2_text: str = ""  # the convention for the second derivative at the kink
+
+
+def second_index(k: int, m: int) -> int:
+    """Where ∂²out/∂operand_k∂operand_m sits in a row's `second`: aa, ab, bb."""
+    return k + m
 
 
 def _sigmoid(a):
@@ -64,6 +84,10 @@ def _sigmoid(a):
 
 def _step(a):
     return np.heaviside(a, 0.0)
+
+
+def _zero2(a, b, out):
+    return 0.0
 
 
 def _where(condition, x, y):
@@ -166,6 +190,32 @@ def _at_first(a, k, g):
     return z
 
 
+def _matmul_dvjp_a(g, dots, a, b, out, out_dot):
+    return None if dots[1] is None else _matmul_vjp_a(g, a, dots[1], out)
+
+
+def _matmul_dvjp_b(g, dots, a, b, out, out_dot):
+    return None if dots[0] is None else _matmul_vjp_b(g, dots[0], b, out)
+
+
+def _norm_dvjp(g, dots, a, out, out_dot):
+    """g·a/out moves by g·(ȧ/out − a·ȯut/out²); 0 at the origin, as the partial is."""
+    return g * (_over(dots[0], out) - _over(a, out) * _over(out_dot, out))
+
+
+def _softmax_dvjp(g, dots, a, out, out_dot):
+    """out⊙(g − Σ g⊙out) moves by ȯut⊙(g − Σ g⊙out) − out⊙Σ g⊙ȯut."""
+    return (out_dot * (g - np.sum(g * out, axis=-1, keepdims=True))
+            - out * np.sum(g * out_dot, axis=-1, keepdims=True))
+
+
+def _logsumexp_dvjp(g, dots, a, out, out_dot):
+    """g·softmax(a) moves by g·(softmax's jvp of ȧ)."""
+    s = _softmax(a)
+    t = dots[0]
+    return np.expand_dims(g, -1) * s * (t - np.sum(t * s, axis=-1, keepdims=True))
+
+
 def _over(a, n):
     """a/n, 0 where n is 0: the norm's partial at the origin (PyTorch's subgradient)."""
     return a / n if n else np.zeros(np.shape(a))
@@ -185,106 +235,146 @@ def _logsumexp(a):
 OPS: dict[str, Op] = {op.name: op for op in [
     # --- arithmetic: written as operators --------------------------------------------
     Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0), ("1", "1"),
-       "a + b", callable=False, infix=(1, "+", "+"), latex="#1 + #2"),
+       "a + b", callable=False, second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"), infix=(1, "+", "+"), latex="#1 + #2"),
     Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0), ("1", "-1"),
-       "a - b", callable=False, infix=(1, "-", "−"), latex="#1 - #2"),
+       "a - b", callable=False, second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"), infix=(1, "-", "−"), latex="#1 - #2"),
     Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a), ("b", "a"),
-       "a * b", callable=False, infix=(2, "*", "·"), latex=r"#1 \cdot #2"),
+       "a * b", callable=False, second=(_zero2, lambda a, b, out: 1.0, _zero2),
+       second_templates=("0", "1", "0"), infix=(2, "*", "·"), latex=r"#1 \cdot #2"),
     Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
-       ("1/b", "-a/b^2"), "a / b", domain=lambda a, b: b != 0,
+       ("1/b", "-a/b^2"), "a / b",
+       second=(_zero2, lambda a, b, out: -1.0 / (b * b), lambda a, b, out: 2.0 * out / (b * b)),
+       second_templates=("0", "-1/b^2", "2*a/b^3"), domain=lambda a, b: b != 0,
        domain_text="division by zero", callable=False, infix=(2, "/", "/"), latex=r"\frac{#1}{#2}"),
-    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False,
+    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False, second=(lambda a, out: 0.0,), second_templates=("0",),
        infix=(3, "-", "−"), latex="-#1"),
     # At base 0 the formulas give 0·inf; the derivatives there are 0 (PyTorch's masks).
     Op("pow", 2, np.power,
        (lambda a, b, out: _where(b == 0, 0.0, b * a ** (b - 1)),
         lambda a, b, out: _where(a == 0, 0.0, out * np.log(a))),
        ("b*a^(b-1)", "out*log(a)"), "a ** b, a ^ b, pow(a, b)",
+       second=(lambda a, b, out: _where((b == 0) | (b == 1), 0.0, b * (b - 1) * a ** (b - 2)),
+               lambda a, b, out: _where(a == 0, 0.0, a ** (b - 1) * (1.0 + b * np.log(a))),
+               lambda a, b, out: _where(a == 0, 0.0, out * np.log(a) ** 2)),
+       second_templates=("b*(b-1)*a^(b-2)", "a^(b-1)*(1 + b*log(a))", "out*log(a)^2"),
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
        domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",
        infix=(4, "**", "^"), latex="#1^{#2}"),
     # --- elementary functions --------------------------------------------------------
     Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine",
+       second=(lambda a, out: -out,), second_templates=("-sin(a)",),
        latex=r"\sin(#1)"),
     Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine",
+       second=(lambda a, out: -out,), second_templates=("-cos(a)",),
        latex=r"\cos(#1)"),
     Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent",
+       second=(lambda a, out: 2.0 * out * (1.0 + out * out),),
+       second_templates=("2*out*(1 + out^2)",),
        latex=r"\tan(#1)"),
     Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt(1.0 - a * a),),
        ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin"),
+       second=(lambda a, out: a / np.sqrt(1.0 - a * a) ** 3,),
+       second_templates=("a/sqrt(1 - a^2)^3",),
        latex=r"\arcsin(#1)"),
     Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt(1.0 - a * a),),
        ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos"),
+       second=(lambda a, out: -a / np.sqrt(1.0 - a * a) ** 3,),
+       second_templates=("-a/sqrt(1 - a^2)^3",),
        latex=r"\arccos(#1)"),
     Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
-       "inverse tangent", latex=r"\arctan(#1)"),
+       "inverse tangent",
+       second=(lambda a, out: -2.0 * a / (1.0 + a * a) ** 2,),
+       second_templates=("-2*a/(1 + a^2)^2",), latex=r"\arctan(#1)"),
     Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine",
+       second=(lambda a, out: out,), second_templates=("sinh(a)",),
        latex=r"\sinh(#1)"),
     Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine",
+       second=(lambda a, out: out,), second_templates=("cosh(a)",),
        latex=r"\cosh(#1)"),
     Op("tanh", 1, np.tanh, (lambda a, out: 1.0 - out * out,), ("1 - out^2",),
-       "hyperbolic tangent", latex=r"\tanh(#1)"),
-    Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a", latex="e^{#1}"),
+       "hyperbolic tangent",
+       second=(lambda a, out: -2.0 * out * (1.0 - out * out),),
+       second_templates=("-2*out*(1 - out^2)",), latex=r"\tanh(#1)"),
+    Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a",
+       second=(lambda a, out: out,), second_templates=("out",), latex="e^{#1}"),
     Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
-       *_log_domain("log"), latex=r"\log(#1)"),
+       *_log_domain("log"), latex=r"\log(#1)",
+       second=(lambda a, out: -1.0 / (a * a),), second_templates=("-1/a^2",)),
     Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
-       "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}(#1)"),
+       "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}(#1)",
+       second=(lambda a, out: -1.0 / (a * a * np.log(2.0)),),
+       second_templates=("-1/(a^2*log(2))",)),
     Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
-       "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}(#1)"),
+       "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}(#1)",
+       second=(lambda a, out: -1.0 / (a * a * np.log(10.0)),),
+       second_templates=("-1/(a^2*log(10))",)),
     Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
-       lambda a: a >= 0, "sqrt needs a non-negative argument", latex=r"\sqrt{#1}"),
+       lambda a: a >= 0, "sqrt needs a non-negative argument", latex=r"\sqrt{#1}",
+       second=(lambda a, out: -0.25 / (out * out * out),),
+       second_templates=("-1/(4*out^3)",)),
     # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
     Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
-       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0", latex="|#1|"),
+       kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0",
+       kink2_text="abs''(0) is taken as 0",  second=(lambda a, out: 0.0,), second_templates=("0",), latex="|#1|"),
     Op("relu", 1, lambda a: np.maximum(a, 0.0), (lambda a, out: _step(a),), ("step(a)",),
        "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0",
+       kink2_text="relu''(0) is taken as 0",  second=(lambda a, out: 0.0,), second_templates=("0",),
        latex=r"\operatorname{relu}(#1)"),
     Op("sigmoid", 1, _sigmoid, (lambda a, out: out * (1.0 - out),), ("out*(1 - out)",),
-       "1 / (1 + exp(-a))", latex=r"\sigma(#1)"),
+       "1 / (1 + exp(-a))",
+       second=(lambda a, out: out * (1.0 - out) * (1.0 - 2.0 * out),),
+       second_templates=("out*(1 - out)*(1 - 2*out)",), latex=r"\sigma(#1)"),
     # At a tie the whole adjoint goes to the first operand (TensorFlow's convention).
     Op("max", 2, np.maximum, (lambda a, b, out: 1.0 - _step(b - a), lambda a, b, out: _step(b - a)),
        ("1 - step(b - a)", "step(b - a)"), "the larger of a and b",
        kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand",
+       kink2_text="the second partials are 0, at a tie too", second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"),
        latex=r"\max(#1, #2)"),
     Op("min", 2, np.minimum, (lambda a, b, out: 1.0 - _step(a - b), lambda a, b, out: _step(a - b)),
        ("1 - step(a - b)", "step(a - b)"), "the smaller of a and b",
        kink=lambda a, b: a == b, kink_text="at a tie the adjoint goes to the first operand",
+       kink2_text="the second partials are 0, at a tie too", second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"),
        latex=r"\min(#1, #2)"),
     Op("sign", 1, np.sign, (lambda a, out: 0.0,), ("0",), "-1, 0 or 1",
        kink=lambda a: a == 0, kink_text="sign'(0) is taken as 0",
+       kink2_text="sign''(0) is taken as 0", second=(lambda a, out: 0.0,), second_templates=("0",),
        latex=r"\operatorname{sign}(#1)"),
     Op("step", 1, _step, (lambda a, out: 0.0,), ("0",), "1 where a > 0, else 0",
        kink=lambda a: a == 0, kink_text="step'(0) is taken as 0",
+       kink2_text="step''(0) is taken as 0", second=(lambda a, out: 0.0,), second_templates=("0",),
        latex=r"\operatorname{step}(#1)"),
     # --- vectors and matrices: a vector–Jacobian product instead of partials ----------
     Op("matmul", 2, np.matmul, (), (), "a @ b: matrix product (a vector is a column)",
        vjp=(_matmul_vjp_a, _matmul_vjp_b),
        jvp=(lambda t, a, b, out: t @ b, lambda t, a, b, out: a @ t),
-       rule=_matmul_rule, shape=_matmul_shape, callable=False, infix=(2, "@", "@"),
+       rule=_matmul_rule, shape=_matmul_shape, dvjp=(_matmul_dvjp_a, _matmul_dvjp_b), callable=False, infix=(2, "@", "@"),
        latex="#1 #2"),
     Op("T", 1, np.transpose, (), (), "a.T or T(a): transpose",
        vjp=(lambda g, a, out: np.transpose(g),), jvp=(lambda t, a, out: np.transpose(t),),
-       rule=lambda a: ("gᵀ",), shape=lambda a: a[::-1],
+       rule=lambda a: ("gᵀ",), shape=lambda a: a[::-1], dvjp=(None,),
        latex=r"#1^{\top}"),
     Op("sum", 1, np.sum, (), (), "the sum of the entries",
        vjp=(lambda g, a, out: np.full(np.shape(a), g),), jvp=(lambda t, a, out: np.sum(t),),
-       rule=lambda a: ("g",), shape=lambda a: (),
+       rule=lambda a: ("g",), shape=lambda a: (), dvjp=(None,),
        latex=r"\sum(#1)"),
     Op("mean", 1, np.mean, (), (), "the mean of the entries",
        vjp=(lambda g, a, out: np.full(np.shape(a), g / np.size(a)),),
        jvp=(lambda t, a, out: np.mean(t),),
-       rule=lambda a: (f"g/{int(np.prod(a))}",), shape=_reduce_shape("mean"),
+       rule=lambda a: (f"g/{int(np.prod(a))}",), shape=_reduce_shape("mean"), dvjp=(None,),
        latex=r"\operatorname{mean}(#1)"),
     Op("dot", 2, np.dot, (), (), "dot(a, b): the dot product of two vectors",
        vjp=(lambda g, a, b, out: g * b, lambda g, a, b, out: g * a),
        jvp=(lambda t, a, b, out: np.dot(t, b), lambda t, a, b, out: np.dot(a, t)),
        rule=lambda a, b: ("g·b", "g·a"), shape=_dot_shape,
+       dvjp=(lambda g, dots, a, b, out, out_dot: None if dots[1] is None else g * dots[1],
+             lambda g, dots, a, b, out, out_dot: None if dots[0] is None else g * dots[0]),
        latex=r"{#1}^{\top} {#2}"),
     Op("norm", 1, lambda a: np.sqrt(np.sum(a * a)), (), (), "the 2-norm: sqrt(sum(a**2))",
        vjp=(lambda g, a, out: g * _over(a, out),),
        jvp=(lambda t, a, out: np.sum(t * _over(a, out)),),
-       rule=lambda a: ("g·a/out",), shape=lambda a: (),
+       rule=lambda a: ("g·a/out",), shape=lambda a: (), dvjp=(_norm_dvjp,),
        kink=lambda a: not np.any(a), kink_text="norm'(0) is taken as 0",
+       kink2_text="norm''(0) is taken as 0",
        latex=r"\lVert #1 \rVert"),
     Op("amax", 1, np.max, (), (), "max(a): the largest entry", shown="max",
        vjp=(lambda g, a, out: _at_first(a, np.argmax(a), g),),
@@ -292,6 +382,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rule=lambda a: ("g at the first largest entry",), shape=_reduce_shape("max"),
        kink=lambda a: np.sum(a == np.max(a)) > 1,
        kink_text="at a tie the adjoint goes to the first largest entry",
+       dvjp=(None,), kink2_text="its second derivative is 0, at a tie too",
        latex=r"\max(#1)"),
     Op("amin", 1, np.min, (), (), "min(a): the smallest entry", shown="min",
        vjp=(lambda g, a, out: _at_first(a, np.argmin(a), g),),
@@ -299,11 +390,13 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rule=lambda a: ("g at the first smallest entry",), shape=_reduce_shape("min"),
        kink=lambda a: np.sum(a == np.min(a)) > 1,
        kink_text="at a tie the adjoint goes to the first smallest entry",
+       dvjp=(None,), kink2_text="its second derivative is 0, at a tie too",
        latex=r"\min(#1)"),
     # x[0], x[:2], A[1, :]: operand b is the key, a constant (tensors.key_slices)
     Op("index", 2, lambda a, key: a[_key(key)], (), (), "a[0], a[:2], A[1, :]",
        vjp=(_index_vjp, None), jvp=(lambda t, a, key, out: t[_key(key)], None),
        rule=lambda a, key: ("g at [key], 0 elsewhere", ""), shape=_index_shape,
+       dvjp=(None, None),
        callable=False,
        latex="#1[#2]"),
     # Over the last axis (a row of logits each), shifted by the largest entry so that
@@ -312,12 +405,14 @@ OPS: dict[str, Op] = {op.name: op for op in [
        vjp=(lambda g, a, out: out * (g - np.sum(g * out, axis=-1, keepdims=True)),),
        jvp=(lambda t, a, out: out * (t - np.sum(t * out, axis=-1, keepdims=True)),),
        rule=lambda a: ("out⊙(g − sum(g⊙out))",), shape=_vector_shape("softmax", keep=True),
+       dvjp=(_softmax_dvjp,),
        latex=r"\operatorname{softmax}(#1)"),
     Op("logsumexp", 1, _logsumexp, (), (), "log(sum(exp(a))), over the last axis",
        # softmax(a), not exp(a − out): where out = m + log Σ rounds back to m, that is 1
        vjp=(lambda g, a, out: np.expand_dims(g, -1) * _softmax(a),),
        jvp=(lambda t, a, out: np.sum(t * _softmax(a), axis=-1),),
        rule=lambda a: ("g·softmax(a)",), shape=_vector_shape("logsumexp", keep=False),
+       dvjp=(_logsumexp_dvjp,),
        latex=r"\operatorname{logsumexp}(#1)"),
 ]}
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DomainError, ShapeError
-from .ops import OPS, Op
+from .ops import OPS, Op, second_index
 from .program import Program, node_id
 from .shapes import shape, shape_text, unbroadcast
 from .trace import VJP, Diagnostic, Partials
@@ -377,3 +377,79 @@ def tangent(program: Program, vals: list, lay: Layout, partials: Partials,
         dot = [d if moved[j] else np.zeros(np.shape(vals[j])) if np.ndim(vals[j]) else zero
                for j, d in enumerate(dot)]
     return dot
+
+
+# --- second order (forward over reverse) ---------------------------------------------------
+
+def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partials, adj: list,
+                    dot: list, seeded) -> list:
+    """The tangent pass carried through the reverse pass: ẇ̄ of every node, the tangent of
+    its adjoint when the inputs `seeded` move by the tangents `dot` (from `tangent`). From the last
+    node down, ẇ̄_i += ẇ̄_j·∂w_j/∂w_i + w̄_j·(∂w_j/∂w_i)˙, where the partial's own tangent is
+    Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m (the op table's second partials); an op that pushes a
+    vector–Jacobian product pushes it of ẇ̄_j, plus its `dvjp` of w̄_j. The seed is a
+    constant, so ẇ̄_out = 0; an input's ẇ̄ is the Hessian times the inputs' tangent.
+    Structural zeros hold as in the first-order passes: a node the output does not use,
+    or whose operands do not move, passes nothing on."""
+    n_in, n = program.n_inputs, len(program.nodes)
+    zero = _f64(0.0)
+    reached = [False] * n  # w̄ structurally non-zero
+    moved = [False] * n  # ẇ structurally non-zero
+    has = [False] * n  # ẇ̄ structurally non-zero
+    if type(program.output) is int:
+        reached[program.output] = True
+    for j, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.slots)):
+        if reached[j]:
+            for i in s:
+                if i < n:
+                    reached[i] = True
+    for i in seeded:
+        moved[i] = True
+    for j, s in zip(range(n_in, n), lay.slots):
+        moved[j] = any(i < n and moved[i] for i in s)
+    bar: list = [zero] * n
+    general = lay.general
+    with np.errstate(all="ignore"):
+        for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+            if not reached[j]:
+                continue
+            args = [vals[k] for k in s]
+            dots = [dot[k] if k < n and moved[k] else None for k in s]
+            if not has[j] and all(d is None for d in dots):
+                continue
+            ps = partials[j]
+            for k, i in enumerate(s):
+                if i >= n:
+                    continue
+                term = None
+                if op.vjp is not None:
+                    if has[j]:
+                        term = op.vjp[k](bar[j], *args, vals[j])
+                    rule = op.dvjp[k]
+                    if rule is not None and any(d is not None for d in dots):
+                        more = rule(adj[j], dots, *args, vals[j], dot[j])
+                        if more is not None:
+                            term = more if term is None else term + more
+                else:
+                    moving = None  # the tangent of the partial ∂w_j/∂w_i
+                    for m, d in enumerate(dots):
+                        if d is not None:
+                            t = op.second[second_index(k, m)](*args, vals[j]) * d
+                            moving = t if moving is None else moving + t
+                    if moving is not None:
+                        term = adj[j] * moving
+                    if has[j]:
+                        t = bar[j] * ps[k]
+                        term = t if term is None else term + t
+                    if term is not None and general:
+                        term = unbroadcast(term, np.shape(vals[i]))
+                if term is None:
+                    continue
+                if general:
+                    term = as_value(term)
+                bar[i] = bar[i] + term if has[i] else term
+                has[i] = True
+    if general:  # an adjoint's tangent has its node's shape, zeros included
+        bar = [b if has[j] or not np.ndim(vals[j]) else np.zeros(np.shape(vals[j]))
+               for j, b in enumerate(bar)]
+    return bar

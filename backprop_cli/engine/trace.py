@@ -16,7 +16,8 @@ class Diagnostic(NamedTuple):
     """Something the user should know about a run that is not an error, as data.
 
     kind: "kink" (a node evaluated where its op has no derivative; the op table's
-    kink_text says which convention was used), "overflow" (a value came out infinite),
+    kink_text says which convention was used), "second_kink" (the same node, when second
+    derivatives were taken: kink2_text), "overflow" (a value came out infinite),
     "not_differentiable" (an infinite or nan partial on the edge operand → node reached
     the gradient), "domain" (over points only: a node left its domain there, its value is
     nan). Over many points (a sweep) `count` says at how many of `points` it happened."""
@@ -86,6 +87,22 @@ class Jacobian(NamedTuple):
     passes: int
 
 
+class SecondOrder(NamedTuple):
+    """Forward over reverse: per pass (an input entry for the Hessian, or the direction of
+    --hvp) the tangent ẇ of every node and the tangent ẇ̄ of every adjoint."""
+
+    inputs: list[str]  # the pass names: x, y, x[0], …; "v" for a direction
+    tangents: list[list]  # per pass, ẇ of every node
+    adjoint_tangents: list[list]  # per pass, ẇ̄ of every node
+    hessian: dict[str, dict[str, object]] | None  # ∂²f/∂a∂b, shaped a.shape + b.shape
+    hvp: dict[str, object] | None  # H·v per input, in the input's shape
+    direction: dict[str, object] | None  # v, per input
+
+    @property
+    def passes(self) -> int:
+        return len(self.inputs)
+
+
 class Trace(NamedTuple):
     # A NamedTuple, not a dataclass: creating a dataclass costs milliseconds at import,
     # and every run of the command pays for its imports.
@@ -101,6 +118,7 @@ class Trace(NamedTuple):
     seed: object = None  # the output's adjoint the reverse pass started from (tensors)
     jacobian: Jacobian | None = None
     tensor: bool = False  # run by the general loops: vectors, matrices, a seed, --jacobian
+    second: SecondOrder | None = None  # --hessian, --hvp
 
     @property
     def has_adjoints(self) -> bool:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # annotations only: the JSON of a trace need not load the tas
 
 SCHEMA_VERSION = "1"  # of every document: schema/*.schema.json
 JACOBIAN = True  # the trace document carries it
+HESSIAN = True  # and the second derivatives
 
 
 def dumps(doc: dict) -> str:
@@ -125,11 +126,45 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
     if tensor:
         doc["shape"] = list(np.shape(trace.value))
         doc["seed"] = array(trace.seed) if trace.has_adjoints else None
+    if trace.second is not None:
+        doc.update(second_order_document(trace, value, expand))
     if trace.jacobian is not None:
         jac = trace.jacobian
         doc["jacobian"] = {"mode": jac.mode, "passes": jac.passes,
                            "of": {name: {"shape": list(j.shape), "value": array(j)}
                                   for name, j in jac.entries.items()}}
+    return doc
+
+
+def second_order_document(trace: Trace, value, expand: bool) -> dict:
+    """`hessian` as {input: {input: ∂²f/∂a∂b}} (nested lists shaped a.shape + b.shape for
+    arrays), `hvp` as {input: (H·v) in its shape}, and `second_order`: per pass the
+    tangents ẇ and the second-order adjoints ẇ̄, with their formulas (of scalars)."""
+    from ..symbolic.second import adjoint_tangent_formulas, expanded_hessian, tangent_texts
+
+    second = trace.second
+    doc: dict = {}
+    if second.hessian is not None:
+        doc["hessian"] = {a: {b: value(h) for b, h in row.items()}
+                          for a, row in second.hessian.items()}
+        if expand and not trace.tensor:
+            doc["hessian_expanded"] = {
+                a: {b: None if f is None else f for b, f in row.items()}
+                for a, row in expanded_hessian(trace, "ascii").items()}
+    if second.hvp is not None:
+        doc["hvp"] = {name: value(v) for name, v in second.hvp.items()}
+        doc["direction"] = {name: value(v) for name, v in second.direction.items()}
+    formulas = not trace.tensor
+    doc["second_order"] = {
+        "passes": second.passes,
+        "tangent_formulas": tangent_texts(trace.program, "ascii") if formulas else None,
+        "adjoint_tangent_formulas": adjoint_tangent_formulas(trace, "ascii")
+        if formulas else None,
+        "tangents": {name: [value(t) for t in dot]
+                     for name, dot in zip(second.inputs, second.tangents)},
+        "adjoint_tangents": {name: [value(t) for t in bar]
+                             for name, bar in zip(second.inputs, second.adjoint_tangents)},
+    }
     return doc
 
 

@@ -41,6 +41,8 @@ def diagnostic_message(program, d) -> str:
     op = OPS[program.nodes[d.node].op]
     if d.kind == "kink":
         return f"{node} is not differentiable here{_at(d)}; {op.kink_text}"
+    if d.kind == "second_kink":
+        return f"{node} has no second derivative here{_at(d)}; {op.kink2_text}"
     if d.kind == "domain":
         return f"{node}: {op.domain_text}{_at(d)}; the value there is nan"
     if d.kind == "overflow":

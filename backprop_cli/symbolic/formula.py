@@ -23,7 +23,7 @@ from typing import NamedTuple, Union
 import numpy as np
 
 from . import exact
-from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS
+from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS, second_index
 from ..engine.program import Const, Program, node_id
 from ..errors import BackpropError, ShapeError
 
@@ -90,12 +90,14 @@ class _TemplateBuilder:
 
 
 @lru_cache(maxsize=None)
-def template(op_name: str, k: int) -> Formula:
-    """The partial of `op_name` with respect to operand k, as a formula in a, b, out."""
+def template(op_name: str, k: int, order: int = 1) -> Formula:
+    """The partial of `op_name` with respect to operand k, as a formula in a, b, out; with
+    order 2, its second partial number k of the row's (aa, ab, bb)."""
     from ..language.parser import parse
 
-    return parse(OPS[op_name].templates[k], origin=f"template of {op_name}",
-                 builder=_TemplateBuilder())
+    op = OPS[op_name]
+    text = op.templates[k] if order == 1 else op.second_templates[k]
+    return parse(text, origin=f"template of {op_name}", builder=_TemplateBuilder())
 
 
 def substitute(f: Formula, env: dict) -> Formula:
@@ -149,10 +151,19 @@ def _opened_text(text: str) -> Formula | None:
 
 def partial(program: Program, j: int, k: int) -> Formula:
     """∂w_j/∂(operand k of w_j) in terms of the w's."""
+    return _in_ws(program, j, template(program.nodes[j].op, k))
+
+
+def second_partial(program: Program, j: int, k: int, m: int) -> Formula:
+    """∂²w_j/∂(operand k)∂(operand m) in terms of the w's."""
+    return _in_ws(program, j, template(program.nodes[j].op, second_index(k, m), 2))
+
+
+def _in_ws(program: Program, j: int, f: Formula) -> Formula:
     node = program.nodes[j]
     env = {name: operand(a) for name, a in zip(OPERAND_NAMES, node.args)}
     env["out"] = Var(j)
-    return substitute(template(node.op, k), env)
+    return substitute(f, env)
 
 
 def edge_partial(program: Program, edge) -> Formula:
@@ -368,7 +379,9 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         g = opened(f)  # 2*pi as 2π, 2*pi, 2\pi: the constant's formula, in the style
         return _const_text(f, style) if g is f else _show(g, style)
     if kind is Param:
-        return (_param_latex(f.name) if style == "latex" else f.name), _ATOM
+        if style == "unicode":
+            return f.name, _ATOM
+        return (_param_latex(f.name) if style == "latex" else _param_ascii(f.name)), _ATOM
     op = OPS[f.op]
     infix = op.infix
     if f.op == "T":  # A.T, Aᵀ
@@ -448,11 +461,31 @@ def _fill(op: str, operands: list[str], template: str | None = None) -> str:
     return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], template)
 
 
+_DOTS = (("ẇ̄", "\\dot{\\bar{w}}_", "bardot"), ("ẇ", "\\dot{w}_", "dot"))
+
+
+def _dotted(name: str) -> tuple[str, str, str] | None:
+    """A tangent ẇ4 (simplify's) or the tangent of an adjoint ẇ̄4 (the second-order
+    pass's): (its node number, its LaTeX, its ascii mark), else None."""
+    for mark, latex, ascii_ in _DOTS:
+        if name.startswith(mark) and name[len(mark):].isdigit():
+            return name[len(mark):], latex, ascii_
+    return None
+
+
+def _param_ascii(name: str) -> str:
+    """w4dot, w4bardot: spellings the grammar reads, as w4bar is."""
+    dotted = _dotted(name)
+    return name if dotted is None else f"w{dotted[0]}{dotted[2]}"
+
+
 def _param_latex(name: str) -> str:
-    """A named leaf in LaTeX: a tangent ẇ4 (simplify's) as \\dot{w}_4, an input's name."""
-    if name.startswith("ẇ") and name[1:].isdigit():
-        n = name[1:]
-        return "\\dot{w}_" + (n if len(n) == 1 else f"{{{n}}}")
+    """A named leaf in LaTeX: a tangent ẇ4 as \\dot{w}_4 (ẇ̄4 as \\dot{\\bar{w}}_4), an
+    input's name."""
+    dotted = _dotted(name)
+    if dotted is not None:
+        n, latex, _ = dotted
+        return latex + (n if len(n) == 1 else f"{{{n}}}")
     from .latex_text import name_math
 
     return name_math(name)
@@ -531,33 +564,47 @@ def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
         if shapes is not None and OPS[trace.program.nodes[edge.target].op].vjp is not None:
             parts.append(("+", rule_text(trace.program, edge, shapes, style)))
             continue
-        p = edge_partial(trace.program, edge)
-        bar = var_name(edge.target, True, style)
-        negative = _negated(p)
-        if negative is not None:
-            p = negative
-        if _is(p, 0):
+        scaled = scaled_term(Var(edge.target, True), edge_partial(trace.program, edge), style)
+        if scaled is None:
             continue
-        text, prec = _show(p, style)
-        if _is(p, 1):
-            term = bar
-        elif _is_ratio(p) and _is(opened(p).args[0], 1):  # w̄5/3, not w̄5·(1/3)
-            term = _show(App("div", (Var(edge.target, True), opened(p).args[1])), style)[0]
-        else:
-            q = opened(p)
-            if prec < _NEG_PREC and not (type(q) is App and q.op == "mul"
-                                         and _number_pi(q.args)):
-                text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π
-            term = (_times(bar, text) if style == "latex"
-                    else f"{bar}{'*' if style == 'ascii' else '·'}{text}")
+        sign, term = scaled
         if shapes is not None and shapes[edge.source] != shapes[edge.target]:
             # broadcasting undone: summed back to w_i's shape
             term = f"\\sum\\left({term}\\right)" if style == "latex" else f"sum({term})"
-        parts.append(("-" if negative is not None else "+", term))
+        parts.append((sign, term))
+    return signed_sum(parts, style) + more
+
+
+def scaled_term(symbol: Formula, p: Formula, style: str) -> tuple[str, str] | None:
+    """symbol·p as the chain rule writes a term, w̄5·(−sin(w4)) as ("-", "w̄5·sin(w4)"):
+    its sign and its text; None where p is 0."""
+    name = _show(symbol, style)[0]
+    negative = _negated(p)
+    if negative is not None:
+        p = negative
+    if _is(p, 0):
+        return None
+    text, prec = _show(p, style)
+    if _is(p, 1):
+        term = name
+    elif _is_ratio(p) and _is(opened(p).args[0], 1):  # w̄5/3, not w̄5·(1/3)
+        term = _show(App("div", (symbol, opened(p).args[1])), style)[0]
+    else:
+        q = opened(p)
+        if prec < _NEG_PREC and not (type(q) is App and q.op == "mul"
+                                     and _number_pi(q.args)):
+            text = _paren(text, style)  # w̄2·(w1 + 1), but w̄2·2π
+        term = (_times(name, text) if style == "latex"
+                else f"{name}{'*' if style == 'ascii' else '·'}{text}")
+    return ("-" if negative is not None else "+"), term
+
+
+def signed_sum(parts: list[tuple[str, str]], style: str) -> str:
+    """Terms with their signs, a − b + c; 0 for none."""
     if not parts:
         return "0"
     minus = "−" if style == "unicode" else "-"
     out = (minus if parts[0][0] == "-" else "") + parts[0][1]
     for sign, term in parts[1:]:
         out += f" {minus if sign == '-' else '+'} {term}"
-    return out + more
+    return out

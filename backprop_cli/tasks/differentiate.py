@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from ..errors import BackpropError, InputError, UsageError
 from ..language.lower import binding_values, lower
-from ..engine.evaluate import evaluate, tangents
+from ..engine.evaluate import evaluate, second_order, tangents
 from ..engine.trace import Trace
 
 def parse_point(at: str | list[str] | Mapping | None, origin: str = "--at") -> dict[str, float]:
@@ -59,18 +59,29 @@ MODES = ("reverse", "forward", "both")
 
 
 def differentiate(source: str, at=None, *, share: bool = True, mode: str = "reverse",
-                  seed=None, jacobian: bool = False) -> Trace:
+                  seed=None, jacobian: bool = False, hessian: bool = False,
+                  hvp=None) -> Trace:
     """Parse, lower, and run the forward and reverse passes at the point `at`. With
     mode "forward" or "both", forward accumulation runs too, one tangent pass per input,
     and its result is `trace.tangents` (engine.trace.Tangents). A vector or matrix output
     needs `seed`, its adjoint ("v=[1,0.5]", as y.backward(v), or an array), or
-    jacobian=True for the whole Jacobian."""
+    jacobian=True for the whole Jacobian. hessian=True adds the second derivatives, and
+    hvp (a direction: "x=1,y=0", or a mapping) the Hessian–vector product, both by forward
+    over reverse (`trace.second`)."""
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     with _no_cyclic_gc():
         trace = _differentiate(source, at, share, seed, jacobian)
         if mode != "reverse":
             trace = trace._replace(tangents=tangents(trace))
+        if hessian or hvp is not None:
+            direction = None
+            if hvp is not None:
+                direction = parse_point(hvp, "--hvp")
+                trace.program.match_inputs(direction, "direction",
+                                           "give every input a direction: --hvp {example}")
+                direction = {name: direction[name] for name in trace.program.inputs}
+            trace = second_order(trace, hessian, direction)
         return trace
 
 
