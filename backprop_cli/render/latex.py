@@ -32,6 +32,7 @@ from .numbers import fmt
 from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
 
 WORKSHEET = True
+HESSIAN = True  # _second
 BLANK = r"\blank"  # defined in the preamble: a line to write on
 
 PREAMBLE = r"""\documentclass{article}
@@ -165,6 +166,8 @@ def text_of(trace: Trace, options: Options) -> str:
     if nodes and options.mode != "forward":
         doc += _adjoints(trace, options, edges, val, f)
     doc += _gradient(trace, options, val, f)
+    if trace.second is not None:
+        doc += _second(trace, options, val, f)
     if trace.diagnostics:
         doc += [r"\paragraph{Warnings}", r"\begin{itemize}"]
         doc += [rf"\item {text(diagnostic_message(trace.program, d))}" for d in trace.diagnostics]
@@ -262,6 +265,67 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
             return f"{_dot(i)} &= {_wrap(text)}" + ("" if text == value else f" = {value}")
 
         doc += _align(_Lazy(n, line), options.max_rows)
+    return doc
+
+
+def _second(trace: Trace, options: Options, val, f: str) -> list[str]:
+    r"""Forward over reverse: per pass, each node's tangent and the tangent of its adjoint,
+    \dot{\bar{w}}_i = Σ_j \dot{\bar{w}}_j ∂w_j/∂w_i + \bar{w}_j (∂w_j/∂w_i)^{\cdot}
+    (symbolic/second.py's formulas, the terminal's), then the Hessian and H·v."""
+    from ..symbolic.second import adjoint_tangent_formula, tangent_texts
+
+    program, second, blank = trace.program, trace.second, options.blank
+    n, n_in = len(program.nodes), program.n_inputs
+    tangent_forms = tangent_texts(program, "latex") if not trace.tensor else None
+    succ = trace.successors() if not trace.tensor else None
+    bar_forms: dict[int, str] = {}
+
+    def bar_form(i):
+        if i not in bar_forms:
+            bar_forms[i] = adjoint_tangent_formula(trace, i, succ[i], "latex")
+        return bar_forms[i]
+
+    doc = [r"\subsection*{Second order: forward over reverse}",
+           r"Each pass carries tangents $\dot{w}_j$ through the forward list and their "
+           r"effect on the adjoints, $\dot{\bar{w}}_i = \sum_j \dot{\bar{w}}_j "
+           r"\frac{\partial w_j}{\partial w_i} + \bar{w}_j \frac{\partial^2 w_j}"
+           r"{\partial w_i \partial w_m}\dot{w}_m$, through the backward list, from "
+           rf"$\dot{{\bar{{w}}}}_{{{program.output + 1 if type(program.output) is int else 0}}}"
+           r" = 0$. At the inputs, $\dot{\bar{w}}$ is a column of the Hessian (or $Hv$).", ""]
+    for k, name in enumerate(second.inputs):
+        dot, bar = second.tangents[k], second.adjoint_tangents[k]
+        seed = (r"along $v$" if name == "v"
+                else rf"seeded with $\dot{{{name_math(name)}}} = 1$")
+        doc += [rf"\paragraph{{Pass {k + 1} of {second.passes},}} {seed}."]
+
+        def line(i, dot=dot, bar=bar):
+            dw, db = _dot(i), _dot(i).replace(r"\dot{w}", r"\dot{\bar{w}}")
+            if blank:
+                return f"{dw} &= {BLANK} & {db} &= {BLANK}"
+            left = val(dot[i])
+            right = val(bar[i])
+            if tangent_forms is not None:
+                if i >= n_in and tangent_forms[i] != left:
+                    left = f"{_wrap(tangent_forms[i])} = {left}"
+                if bar_form(i) != right:
+                    right = f"{_wrap(bar_form(i))} = {right}"
+            return f"{dw} &= {left} & {db} &= {right}"
+
+        doc += _align(_Lazy(n, line), options.max_rows)
+    lines = []
+    inputs = program.inputs
+    if second.hessian is not None:
+        for a in inputs:
+            for b in inputs:
+                x, y = name_math(a), name_math(b)
+                d = (rf"\frac{{\partial^2 {f}}}{{\partial {x}^2}}" if a == b else
+                     rf"\frac{{\partial^2 {f}}}{{\partial {x}\,\partial {y}}}")
+                lines.append(f"{d} &= {val(second.hessian[a][b])}")
+    if second.hvp is not None:
+        lines += [rf"(Hv)_{{{name_math(a)}}} &= {val(v)}" for a, v in second.hvp.items()]
+    if lines:
+        doc += [r"\subsection*{Hessian}", r"\begin{align*}", "\\\\\n".join(lines),
+                r"\end{align*}", ""]
     return doc
 
 

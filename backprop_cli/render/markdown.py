@@ -10,6 +10,7 @@ from .sentences import diagnostic_message
 
 WORKSHEET = True
 JACOBIAN = True  # cells.jacobian
+HESSIAN = True  # cells.hessian, cells.second_passes
 _SPECIAL = str.maketrans({c: "\\" + c for c in "\\|*_`[]<>#"})
 
 
@@ -42,7 +43,8 @@ def text(trace: Trace, options: Options) -> str:
     note = cells.constant_note(trace)
     if note:
         lines.extend([escape(note), ""])
-    for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
+    for t in (cells.gradient(trace, options), cells.jacobian(trace, options),
+              *cells.hessian(trace, options)):
         if t:
             lines.extend(_table(t))
     modes = cells.modes_line(trace, options)

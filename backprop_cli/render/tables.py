@@ -30,7 +30,7 @@ def shape_text(shape: tuple) -> str:
 
 
 class Table(NamedTuple):
-    kind: str  # "forward", "partials", "tangents", "adjoints" or "gradient"
+    kind: str  # "forward", "partials", "tangents", "adjoints", "second", "gradient", …
     title: str
     columns: tuple[str, ...]
     head: list[tuple[str, ...]]  # the rows shown before the elision
@@ -53,8 +53,10 @@ def _table(kind, title, columns, count, max_rows, row) -> Table:
 
 
 def numeric(column: str) -> bool:
-    """Columns of numbers, aligned right: values, tangents, the two modes' gradients."""
-    return column in ("value", "forward", "reverse") or column.startswith("ẇ (")
+    """Columns of numbers, aligned right: values, tangents, the two modes' gradients,
+    the second-order pass's and the Hessian's."""
+    return (column in ("value", "forward", "reverse", "ẇ", "w̄", "ẇ̄")
+            or column.startswith(("ẇ (", "∂/∂")))
 
 
 def source_line(trace: Trace) -> str:
@@ -104,6 +106,8 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
         out.extend(tangents(trace, options))
     if nodes and options.mode != "forward" and trace.has_adjoints:
         out.append(adjoints(trace, options, edges))
+    if trace.second is not None:
+        out.extend(second_passes(trace, options))
     return out
 
 
@@ -232,6 +236,87 @@ def gradient(trace: Trace, options: Options) -> Table | None:
         rows_.append(tuple(cells))
     return Table("gradient", "Gradient of vᵀ·f, as y.backward(v)" if seeded else "Gradient",
                  tuple(columns), rows_, [], 0)
+
+
+def second_passes(trace: Trace, options: Options) -> list[Table]:
+    """Forward over reverse, one table per pass: each node's tangent ẇᵢ, its adjoint w̄ᵢ
+    and the tangent of the adjoint ẇ̄ᵢ (the second-order adjoint), w1 first; the first
+    pass also has the formulas, as the tangent table has them (of scalars: vectors and
+    matrices have their rules)."""
+    from ..symbolic.second import adjoint_tangent_formula
+
+    program, second, blank, p = trace.program, trace.second, options.blank, options.precision
+    formulas = not trace.tensor
+    succ = trace.successors() if formulas else None
+    out = []
+    for k, name in enumerate(second.inputs):
+        first = k == 0 and formulas
+        dot, bar = second.tangents[k], second.adjoint_tangents[k]
+
+        def row(i, first=first, dot=dot, bar=bar):
+            cells = [node_id(i)]
+            if first:
+                cells.append("(seed)" if i < program.n_inputs else
+                             "" if blank else show(tangent_formula(program, i)))
+            cells.append("" if blank else fmt(dot[i], p))
+            cells.append("" if blank else fmt(trace.adjoints[i], p))
+            if first:
+                cells.append("" if blank else adjoint_tangent_formula(trace, i, succ[i]))
+            cells.append("" if blank else fmt(bar[i], p))
+            return tuple(cells)
+
+        columns = ("node", *(["ẇ formula"] if first else []), "ẇ", "w̄",
+                   *(["ẇ̄ formula"] if first else []), "ẇ̄")
+        seed = ("along v = " + ", ".join(f"{n} = {fmt(v, p)}"
+                                         for n, v in second.direction.items())
+                if name == "v" else f"ẇ = 1 on {name}")
+        title = (f"Second-order pass {k + 1} of {second.passes} ({seed}): tangents ẇᵢ, "
+                 "adjoints w̄ᵢ and their tangents ẇ̄ᵢ = Σⱼ ẇ̄ⱼ·∂wⱼ/∂wᵢ + w̄ⱼ·(∂wⱼ/∂wᵢ)˙, "
+                 "from ẇ̄ₙ = 0")
+        out.append(_table("second", title, columns, len(program.nodes), options.max_rows, row))
+    return out
+
+
+def hessian(trace: Trace, options: Options) -> list[Table]:
+    """The Hessian: a matrix when every input is a number, else one row per pair of
+    inputs with its shape; H·v per input for --hvp; with --expand each second derivative
+    in terms of the inputs."""
+    second = trace.second
+    if second is None:
+        return []
+    p, blank, name = options.precision, options.blank, trace.output_name
+    inputs = trace.program.inputs
+    out = []
+    if second.hessian is not None:
+        h = second.hessian
+        if not trace.tensor:
+            rows_ = [(f"∂/∂{a}", *["" if blank else fmt(h[a][b], p) for b in inputs])
+                     for a in inputs]
+            columns = (f"∂²{name}/∂·∂·", *[f"∂/∂{b}" for b in inputs])
+        else:
+            rows_ = [(f"∂²{name}/∂{a}∂{b}", shape_text(np.shape(h[a][b])),
+                      "" if blank else fmt_value(h[a][b], p, max_entries=36))
+                     for a in inputs for b in inputs]
+            columns = ("entry", "shape", "value")
+        n = sum(1 for x in second.inputs if x != "v")
+        out.append(Table("hessian", f"Hessian, by {n} forward-over-reverse pass"
+                                    f"{'es' if n != 1 else ''} (one per input entry: the "
+                                    "column is ẇ̄ at the inputs)", columns, rows_, [], 0))
+        if options.expand and not trace.tensor and not blank:
+            from ..symbolic.second import expanded_hessian
+
+            forms = expanded_hessian(trace)
+            rows_ = [(f"∂²{name}/∂{a}∂{b}" if a != b else f"∂²{name}/∂{a}²",
+                      forms[a][b] or TOO_LONG)
+                     for k, a in enumerate(inputs) for b in inputs[k:]]
+            out.append(Table("hessian", "Second derivatives in terms of the inputs",
+                             ("entry", "in terms of the inputs"), rows_, [], 0))
+    if second.hvp is not None:
+        rows_ = [(f"(H·v)[{a}]", "" if blank else fmt(v, p)) for a, v in second.hvp.items()]
+        out.append(Table("hessian", "Hessian–vector product H·v, by one forward-over-reverse "
+                                    "pass along v (ẇ̄ at the inputs)",
+                         ("entry", "value"), rows_, [], 0))
+    return out
 
 
 def modes_line(trace: Trace, options: Options) -> str | None:

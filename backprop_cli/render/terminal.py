@@ -23,8 +23,9 @@ from .numbers import fmt
 
 WORKSHEET = True
 JACOBIAN = True  # cells.jacobian
+HESSIAN = True  # cells.hessian, cells.second_passes
 _STYLES = {"forward": "bold cyan", "partials": "bold magenta", "tangents": "bold blue",
-           "adjoints": "bold green"}
+           "adjoints": "bold green", "second": "bold yellow"}
 _BLANK_WIDTH = {"value": 12, "formula": 24}  # room to write in on a worksheet
 MAX_DEPTH = 8  # levels of the --graph tree: each takes 4 of the 80 columns
 
@@ -64,7 +65,8 @@ def render(trace: Trace, console: Console, precision: int = 6, max_rows: int = 6
     note = cells.constant_note(trace)
     if note:
         console.print(Text(note))
-    for t in (cells.gradient(trace, options), cells.jacobian(trace, options)):
+    for t in (cells.gradient(trace, options), cells.jacobian(trace, options),
+              *cells.hessian(trace, options)):
         if t:
             _print(console, t.title, _rich_table(t, options.blank))
     modes = cells.modes_line(trace, options)

@@ -1,8 +1,11 @@
 """Grading homework answers against the truth: targets, answers and verdicts as plain data.
 
 A target names a quantity of the run: the output's value (`f`, `value`, the output's name),
-a node's value (`w4`, a statement's or input's name), an adjoint (`w4bar`, `w̄4`) or a
-gradient component (`df/dx`, `∂g/∂x`: any letter for the function, the input must exist).
+a node's value (`w4`, a statement's or input's name), an adjoint (`w4bar`, `w̄4`), a
+gradient component (`df/dx`, `∂g/∂x`: any letter for the function, the input must exist)
+or a second derivative (`d2f/dxdy`, `d2f/dx2`, `∂²f/∂x∂y`, `∂²f/∂x²`), an entry of the
+Hessian that forward over reverse computes (engine.evaluate.second_order), graded by the
+same rules.
 An answer is parsed by the grammar and read one of three ways:
 
 - a decimal number (`-0.0931`, `0.50`, `1e-3`): a rounded value. It is right when it is
@@ -35,7 +38,7 @@ from .differentiate import differentiate, parse_point
 from ..errors import AnswerError, BackpropError, DomainError
 from ..language.lower import ProgramBuilder
 from ..language.parser import parse
-from ..engine.evaluate import evaluate
+from ..engine.evaluate import evaluate, second_order
 from ..engine.passes import forward, layout
 from ..engine.program import Const, Program, node_id
 from ..engine.trace import Trace
@@ -56,15 +59,20 @@ _NAME = r"[^\W\d](?:\w|\u0304)*"
 _FUNCTION_LETTERS = ("g", "h")
 _W_TARGET = re.compile(r"w_?([0-9]+)(_?bar)?|w[\u0304\u02c9]_?([0-9]+)")
 _D_TARGET = re.compile(rf"(?:d|∂)\s*({_NAME})?\s*/\s*(?:d|∂)\s*({_NAME})")
+# d2f/dxdy, d²f/dx², ∂²f/∂x∂y, d^2f/dx^2: the order, the function, then the denominator,
+# which is split against the inputs' names (dxdy could be d(xdy) for an input xdy)
+_SQUARED = r"(?:2|²|\^\s*2)"
+_D2_TARGET = re.compile(rf"(?:d|∂)\s*{_SQUARED}\s*({_NAME})?\s*/\s*(\S.*)")
 _NUMBER = re.compile(r"\s*([-+−]?)\s*([0-9]*)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
 
 
 # --- targets ------------------------------------------------------------------------
 
 class Target(NamedTuple):
-    kind: str  # "value", "node", "adjoint" or "gradient"
+    kind: str  # "value", "node", "adjoint", "gradient" or "second"
     index: int | None  # the node, for "node" and "adjoint"
-    input: str | None  # the input, for "gradient"
+    input: str | None  # the input, for "gradient" and "second"
+    other: str | None = None  # the second input, for "second": ∂²f/∂input∂other
 
     def label(self, trace: Trace) -> str:
         """The canonical spelling: f, w4, w4bar, df/dx (with the output's name)."""
@@ -73,6 +81,9 @@ class Target(NamedTuple):
             return name
         if self.kind == "gradient":
             return f"d{name}/d{self.input}"
+        if self.kind == "second":
+            x, y = self.input, self.other
+            return f"d2{name}/d{x}2" if x == y else f"d2{name}/d{x}d{y}"
         return node_id(self.index) + ("bar" if self.kind == "adjoint" else "")
 
     def truth(self, trace: Trace) -> float:
@@ -80,6 +91,8 @@ class Target(NamedTuple):
             return float(trace.value)
         if self.kind == "gradient":
             return float(trace.gradient[self.input])
+        if self.kind == "second":
+            return float(trace.second.hessian[self.input][self.other])
         return float((trace.adjoints if self.kind == "adjoint" else trace.values)[self.index])
 
 
@@ -96,6 +109,9 @@ def targets_text(program: Program) -> str:
     n = len(program.nodes)
     parts = [f"{name} (or value)"]
     parts += [f"d{name}/d{x}" for x in program.inputs]
+    if program.inputs:
+        x, y = program.inputs[0], program.inputs[-1]
+        parts.append(f"d2{name}/d{x}d{y}" if x != y else f"d2{name}/d{x}2")
     parts += _node_names(n)
     named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names
              if nm != program.output_name]  # named first already
@@ -173,16 +189,22 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
                               f"{_node_names(n)[0]}" if n else "the expression has no nodes",
                               source=source, span=span, origin=origin, hint=unknown)
         return Target(kind, i, None)
+    m = _D2_TARGET.fullmatch(text)
+    if m:
+        _not_the_output(m, program, names, source, start, origin, unknown)
+        pair = _second_inputs(m.group(2), program.inputs)
+        if pair is None:
+            at = start + m.start(2)
+            raise AnswerError(f"{m.group(2).strip()!r} names no inputs: a second derivative "
+                              "is written d2f/dx2 or d2f/dxdy (the inputs are "
+                              f"{', '.join(program.inputs) or 'none'})",
+                              source=source, span=(at, at + len(m.group(2))), origin=origin,
+                              hint=unknown)
+        return Target("second", None, *pair)
     m = _D_TARGET.fullmatch(text)
     if m:
-        f, x = m.group(1), m.group(2)
-        if f is not None and _node_index(f, names, n) not in (None, program.output):
-            # dc/da for a statement c is not the output's derivative: grading it as dd/da
-            # would mark the right dc/da = 1 wrong
-            at = start + m.start(1)
-            raise AnswerError(f"{f} is not the output: only the derivatives of "
-                              f"{program.output_name or 'f'} are graded", source=source,
-                              span=(at, at + len(f)), origin=origin, hint=unknown)
+        x = m.group(2)
+        _not_the_output(m, program, names, source, start, origin, unknown)
         xi = _node_index(x, names, n)
         if x not in program.inputs and xi is not None:
             return Target("adjoint", xi, None)  # the notes' dd/dc: ∂d/∂c is c's adjoint
@@ -202,6 +224,31 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
     raise AnswerError(f"unknown target {text!r}", source=source, span=span,
                       origin=origin,
                       hint=unknown)
+
+
+def _not_the_output(m, program: Program, names: dict, source: str, start: int, origin: str,
+                    unknown: str) -> None:
+    """dc/da for a statement c is not the output's derivative: grading it as dd/da would
+    mark the right dc/da = 1 wrong."""
+    f = m.group(1)
+    if f is not None and _node_index(f, names, len(program.nodes)) not in (None, program.output):
+        at = start + m.start(1)
+        raise AnswerError(f"{f} is not the output: only the derivatives of "
+                          f"{program.output_name or 'f'} are graded", source=source,
+                          span=(at, at + len(f)), origin=origin, hint=unknown)
+
+
+def _second_inputs(text: str, inputs: list[str]) -> tuple[str, str] | None:
+    """The inputs of a second derivative's denominator: dx2, dx², dx^2, ∂x∂y, dx dy."""
+    den = re.sub(r"\s+", "", text)
+    for d in ("d", "∂"):
+        for x in inputs:
+            if re.fullmatch(re.escape(d + x) + _SQUARED, den):
+                return x, x
+            for y in inputs:
+                if den == f"{d}{x}{d}{y}":
+                    return x, y
+    return None
 
 
 # --- answers ------------------------------------------------------------------------
@@ -396,9 +443,10 @@ class _Points:
     shared by its formulas: near the point and across [-3, 3], kept only where the
     function and its gradient are defined and finite."""
 
-    def __init__(self, trace: Trace):
+    def __init__(self, trace: Trace, second: bool = False):
         self.trace = trace
         self.program = trace.program
+        self.second = second  # a second derivative is graded: forward over reverse too
         self._traces: list[Trace] | None = None
 
     def traces(self) -> list[Trace]:
@@ -429,7 +477,7 @@ class _Points:
                 continue
             if math.isfinite(t.value) and all(math.isfinite(g) for g in t.gradient.values()) \
                     and not any(d.kind in ("kink", "not_differentiable") for d in t.diagnostics):
-                out.append(t)
+                out.append(second_order(t) if self.second else t)
         return out
 
 
@@ -520,7 +568,10 @@ def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None
         target_text, t_start, a_start = _split(e)
         target = parse_target(target_text, program, e.source, t_start, e.origin)
         parsed.append((e, target, parse_answer(e.source, a_start, program, e.origin)))
-    points = _Points(trace)
+    second = any(target.kind == "second" for _, target, _ in parsed)
+    if second and (trace.second is None or trace.second.hessian is None):
+        trace = second_order(trace)
+    points = _Points(trace, second)
     verdicts = []
     for e, target, answer in parsed:
         truth = target.truth(trace)
@@ -613,6 +664,10 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
         put(Target("node", i, None))
     for i in range(len(program.nodes)):
         put(Target("adjoint", i, None))
+    if trace.second is not None and trace.second.hessian is not None:  # with --hessian
+        for k, x in enumerate(program.inputs):
+            for y in program.inputs[k:]:
+                put(Target("second", None, x, y))
     doc = {"name": name, "expression": program.source}
     if at_text:
         doc["at"] = at_text
