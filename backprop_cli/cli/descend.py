@@ -14,7 +14,7 @@ from ..errors import BackpropError, UsageError
 
 # tasks/descent.py's OPTIMIZERS, written out: `descend --help` imports no numpy (a test
 # holds the two lists equal)
-OPTIMIZERS = ("plain", "momentum", "adam")
+OPTIMIZERS = ("plain", "momentum", "adam", "newton")
 
 EPILOG = """\
 examples:
@@ -22,11 +22,15 @@ examples:
   backprop descend "(1-x)**2 + 100*(y-x**2)**2" --from x=-1,y=1 \\
       --optimizer adam --lr 0.05 --steps 5000 --plot
   backprop descend "x**4 - 3*x" --from x=2 --lr 0.01 --json | jq .loss
+  backprop descend "(1-x)**2 + 100*(y-x**2)**2" --from x=-1.2,y=1 --optimizer newton
 
 updates (the gradient g from the reverse pass, τ the rate --lr):
   plain     θ ← θ − τ·g
   momentum  v ← μ·v + g;  θ ← θ − τ·v                  (as torch.optim.SGD)
   adam      bias-corrected moments, ε = 1e-8            (as torch.optim.Adam)
+  newton    θ ← θ − t·H⁻¹g, the Hessian H by forward over reverse, t = 1, ½, …
+            by a backtracking line search; where H is not positive definite,
+            a gradient step −t·g instead (the table says so); no --lr
 
 exit codes: 0 stopped by a rule (also the step limit), 1 diverged (nan, inf,
 out of the domain, or the loss grew a millionfold: try a smaller --lr),
@@ -48,8 +52,9 @@ def build_parser() -> Parser:
     group = input_options(p, what="the loss, an expression", at=False)
     group.add_argument("--from", dest="start", action="append", metavar="x=0,y=0",
                        help="the starting point (constant expressions); may be repeated")
-    p.add_argument("--lr", default="0.1", metavar="τ",
-                   help="the learning rate, a constant expression (default 0.1)")
+    p.add_argument("--lr", default=None, metavar="τ",
+                   help="the learning rate, a constant expression (default 0.1; newton "
+                        "takes its steps by a line search instead)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="plain",
                    help="the update rule (default plain)")
     p.add_argument("--momentum", type=float, default=None, metavar="μ",
@@ -110,6 +115,10 @@ def run(args):
         raise UsageError("--momentum is for --optimizer momentum")
     if args.betas is not None and args.optimizer != "adam":
         raise UsageError("--betas is for --optimizer adam")
+    if args.lr is not None and args.optimizer == "newton":
+        raise UsageError("--lr is for the first-order optimizers: newton's steps are "
+                         "chosen by a line search from the full Newton step")
+    args.lr = args.lr or "0.1"
     program = lower(read_source(args), share=args.share)
     descent = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
                       args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)
@@ -153,7 +162,8 @@ def _show(args, program, stop, steps, surface, image) -> None:
 
     out = plain()
     every = args.every or max(1, -(-len(steps) // 20))
-    header = f"{' '.join(program.source.split())}   ({args.optimizer}, τ = {args.lr})"
+    rate = "damped, line search" if args.optimizer == "newton" else f"τ = {args.lr}"
+    header = f"{' '.join(program.source.split())}   ({args.optimizer}, {rate})"
     render_descent(steps, stop, out, every, args.precision, header)
     if args.plot == "":
         from ..render.plot_text import plot_descent

@@ -16,7 +16,7 @@ from ..engine.program import node_id
 from ..engine.trace import Trace, largest_difference
 from ..errors import BackpropError
 from .sentences import (diagnostic_message, error_message, stop_message, undefined_words,
-                        verdict_reason)
+                        update_words, verdict_reason)
 
 if TYPE_CHECKING:  # annotations only: the JSON of a trace need not load the tasks
     from ..tasks.descent import Step, Stop
@@ -267,9 +267,14 @@ def report_json(report: Report) -> str:
 
 def step_document(step: Step) -> dict:
     """One line of `descend --json`: a step of the path."""
-    return {"schema": SCHEMA_VERSION, "step": step.step, "point": _point(step.point),
-            "loss": number(step.loss), "gradient": _point(step.gradient),
-            "grad_norm": number(step.grad_norm)}
+    doc = {"schema": SCHEMA_VERSION, "step": step.step, "point": _point(step.point),
+           "loss": number(step.loss), "gradient": _point(step.gradient),
+           "grad_norm": number(step.grad_norm)}
+    if step.update is not None:  # newton: how the step was taken
+        doc["update"], doc["step_size"] = step.update, number(step.step_size)
+        if step.update == "gradient":
+            doc["note"] = update_words(step)
+    return doc
 
 
 def stop_document(stop: Stop, last: Step | None) -> dict:

@@ -13,7 +13,7 @@ from ..tasks.sweep import Sweep
 from .lines import sweep_columns
 from .sentences import diagnostic_message
 from .numbers import fmt
-from .sentences import stop_message
+from .sentences import fallback_message, stop_message, update_words
 from .terminal import _print
 
 
@@ -86,14 +86,20 @@ def render_descent(steps: list[Step], stop: Stop, console: Console, every: int,
         console.print()
     if steps:
         names = list(steps[0].point)
-        table = _table("step", "loss", "‖∇‖", *names)
+        newton = any(s.update is not None for s in steps)
+        table = _table("step", "loss", "‖∇‖", *names, *(("update",) if newton else ()))
         last = steps[-1].step
         for s in steps:
-            if s.step % every == 0 or s.step == last:
+            if s.step % every == 0 or s.step == last or s.update == "gradient":
                 table.add_row(str(s.step), fmt(s.loss, precision), fmt(s.grad_norm, 3),
-                              *[fmt(v, precision) for v in s.point.values()])
-        title = "Gradient descent" + (f": every {_ordinal(every)} step" if every > 1 else "")
+                              *[fmt(v, precision) for v in s.point.values()],
+                              *((update_words(s),) if newton else ()))
+        title = ("Newton's method" if newton else "Gradient descent") + \
+            (f": every {_ordinal(every)} step" if every > 1 else "")
         _print(console, title, table)
+        fallback = fallback_message(steps)
+        if fallback:
+            console.print(Text.assemble(("note: ", "bold yellow"), fallback), soft_wrap=True)
     style = "bold red" if stop.failed else "bold"
     console.print(Text.assemble(("diverged: " if stop.failed else "stopped: ", style),
                                 stop_message(stop)), soft_wrap=True)

@@ -154,6 +154,24 @@ def verdict_reason(v: Verdict) -> str:
 
 # --- descent ------------------------------------------------------------------------
 
+def update_words(step) -> str:
+    """How a newton step reached its point, for the table's update column."""
+    if step.update is None:
+        return "start"
+    what = "newton" if step.update == "newton" else "gradient (H not positive definite)"
+    return f"{what}, t = {fmt(step.step_size, 3)}"
+
+
+def fallback_message(steps) -> str | None:
+    """Where Newton's method fell back to gradient steps, or None."""
+    k = [s.step for s in steps if s.update == "gradient"]
+    if not k:
+        return None
+    at = ", ".join(map(str, k[:10])) + (", …" if len(k) > 10 else "")
+    return (f"the Hessian was not positive definite before {plural(len(k), 'step')} ({at}): "
+            "a gradient step with a line search was taken there instead of a Newton step")
+
+
 def stop_message(stop: Stop) -> str:
     """Why a descent stopped: the line after `stopped:` or `diverged:`, and the JSON
     result's `message`."""

@@ -8,6 +8,11 @@ conventions so that numbers can be held against torch.optim:
 - momentum: v ← μ·v + g;  θ ← θ − τ·v                          (torch.optim.SGD)
 - adam:     m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
             θ ← θ − τ·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵏ), v̂ = v/(1−β₂ᵏ)    (torch.optim.Adam)
+- newton:   d = −H⁻¹g with the Hessian H by forward over reverse; where H is not positive
+            definite (its Cholesky factorization fails), d = −g, and the step says so.
+            Damped: θ ← θ + t·d with t = 1, ½, ¼, … until the loss falls by at least
+            10⁻⁴·t·|gᵀd| (Armijo's backtracking line search). A convex quadratic's
+            minimum is one full step away.
 
 A run stops at the first of: the step limit, a gradient norm ‖g‖ ≤ the tolerance, a loss
 change |E(k) − E(k−1)| ≤ the tolerance (off unless given), or divergence: a loss or a
@@ -27,7 +32,9 @@ from ..errors import DomainError, InputError
 from ..engine.passes import forward, layout, reverse
 from ..engine.program import Program
 
-OPTIMIZERS = ("plain", "momentum", "adam")
+OPTIMIZERS = ("plain", "momentum", "adam", "newton")
+ARMIJO = 1e-4  # the share of the predicted decrease a damped step must achieve
+HALVINGS = 50  # of the step before the line search gives up and takes the last one
 ADAM_EPS = 1e-8
 DIVERGED = 1e6  # the loss grew past this many times max(1, |its start|)
 
@@ -38,6 +45,11 @@ class Step(NamedTuple):
     loss: float  # E(θ(k))
     gradient: dict[str, float]  # ∇E(θ(k)), from the reverse pass
     grad_norm: float  # ‖∇E(θ(k))‖₂
+    # newton: how θ(k) was reached from θ(k−1): "newton", or "gradient" where the Hessian
+    # was not positive definite; and the line search's step t. None at the start and for
+    # the first-order optimizers.
+    update: str | None = None
+    step_size: float | None = None
 
 
 # Why a run diverged: the step left the domain; the loss fell without bound; it grew;
@@ -101,6 +113,47 @@ class Descent:
         loss = float(vals[out]) if type(out) is int else out.value
         return loss, np.array(adj[:program.n_inputs], dtype=np.float64)
 
+    def loss(self, theta: np.ndarray) -> float:
+        """E(θ), one forward pass; inf outside the domain (a line search steps back)."""
+        program = self.program
+        try:
+            vals = forward(program, dict(zip(program.inputs, theta.tolist())), self.layout)
+        except DomainError:
+            return math.inf
+        out = program.output
+        value = float(vals[out]) if type(out) is int else out.value
+        return value if math.isfinite(value) else math.inf
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """∇²E(θ): one forward-over-reverse pass per input."""
+        from ..engine.evaluate import evaluate, second_order
+
+        names = self.program.inputs
+        trace = second_order(evaluate(self.program, dict(zip(names, theta.tolist()))))
+        h = trace.second.hessian
+        return np.array([[float(h[a][b]) for b in names] for a in names])
+
+    def newton_step(self, theta: np.ndarray, loss: float, g: np.ndarray
+                    ) -> tuple[np.ndarray, str, float]:
+        """θ + t·d, how d was chosen ("newton" or "gradient") and t."""
+        h = self.hessian(theta)
+        how = "gradient"
+        d = -g
+        if np.all(np.isfinite(h)):
+            try:
+                c = np.linalg.cholesky(h)  # fails where H is not positive definite
+                d = -np.linalg.solve(c.T, np.linalg.solve(c, g))
+                how = "newton"
+            except np.linalg.LinAlgError:
+                pass
+        slope = float(g @ d)
+        t = 1.0
+        for _ in range(HALVINGS):
+            if self.loss(theta + t * d) <= loss + ARMIJO * t * slope:
+                break
+            t *= 0.5
+        return theta + t * d, how, t
+
     def steps(self, max_steps: int = 1000, grad_tol: float = 1e-8,
               loss_tol: float | None = None) -> Iterator[Step]:
         """θ(0), θ(1), …, each with its loss and gradient, until a stopping rule holds."""
@@ -110,6 +163,7 @@ class Descent:
         second = np.zeros_like(theta)  # Adam's v
         b1, b2 = self.betas
         start = prev = None
+        how = size = None  # how the newton step to θ(k) was taken
         for k in range(max_steps + 1):
             try:
                 loss, g = self.evaluate(theta)
@@ -129,7 +183,7 @@ class Descent:
                                  "descent cannot start there",
                                  hint=f"start elsewhere: --from {elsewhere}")
             yield Step(k, dict(zip(names, theta.tolist())), loss,
-                       dict(zip(names, g.tolist())), norm)
+                       dict(zip(names, g.tolist())), norm, how, size)
             if start is None:
                 start = loss
             at = dict(step=k, lr=self.lr, loss=loss, start=start, grad_norm=norm)
@@ -156,6 +210,8 @@ class Descent:
             prev = loss
             if self.optimizer == "plain":
                 theta = theta - self.lr * g
+            elif self.optimizer == "newton":
+                theta, how, size = self.newton_step(theta, loss, g)
             elif self.optimizer == "momentum":
                 velocity = self.momentum * velocity + g
                 theta = theta - self.lr * velocity
