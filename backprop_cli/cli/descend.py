@@ -22,15 +22,16 @@ examples:
   backprop descend "(1-x)**2 + 100*(y-x**2)**2" --from x=-1,y=1 \\
       --optimizer adam --lr 0.05 --steps 5000 --plot
   backprop descend "x**4 - 3*x" --from x=2 --lr 0.01 --json | jq .loss
-  backprop descend "(1-x)**2 + 100*(y-x**2)**2" --from x=-1.2,y=1 --optimizer newton
+  backprop descend "(1-x)**2 + 100*(y-x**2)**2" --from x=-1.2,y=1 \\
+      --optimizer newton
 
 updates (the gradient g from the reverse pass, τ the rate --lr):
   plain     θ ← θ − τ·g
   momentum  v ← μ·v + g;  θ ← θ − τ·v                  (as torch.optim.SGD)
   adam      bias-corrected moments, ε = 1e-8            (as torch.optim.Adam)
-  newton    θ ← θ − t·H⁻¹g, the Hessian H by forward over reverse, t = 1, ½, …
-            by a backtracking line search; where H is not positive definite,
-            a gradient step −t·g instead (the table says so); no --lr
+  newton    θ ← θ − t·H⁻¹g, H the Hessian by forward over reverse, t = 1,
+            ½, … by a backtracking line search; where H is not positive
+            definite, a gradient step −t·g instead (the table says so); no --lr
 
 exit codes: 0 stopped by a rule (also the step limit), 1 diverged (nan, inf,
 out of the domain, or the loss grew a millionfold: try a smaller --lr),
@@ -118,7 +119,7 @@ def run(args):
     if args.lr is not None and args.optimizer == "newton":
         raise UsageError("--lr is for the first-order optimizers: newton's steps are "
                          "chosen by a line search from the full Newton step")
-    args.lr = args.lr or "0.1"
+    args.lr = "0.1" if args.lr is None else args.lr
     program = lower(read_source(args), share=args.share)
     descent = Descent(program, parse_point(args.start, "--from"), _constant(args.lr, "--lr"),
                       args.optimizer, 0.9 if args.momentum is None else args.momentum, betas)

@@ -19,6 +19,7 @@ examples:
   backprop sweep "x**2*cos(x*y)+1" --over x=-2:2:41 --over y=-2:2:41 \\
       --plot f.png
   backprop sweep "log(x)" --over x=0.1:10:100 --format csv > log.csv
+  backprop sweep "sin(x)*x" --over x=-3:3:121 --hessian --plot
 
 A range is name=start:stop:count, each part a constant expression
 (x=-pi:pi:101). Several --over make a grid; the other inputs take their values
@@ -37,6 +38,8 @@ LACKS = {
     "--graph": ("--graph shows one point, not a sweep", _ONE_POINT),
     "--blank": ("--blank shows one point, not a sweep", _ONE_POINT),
     "--mode": ("--mode and --expand show one point; a sweep runs the reverse pass", _ONE_POINT),
+    "--hvp": ("--hvp is a direction at one point; a sweep gives the whole Hessian with "
+              "--hessian", _ONE_POINT),
     "--seed": ("--seed and --jacobian are for vectors and matrices at one point; a sweep "
                "takes programs of scalars", _ONE_POINT),
 }
@@ -60,6 +63,9 @@ def build_parser() -> Parser:
     group.add_argument("--over", action="append", required=True, metavar="x=-3:3:121",
                        help="sweep an input over start:stop:count (constant expressions: "
                             "x=-pi:pi:101); several make a grid; the others from --at")
+    group.add_argument("--hessian", action="store_true",
+                       help="the second derivatives at every point too, by forward over "
+                            "reverse (a pass per input over all points); --plot adds f''")
     output_options(p, formats=FORMATS, refuse=_refuse_format,
                    json_help="JSON Lines, one object per point (schema: backprop_cli/schema/"
                              "sweep.schema.json)")
@@ -83,7 +89,7 @@ def run(args):
     if args.plot is not None and len(ranges) > 2:
         raise UsageError("--plot draws one or two swept inputs, not more")
     program = lower(read_source(args), share=args.share)
-    sweep = sweep_program(program, ranges, parse_point(args.at))
+    sweep = sweep_program(program, ranges, parse_point(args.at), args.hessian)
     return 0, lambda: _show(args, sweep, fmt, image)
 
 

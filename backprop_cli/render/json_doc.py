@@ -193,11 +193,17 @@ def sweep_lines(sweep):
     inputs = list(sweep.points)
     points = [sweep.points[k].tolist() for k in inputs]
     grads = [np.asarray(sweep.gradient[k]).tolist() for k in inputs]
+    second = None if sweep.hessian is None else {
+        a: {b: np.asarray(h).tolist() for b, h in row.items()} for a, row in sweep.hessian.items()}
     for i, value in enumerate(np.asarray(sweep.value).tolist()):
-        yield dumps({"schema": SCHEMA_VERSION,
-                     "point": {k: number(p[i]) for k, p in zip(inputs, points)},
-                     "value": number(value),
-                     "gradient": {k: number(g[i]) for k, g in zip(inputs, grads)}})
+        doc = {"schema": SCHEMA_VERSION,
+               "point": {k: number(p[i]) for k, p in zip(inputs, points)},
+               "value": number(value),
+               "gradient": {k: number(g[i]) for k, g in zip(inputs, grads)}}
+        if second is not None:
+            doc["hessian"] = {a: {b: number(h[i]) for b, h in row.items()}
+                              for a, row in second.items()}
+        yield dumps(doc)
 
 
 # --- errors --------------------------------------------------------------------------------

@@ -13,10 +13,21 @@ from ..tasks.sweep import Sweep
 
 
 def sweep_columns(sweep: Sweep) -> list[tuple[str, np.ndarray]]:
-    """(header, values) per column: the inputs, the output, then ∂output/∂input each."""
+    """(header, values) per column: the inputs, the output, then ∂output/∂input each,
+    and with --hessian each second derivative."""
     name = sweep.output_name
-    return ([(k, v) for k, v in sweep.points.items()] + [(name, sweep.value)]
-            + [(f"d{name}/d{k}", g) for k, g in sweep.gradient.items()])
+    columns = ([(k, v) for k, v in sweep.points.items()] + [(name, sweep.value)]
+               + [(f"d{name}/d{k}", g) for k, g in sweep.gradient.items()])
+    if sweep.hessian is not None:  # each pair once: the Hessian is symmetric
+        inputs = list(sweep.gradient)
+        columns += [(second_header(name, a, b), sweep.hessian[a][b])
+                    for k, a in enumerate(inputs) for b in inputs[k:]]
+    return columns
+
+
+def second_header(name: str, a: str, b: str) -> str:
+    """d2f/dx2, d2f/dxdy: the spellings --expect grades."""
+    return f"d2{name}/d{a}2" if a == b else f"d2{name}/d{a}d{b}"
 
 
 def sweep_csv(sweep: Sweep) -> Iterator[str]:

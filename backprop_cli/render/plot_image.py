@@ -66,15 +66,19 @@ def sweep_image(sweep: Sweep, path: str) -> None:
     ranges = sweep.ranges
     if len(ranges) == 1:
         x = sweep.points[ranges[0].name]
-        rows = 1 + len(sweep.gradient)
+        curves = [(f"∂{name}/∂{k}", g, "tab:orange") for k, g in sweep.gradient.items()]
+        if sweep.hessian is not None:  # f″ of the swept input
+            k = ranges[0].name
+            curves.append((f"∂²{name}/∂{k}²", sweep.hessian[k][k], "tab:green"))
+        rows = 1 + len(curves)
         fig, axes = plt.subplots(rows, 1, sharex=True, figsize=(7, 2.2 * rows + 0.6),
                                  squeeze=False)
         axes = axes[:, 0]
         axes[0].plot(x, sweep.value)
         axes[0].set_ylabel(name)
-        for ax, (k, g) in zip(axes[1:], sweep.gradient.items()):
-            ax.plot(x, g, color="tab:orange")
-            ax.set_ylabel(f"∂{name}/∂{k}")
+        for ax, (label, g, color) in zip(axes[1:], curves):
+            ax.plot(x, g, color=color)
+            ax.set_ylabel(label)
         for ax in axes:
             ax.grid(alpha=0.3)
             ax.axhline(0, color="gray", lw=0.5)

@@ -177,7 +177,7 @@ def _wide_positive(z) -> bool:
 
 
 def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
-    """One input: a curve of f and of each partial. Two: a heat map of f with the
+    """One input: a curve of f and of each partial (and with --hessian of f″). Two: a heat map of f with the
     downhill arrows, and one of each partial."""
     name = sweep.output_name
     ranges = sweep.ranges
@@ -186,6 +186,9 @@ def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
         _chart(console, f"{name}", x, sweep.value, ranges[0].name, precision)
         for k, g in sweep.gradient.items():
             _chart(console, f"∂{name}/∂{k}", x, g, ranges[0].name, precision)
+        if sweep.hessian is not None:  # f″ of the swept input
+            k = ranges[0].name
+            _chart(console, f"∂²{name}/∂{k}²", x, sweep.hessian[k][k], k, precision)
         return
     a, b = ranges
     shape = (a.count, b.count)

@@ -59,12 +59,18 @@ def render_sweep(sweep: Sweep, console: Console, precision: int = 6, max_rows: i
     columns = [(h, v) for h, v in sweep_columns(sweep) if h in swept or h not in sweep.points]
     shown = [f"∂{name}/∂{h[len(name) + 3:]}" if h.startswith(f"d{name}/d") else h
              for h, _ in columns]
+    if sweep.hessian is not None:
+        inputs = list(sweep.gradient)
+        pairs = [(a, b) for k, a in enumerate(inputs) for b in inputs[k:]]
+        shown[len(shown) - len(pairs):] = [f"∂²{name}/∂{a}²" if a == b else
+                                           f"∂²{name}/∂{a}∂{b}" for a, b in pairs]
     table = _table(*shown)
     rows = thinned(sweep.size, max_rows)
     lists = [v.tolist() for _, v in columns]
     for i in rows:
         table.add_row(*[fmt(values[i], precision) for values in lists])
-    _print(console, f"{name} and its gradient at {sweep.size} points", table)
+    what = "gradient and Hessian" if sweep.hessian is not None else "gradient"
+    _print(console, f"{name} and its {what} at {sweep.size} points", table)
     if len(rows) < sweep.size:
         k = rows[1] - rows[0]
         console.print(Text(f"{len(rows)} of {sweep.size} points shown: every {_ordinal(k)} "

@@ -168,8 +168,9 @@ def fallback_message(steps) -> str | None:
     if not k:
         return None
     at = ", ".join(map(str, k[:10])) + (", …" if len(k) > 10 else "")
-    return (f"the Hessian was not positive definite before {plural(len(k), 'step')} ({at}): "
-            "a gradient step with a line search was taken there instead of a Newton step")
+    which = f"step {at} started" if len(k) == 1 else f"steps {at} started"
+    return (f"the Hessian was not positive definite where {which}: a gradient step with a "
+            "line search was taken instead of a Newton step")
 
 
 def stop_message(stop: Stop) -> str:

@@ -5,7 +5,8 @@ combination, the last one varying fastest), the other inputs fixed by `--at`. Th
 are float64 arrays, one entry per point, and go through passes.forward and
 passes.reverse once, as arrays: the same code and the same numpy functions as a single
 point, so each point's numbers equal its own run's. A point where a node leaves its
-domain is nan there, counted in a warning.
+domain is nan there, counted in a warning. With `hessian`, the second derivatives too: per
+block, one forward-over-reverse pass per input, over the same arrays.
 
 The arrays here are batches of points of a scalar program, nothing else: a node's value
 is one number per point.
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError, UsageError
 from ..language.lower import binding_values, constant_value, lower
-from ..engine.passes import forward, kinks, layout, reverse
+from ..engine.passes import adjoint_tangent, forward, kinks, layout, reverse, tangent
 from ..engine.program import Program
 from ..engine.trace import Diagnostic
 
@@ -51,6 +52,7 @@ class Sweep(NamedTuple):
     value: np.ndarray
     gradient: dict[str, np.ndarray]  # ∂output/∂input at each point
     diagnostics: list[Diagnostic]  # each with its count of points
+    hessian: dict[str, dict[str, np.ndarray]] | None = None  # ∂²output/∂a∂b at each point
 
     @property
     def output_name(self) -> str:
@@ -102,7 +104,8 @@ def parse_range(text: str) -> Range:
     return Range(name, start, stop, int(count))
 
 
-def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]) -> Sweep:
+def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float],
+                  hessian: bool = False) -> Sweep:
     """Forward and reverse over every point of the grid the ranges span, in one pass."""
     from ..engine.shapes import scalars_only
 
@@ -127,12 +130,13 @@ def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]
     swept = {r.name: axis.ravel() for r, axis in zip(ranges, axes)}
     points = {name: swept[name] if name in swept else np.full(size, fixed[name])
               for name in inputs}
-    return evaluate_points(program, points, ranges, {k: fixed[k] for k in inputs if k in fixed})
+    return evaluate_points(program, points, ranges, {k: fixed[k] for k in inputs if k in fixed},
+                           hessian=hessian)
 
 
 def evaluate_points(program: Program, points: dict[str, np.ndarray],
                     ranges: list[Range] | None = None, fixed: dict | None = None,
-                    block: int = BLOCK) -> Sweep:
+                    block: int = BLOCK, hessian: bool = False) -> Sweep:
     """The passes over arrays of points: `points` has one float64 array per input, all of
     one length. They run over blocks of `block` points, each block one forward and one
     reverse pass over arrays."""
@@ -142,14 +146,18 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     out = program.output
     value = np.empty(size)
     gradient = {name: np.empty(size) for name in program.inputs}
+    second = {a: {b: np.empty(size) for b in program.inputs} for a in program.inputs} \
+        if hessian else None
     blocks = []
     for lo in range(0, size, block):
         hi = min(lo + block, size)
         diagnostics: list[Diagnostic] = []
         vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, diagnostics,
                        points=True)
-        _, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
+        partials, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
         kinks(program, vals, lay, diagnostics, points=True)
+        if second is not None:
+            _second(program, vals, lay, partials, adj, second, lo, hi, diagnostics)
         # a constant, or an adjoint that met only constant partials, fills its block
         value[lo:hi] = vals[out] if type(out) is int else out.value
         for k, name in enumerate(program.inputs):
@@ -160,8 +168,26 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
         lost = np.isnan(value)
         for g in gradient.values():
             g[lost] = np.nan
+        for row in (second or {}).values():
+            for h in row.values():
+                h[lost] = np.nan
     return Sweep(program, ranges or [], fixed or {}, point, value, gradient,
-                 _merge(blocks, size))
+                 _merge(blocks, size), second)
+
+
+def _second(program: Program, vals: list, lay, partials, adj: list, second: dict, lo: int,
+            hi: int, diagnostics: list) -> None:
+    """The block's Hessian: per input b, a tangent pass seeded with 1 on it at every point
+    and the adjoints' tangents, whose values at the inputs are ∂²f/∂a∂b; a kink's
+    second-order convention is counted beside its first."""
+    inputs = program.inputs
+    for kb, b in enumerate(inputs):
+        dot = tangent(program, vals, lay, partials, {kb: np.float64(1.0)})
+        bar = adjoint_tangent(program, vals, lay, partials, adj, dot, (kb,))
+        for ka, a in enumerate(inputs):
+            second[a][b][lo:hi] = bar[ka]  # a constant (0 where nothing moved) fills
+    diagnostics.extend([Diagnostic("second_kink", d.node, count=d.count, points=d.points)
+                        for d in diagnostics if d.kind == "kink"])
 
 
 def _merge(blocks: list[list[Diagnostic]], size: int) -> list[Diagnostic]:
@@ -177,11 +203,12 @@ def _merge(blocks: list[list[Diagnostic]], size: int) -> list[Diagnostic]:
             for (kind, node, operand), count in merged.items()]
 
 
-def sweep(source: str, over: list[str], at=None, *, share: bool = True) -> Sweep:
+def sweep(source: str, over: list[str], at=None, *, share: bool = True,
+          hessian: bool = False) -> Sweep:
     """The library entry: `sweep("x**2*cos(x*y)+1", ["x=-3:3:121"], at="y=pi/3")`."""
     from .differentiate import _no_cyclic_gc, parse_point
 
     with _no_cyclic_gc():
         program = lower(source, share=share)
         ranges = [parse_range(text) for text in over]
-        return sweep_program(program, ranges, parse_point(at))
+        return sweep_program(program, ranges, parse_point(at), hessian)
