@@ -38,6 +38,7 @@ VERSION_TARGET = 3.0  # backprop --version (and --help) / python -c pass
 GROWTH_TARGET = 1.5  # µs per node at 10^6 / at 10^4
 E2E_TARGET_S = 10.0  # 10^6 nodes, end to end
 REVERSE_TARGET_US = 1.0  # µs per node
+HVP_TARGET = 5.0  # a Hessian–vector product / one gradient (forward + reverse)
 
 FAMILIES = {
     "long sum": "sin(x*1) + sin(x*2) + … : 3 nodes per term (mul, sin, add)",
@@ -83,7 +84,9 @@ def worker(family: str, exp: int, reps: int) -> dict:
     from backprop_cli.language.lower import lower
     from backprop_cli.language.parser import parse
     from backprop_cli.engine.evaluate import evaluate
-    from backprop_cli.engine.passes import forward, layout, reverse
+    from backprop_cli.engine.passes import adjoint_tangent, forward, layout, reverse, tangent
+
+    import numpy as np
 
     differentiate("sin(x)*2+1", at={"x": 1})  # load the parser tables before timing
     rss_imports = _rss_now_kib()
@@ -114,7 +117,15 @@ def worker(family: str, exp: int, reps: int) -> dict:
                 lay, row["layout"] = timed(layout, program)
                 vals, row["forward"] = timed(forward, program, dict(point), lay)
                 res, row["reverse"] = timed(reverse, program, vals, lay)
-                del vals, res, lay
+                # --hvp x=1: forward over reverse, the tangent pass and the adjoints'
+                # tangents on top of the gradient's two passes
+                dot, row["tangent"] = timed(tangent, program, vals, lay, res[0],
+                                            {0: np.float64(1.0)})
+                _, row["adjoint tangent"] = timed(adjoint_tangent, program, vals, lay, res[0],
+                                                  res[1], dot, (0,))
+                row["gradient"] = row["forward"] + row["reverse"]
+                row["hvp"] = row["gradient"] + row["tangent"] + row["adjoint tangent"]
+                del vals, res, lay, dot
                 gc.collect()
                 trace, row["evaluate()"] = timed(evaluate, program, dict(point))
                 grad = trace.gradient
@@ -288,6 +299,7 @@ def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
           "differentiate() = lower + evaluate(), text to Trace")
     stages = [s for s in ("parse", "lower", "layout", "forward", "reverse", "evaluate()",
                           "differentiate()") if any(s in r["median"] for r in results)]
+    hvp_stages = ["gradient", "tangent", "adjoint tangent", "hvp"]
     for family, desc in FAMILIES.items():
         print()
         print(f"  {family}: {desc}")
@@ -356,7 +368,43 @@ def scaling(exps: list[int], reps_for: dict[int, int]) -> list[dict]:
                 rows.append([family, f"reverse pass at 10^{r['exp']}", f"{us:.2f} µs/node",
                              f"< {REVERSE_TARGET_US:g} µs/node", verdict(us < REVERSE_TARGET_US)])
     print(table(["family", "target", "measured", "target", "verdict"], rows))
+    hvp_cost(results, hvp_stages)
     return results
+
+
+def hvp_cost(results: list[dict], stages: list[str]) -> None:
+    """--hvp: one forward-over-reverse pass beside one gradient, per size, and how its
+    µs per node grows."""
+    heading("Hessian–vector product (--hvp): forward over reverse against one gradient")
+    print("  gradient = forward + reverse; hvp = gradient + tangent + adjoint tangent (the "
+          "adjoints' tangents), µs/node, medians")
+    rows = []
+    for r in results:
+        m, n = r["median"], r.get("nodes")
+        if not n or "hvp" not in m:
+            continue
+        ratio = m["hvp"] / m["gradient"]
+        rows.append([r["family"], f"10^{r['exp']}", n]
+                    + [f"{m[s] / n * 1e6:.2f}" for s in stages]
+                    + [f"{ratio:.2f}x", verdict(ratio <= HVP_TARGET)])
+    print(table(["family", "size", "nodes"] + stages + ["hvp/gradient", f"≤ {HVP_TARGET:g}x"],
+                rows))
+    rows = []
+    for family in FAMILIES:
+        by_exp = {r["exp"]: r for r in results if r["family"] == family and r.get("nodes")
+                  and "hvp" in r["median"]}
+        if len(by_exp) < 2:
+            continue
+        hi = max(by_exp)
+        lo = 4 if 4 in by_exp and hi > 4 else min(by_exp)
+        a, b = by_exp[lo], by_exp[hi]
+        ratio = (b["median"]["hvp"] / b["nodes"]) / (a["median"]["hvp"] / a["nodes"])
+        rows.append([family, f"10^{hi} / 10^{lo}", f"{ratio:.2f}x",
+                     verdict(ratio <= GROWTH_TARGET) if (lo, hi) == (4, 6)
+                     else f"(target is 10^6 vs 10^4, ≤ {GROWTH_TARGET}x)"])
+    if rows:
+        print("  Growth of the hvp's µs/node (linear time means a ratio near 1)")
+        print(table(["family", "sizes", "ratio", f"≤ {GROWTH_TARGET}x"], rows))
 
 
 # --------------------------------------------------------------------------------------

@@ -393,28 +393,34 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
     or whose operands do not move, passes nothing on."""
     n_in, n = program.n_inputs, len(program.nodes)
     zero = _f64(0.0)
-    reached = [False] * n  # w̄ structurally non-zero
-    moved = [False] * n  # ẇ structurally non-zero
-    has = [False] * n  # ẇ̄ structurally non-zero
+    # Structurally non-zero: w̄ (reached), ẇ (moved), ẇ̄ (has). The first two are as long
+    # as the value list, so a constant's slot reads False and needs no bounds check.
+    reached = [False] * len(vals)
+    moved = [False] * len(vals)
+    has = [False] * n
     if type(program.output) is int:
         reached[program.output] = True
     for j, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.slots)):
         if reached[j]:
-            for i in s:
-                if i < n:
-                    reached[i] = True
+            reached[s[0]] = True
+            if len(s) == 2:
+                reached[s[1]] = True
     for i in seeded:
         moved[i] = True
     for j, s in zip(range(n_in, n), lay.slots):
-        moved[j] = any(i < n and moved[i] for i in s)
+        moved[j] = moved[s[0]] or len(s) == 2 and moved[s[1]]
     bar: list = [zero] * n
     general = lay.general
     with np.errstate(all="ignore"):
+        if not general:
+            _adjoint_tangent_scalar(vals, lay, partials, adj, dot, n_in, n, reached, moved,
+                                    has, bar)
+            return bar
         for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
             if not reached[j]:
                 continue
             args = [vals[k] for k in s]
-            dots = [dot[k] if k < n and moved[k] else None for k in s]
+            dots = [dot[k] if moved[k] else None for k in s]
             if not has[j] and all(d is None for d in dots):
                 continue
             ps = partials[j]
@@ -453,3 +459,59 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
         bar = [b if has[j] or not np.ndim(vals[j]) else np.zeros(np.shape(vals[j]))
                for j, b in enumerate(bar)]
     return bar
+
+
+def _adjoint_tangent_scalar(vals, lay, partials, adj, dot, n_in, n, reached, moved, has,
+                            bar) -> None:
+    """adjoint_tangent's loop for scalars (and points), specialised for one or two operands
+    and the flat lists of partials, as _reverse_scalar is: the hot path of --hvp."""
+    first, second = partials.first, partials.second
+    for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+        if not reached[j]:
+            continue
+        hj = has[j]
+        if len(s) == 1:
+            i = s[0]
+            if moved[i]:
+                term = adj[j] * op.second[0](vals[i], vals[j]) * dot[i]
+                if hj:
+                    term = term + bar[j] * first[j]
+            elif hj:
+                term = bar[j] * first[j]
+            else:
+                continue
+            if has[i]:
+                bar[i] += term
+            else:
+                bar[i] = term
+                has[i] = True
+            continue
+        i0, i1 = s
+        m0, m1 = moved[i0], moved[i1]
+        if not (hj or m0 or m1):
+            continue
+        a, b, out = vals[i0], vals[i1], vals[j]
+        sec = op.second
+        g = adj[j]
+        # the partials' tangents: ṗ0 = p_aa·ȧ + p_ab·ḃ, ṗ1 = p_ab·ȧ + p_bb·ḃ
+        cross = sec[1](a, b, out) if m0 and i1 < n or m1 and i0 < n else None
+        for i, k, p in ((i0, 0, first[j]), (i1, 1, second[j])):
+            if i >= n:
+                continue
+            moving = None
+            if m0:
+                moving = (sec[0](a, b, out) if k == 0 else cross) * dot[i0]
+            if m1:
+                t = (cross if k == 0 else sec[2](a, b, out)) * dot[i1]
+                moving = t if moving is None else moving + t
+            term = None if moving is None else g * moving
+            if hj:
+                t = bar[j] * p
+                term = t if term is None else term + t
+            if term is None:
+                continue
+            if has[i]:
+                bar[i] += term
+            else:
+                bar[i] = term
+                has[i] = True
