@@ -15,8 +15,8 @@ import numpy as np
 from ..engine.program import node_id
 from ..engine.trace import Trace, largest_difference
 from ..errors import BackpropError
-from .sentences import (diagnostic_message, error_message, stop_message, undefined_words,
-                        update_words, verdict_reason)
+from .sentences import (GRADIENT_STEP, diagnostic_message, error_message, stop_message,
+                        undefined_words, verdict_reason)
 
 if TYPE_CHECKING:  # annotations only: the JSON of a trace need not load the tasks
     from ..tasks.descent import Step, Stop
@@ -279,7 +279,7 @@ def step_document(step: Step) -> dict:
     if step.update is not None:  # newton: how the step was taken
         doc["update"], doc["step_size"] = step.update, number(step.step_size)
         if step.update == "gradient":
-            doc["note"] = update_words(step)
+            doc["note"] = GRADIENT_STEP
     return doc
 
 

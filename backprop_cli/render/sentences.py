@@ -155,11 +155,15 @@ def verdict_reason(v: Verdict) -> str:
 # --- descent ------------------------------------------------------------------------
 
 def update_words(step) -> str:
-    """How a newton step reached its point, for the table's update column."""
+    """How a newton step reached its point, for the table's update column: newton or
+    gradient (fallback_message says why), and the line search's step."""
     if step.update is None:
         return "start"
-    what = "newton" if step.update == "newton" else "gradient (H not positive definite)"
-    return f"{what}, t = {fmt(step.step_size, 3)}"
+    return f"{step.update}, t = {fmt(step.step_size, 3)}"
+
+
+GRADIENT_STEP = ("the Hessian was not positive definite where this step started: a gradient "
+                 "step with a line search was taken instead of a Newton step")
 
 
 def fallback_message(steps) -> str | None:
