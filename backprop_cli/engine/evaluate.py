@@ -120,6 +120,9 @@ def _jacobian(program: Program, vals: list, lay, partials, mode: str | None = No
     return Jacobian(jac, "forward", sum(sizes))
 
 
+MAX_HESSIAN_ENTRIES = 1_000_000  # 1000 input entries: 1000 passes and 8 MB of Hessian
+
+
 def second_order(trace: Trace, hessian: bool = True, direction: dict | None = None) -> Trace:
     """Forward over reverse at the trace's point, with its partials and adjoints: for the
     Hessian one pass per input entry (ẇ = 1 on it), for a Hessian–vector product one pass
@@ -146,6 +149,11 @@ def second_order(trace: Trace, hessian: bool = True, direction: dict | None = No
         bars.append(bar)
         return bar
 
+    entries = sum(int(np.prod(sh)) for sh in shapes)
+    if hessian and entries * entries > MAX_HESSIAN_ENTRIES:
+        raise UsageError(f"the Hessian of {entries:,} input entries has {entries * entries:,} "
+                         f"entries; --hessian computes at most {MAX_HESSIAN_ENTRIES:,}",
+                         hint="--hvp gives H·v along one direction in one pass")
     table = None
     if hessian:
         table = {a: {b: np.zeros(shapes[i] + shapes[k]) for k, b in enumerate(inputs)}

@@ -292,7 +292,11 @@ def _second(trace: Trace, options: Options, val, f: str) -> list[str]:
            r"{\partial w_i \partial w_m}\dot{w}_m$, through the backward list, from "
            rf"$\dot{{\bar{{w}}}}_{{{program.output + 1 if type(program.output) is int else 0}}}"
            r" = 0$. At the inputs, $\dot{\bar{w}}$ is a column of the Hessian (or $Hv$).", ""]
-    for k, name in enumerate(second.inputs):
+    head, tail = rows(len(second.inputs), options.max_rows)
+    for k in [*head, *tail]:
+        if tail and k == tail[0]:
+            doc += [rf"\dots\ ({len(second.inputs) - len(head) - len(tail)} more passes)", ""]
+        name = second.inputs[k]
         dot, bar = second.tangents[k], second.adjoint_tangents[k]
         seed = (r"along $v$" if name == "v"
                 else rf"seeded with $\dot{{{name_math(name)}}} = 1$")

@@ -249,7 +249,9 @@ def second_passes(trace: Trace, options: Options) -> list[Table]:
     formulas = not trace.tensor
     succ = trace.successors() if formulas else None
     out = []
-    for k, name in enumerate(second.inputs):
+    head, tail = rows(len(second.inputs), options.max_rows)  # many passes: the first, last
+    for k in [*head, *tail]:
+        name = second.inputs[k]
         first = k == 0 and formulas
         dot, bar = second.tangents[k], second.adjoint_tangents[k]
 
@@ -270,7 +272,9 @@ def second_passes(trace: Trace, options: Options) -> list[Table]:
         seed = ("along v = " + ", ".join(f"{n} = {fmt(v, p)}"
                                          for n, v in second.direction.items())
                 if name == "v" else f"ẇ = 1 on {name}")
-        title = (f"Second-order pass {k + 1} of {second.passes} ({seed}): tangents ẇᵢ, "
+        title = ((f"(passes {len(head) + 1} to {tail[0]} not shown: --max-rows) "
+                  if tail and k == tail[0] else "")
+                 + f"Second-order pass {k + 1} of {second.passes} ({seed}): tangents ẇᵢ, "
                  "adjoints w̄ᵢ and their tangents ẇ̄ᵢ = Σⱼ ẇ̄ⱼ·∂wⱼ/∂wᵢ + w̄ⱼ·(∂wⱼ/∂wᵢ)˙, "
                  "from ẇ̄ₙ = 0")
         out.append(_table("second", title, columns, len(program.nodes), options.max_rows, row))
