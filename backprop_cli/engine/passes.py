@@ -1,4 +1,6 @@
-"""The drivers: the forward, reverse and tangent passes over the SSA list, as loops.
+"""The drivers: the forward, reverse and tangent passes over the SSA list, as loops, and
+the tangent of the reverse pass (adjoint_tangent), which forward over reverse composes
+with the tangent pass for second derivatives.
 
 Three kinds of value go through the same drivers:
 - one point of a program of scalars: numpy float64 scalars, computed by the op table's
@@ -384,9 +386,9 @@ def tangent(program: Program, vals: list, lay: Layout, partials: Partials,
 def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partials, adj: list,
                     dot: list, seeded) -> list:
     """The tangent pass carried through the reverse pass: ẇ̄ of every node, the tangent of
-    its adjoint when the inputs `seeded` move by the tangents `dot` (from `tangent`). From the last
-    node down, ẇ̄_i += ẇ̄_j·∂w_j/∂w_i + w̄_j·(∂w_j/∂w_i)˙, where the partial's own tangent is
-    Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m (the op table's second partials); an op that pushes a
+    its adjoint when the inputs `seeded` move by the tangents `dot` (from `tangent`). From
+    the last node down, ẇ̄_i += ẇ̄_j·∂w_j/∂w_i + w̄_j·(∂w_j/∂w_i)˙, the partial's tangent
+    being Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m (the op table's second partials); an op that pushes a
     vector–Jacobian product pushes it of ẇ̄_j, plus its `dvjp` of w̄_j. The seed is a
     constant, so ẇ̄_out = 0; an input's ẇ̄ is the Hessian times the inputs' tangent.
     Structural zeros hold as in the first-order passes: a node the output does not use,
@@ -480,38 +482,42 @@ def _adjoint_tangent_scalar(vals, lay, partials, adj, dot, n_in, n, reached, mov
                 term = bar[j] * first[j]
             else:
                 continue
+            terms = ((i, term),)
+        else:
+            terms = _binary_terms(op, j, s, vals, adj, dot, first, second, n, moved, hj, bar)
+        for i, term in terms:
             if has[i]:
                 bar[i] += term
             else:
                 bar[i] = term
                 has[i] = True
+
+
+def _binary_terms(op, j, s, vals, adj, dot, first, second, n, moved, hj, bar) -> list:
+    """What node j of two operands adds to its operands' ẇ̄: (operand, term) pairs. The
+    partials' tangents are ṗ0 = p_aa·ȧ + p_ab·ḃ and ṗ1 = p_ab·ȧ + p_bb·ḃ."""
+    i0, i1 = s
+    m0, m1 = moved[i0], moved[i1]
+    if not (hj or m0 or m1):
+        return []
+    a, b, out = vals[i0], vals[i1], vals[j]
+    sec = op.second
+    g = adj[j]
+    cross = sec[1](a, b, out) if m0 and i1 < n or m1 and i0 < n else None
+    terms = []
+    for i, k, p in ((i0, 0, first[j]), (i1, 1, second[j])):
+        if i >= n:
             continue
-        i0, i1 = s
-        m0, m1 = moved[i0], moved[i1]
-        if not (hj or m0 or m1):
-            continue
-        a, b, out = vals[i0], vals[i1], vals[j]
-        sec = op.second
-        g = adj[j]
-        # the partials' tangents: ṗ0 = p_aa·ȧ + p_ab·ḃ, ṗ1 = p_ab·ȧ + p_bb·ḃ
-        cross = sec[1](a, b, out) if m0 and i1 < n or m1 and i0 < n else None
-        for i, k, p in ((i0, 0, first[j]), (i1, 1, second[j])):
-            if i >= n:
-                continue
-            moving = None
-            if m0:
-                moving = (sec[0](a, b, out) if k == 0 else cross) * dot[i0]
-            if m1:
-                t = (cross if k == 0 else sec[2](a, b, out)) * dot[i1]
-                moving = t if moving is None else moving + t
-            term = None if moving is None else g * moving
-            if hj:
-                t = bar[j] * p
-                term = t if term is None else term + t
-            if term is None:
-                continue
-            if has[i]:
-                bar[i] += term
-            else:
-                bar[i] = term
-                has[i] = True
+        moving = None
+        if m0:
+            moving = (sec[0](a, b, out) if k == 0 else cross) * dot[i0]
+        if m1:
+            t = (cross if k == 0 else sec[2](a, b, out)) * dot[i1]
+            moving = t if moving is None else moving + t
+        term = None if moving is None else g * moving
+        if hj:
+            t = bar[j] * p
+            term = t if term is None else term + t
+        if term is not None:
+            terms.append((i, term))
+    return terms

@@ -177,8 +177,8 @@ def _wide_positive(z) -> bool:
 
 
 def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
-    """One input: a curve of f and of each partial (and with --hessian of f″). Two: a heat map of f with the
-    downhill arrows, and one of each partial."""
+    """One input: a curve of f and of each partial (with --hessian also f″). Two: a heat
+    map of f with the downhill arrows, and one of each partial."""
     name = sweep.output_name
     ranges = sweep.ranges
     if len(ranges) == 1:
