@@ -99,6 +99,8 @@ def test_markdown_and_latex_show_the_second_order_pass():
     assert r"\subsection*{Second order: forward over reverse}" in tex.stdout
     assert r"\dot{\bar{w}}_2 &= \dot{\bar{w}}_4w_1 + \bar{w}_4\dot{w}_1 = 12.5664" in tex.stdout
     assert r"\frac{\partial^2 f}{\partial x\,\partial y} &= 12.5664" in tex.stdout
+    expanded = run_cli(LECTURE, "--at", AT, "--hessian", "--expand", "--format", "latex")
+    assert r"\frac{\partial^2 f}{\partial y^2} &= -x^{4}\cos(xy) = 16" in expanded.stdout
 
 
 @pytest.mark.parametrize("args,message", [

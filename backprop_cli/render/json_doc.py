@@ -141,6 +141,7 @@ def second_order_document(trace: Trace, value, expand: bool) -> dict:
     arrays), `hvp` as {input: (H·v) in its shape}, and `second_order`: per pass the
     tangents ẇ and the second-order adjoints ẇ̄, with their formulas (of scalars)."""
     from ..symbolic.second import adjoint_tangent_formulas, expanded_hessian, tangent_texts
+    from ..symbolic.simplify import MAX_NODES
 
     second = trace.second
     doc: dict = {}
@@ -154,7 +155,8 @@ def second_order_document(trace: Trace, value, expand: bool) -> dict:
     if second.hvp is not None:
         doc["hvp"] = {name: value(v) for name, v in second.hvp.items()}
         doc["direction"] = {name: value(v) for name, v in second.direction.items()}
-    formulas = not trace.tensor
+    # formulas of scalars, and not for a graph too big to simplify (as adjoint_simplified)
+    formulas = not trace.tensor and len(trace.program.nodes) <= MAX_NODES
     doc["second_order"] = {
         "passes": second.passes,
         "tangent_formulas": tangent_texts(trace.program, "ascii") if formulas else None,

@@ -319,12 +319,20 @@ def _second(trace: Trace, options: Options, val, f: str) -> list[str]:
     lines = []
     inputs = program.inputs
     if second.hessian is not None:
+        expanded = None
+        if options.expand and not blank and not trace.tensor:
+            from ..symbolic.second import expanded_hessian
+
+            expanded = expanded_hessian(trace, "latex")
         for a in inputs:
             for b in inputs:
                 x, y = name_math(a), name_math(b)
                 d = (rf"\frac{{\partial^2 {f}}}{{\partial {x}^2}}" if a == b else
                      rf"\frac{{\partial^2 {f}}}{{\partial {x}\,\partial {y}}}")
-                lines.append(f"{d} &= {val(second.hessian[a][b])}")
+                form = expanded[a][b] if expanded else None
+                value = val(second.hessian[a][b])
+                lines.append(f"{d} &= " + (f"{_wrap(form)} = " if form and form != value
+                                           else "") + value)
     if second.hvp is not None:
         lines += [rf"(Hv)_{{{name_math(a)}}} &= {val(v)}" for a, v in second.hvp.items()]
     if lines:
