@@ -296,7 +296,7 @@ def hessian(trace: Trace, options: Options) -> list[Table]:
         if not trace.tensor:
             rows_ = [(f"∂/∂{a}", *["" if blank else fmt(h[a][b], p) for b in inputs])
                      for a in inputs]
-            columns = (f"∂²{name}/∂·∂·", *[f"∂/∂{b}" for b in inputs])
+            columns = (f"∂²{name}", *[f"∂/∂{b}" for b in inputs])
         else:
             rows_ = [(f"∂²{name}/∂{a}∂{b}", shape_text(np.shape(h[a][b])),
                       "" if blank else fmt_value(h[a][b], p, max_entries=36))

@@ -461,7 +461,7 @@ def _fill(op: str, operands: list[str], template: str | None = None) -> str:
     return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], template)
 
 
-_DOTS = (("ẇ̄", "\\dot{\\bar{w}}_", "bardot"), ("ẇ", "\\dot{w}_", "dot"))
+_DOTS = (("ẇ̄", "\\dot{\\bar{w}}_", "dotbar"), ("ẇ", "\\dot{w}_", "dot"))
 
 
 def _dotted(name: str) -> tuple[str, str, str] | None:
@@ -474,7 +474,8 @@ def _dotted(name: str) -> tuple[str, str, str] | None:
 
 
 def _param_ascii(name: str) -> str:
-    """w4dot, w4bardot: spellings the grammar reads, as w4bar is."""
+    """w4dot, w4dotbar: spellings the grammar reads, as w4bar is, and as the ASCII
+    terminal spells ẇ4 and ẇ̄4 (ascii.MARKS)."""
     dotted = _dotted(name)
     return name if dotted is None else f"w{dotted[0]}{dotted[2]}"
 
