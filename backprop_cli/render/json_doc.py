@@ -149,9 +149,7 @@ def second_order_document(trace: Trace, value, expand: bool) -> dict:
         doc["hessian"] = {a: {b: value(h) for b, h in row.items()}
                           for a, row in second.hessian.items()}
         if expand and not trace.tensor:
-            doc["hessian_expanded"] = {
-                a: {b: None if f is None else f for b, f in row.items()}
-                for a, row in expanded_hessian(trace, "ascii").items()}
+            doc["hessian_expanded"] = expanded_hessian(trace, "ascii")  # None: too long
     if second.hvp is not None:
         doc["hvp"] = {name: value(v) for name, v in second.hvp.items()}
         doc["direction"] = {name: value(v) for name, v in second.direction.items()}
