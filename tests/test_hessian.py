@@ -209,14 +209,25 @@ def test_exact_where_the_first_derivatives_are_exact():
     ("abs(x)*y", "x=0,y=2", "w3"), ("relu(x)*x", "x=0", "w2"),
     ("max(x, y)**2", "x=1,y=1", "w3"), ("step(x)*x**2", "x=0", "w2"),
 ])
-def test_second_order_kinks_state_their_convention(source, at, node):
+def test_second_order_kinks_state_their_convention(source, at, node, validate):
     from backprop_cli.render.json_doc import trace_document
 
-    doc = trace_document(differentiate(source, at, hessian=True))
+    doc = validate(trace_document(differentiate(source, at, hessian=True)))
     kinds = {(w["kind"], w["node"]) for w in doc["warnings"]}
     assert ("kink", node) in kinds and ("second_kink", node) in kinds
     message = next(w["message"] for w in doc["warnings"] if w["kind"] == "second_kink")
     assert "taken as 0" in message or "are 0" in message or "is 0" in message
+
+
+def test_an_infinite_second_derivative_names_its_node(validate):
+    from backprop_cli.render.json_doc import trace_document
+
+    t = differentiate("x**1.5 + y", "x=0,y=1", hessian=True)  # f_xx = 0.75/sqrt(x)
+    assert math.isinf(float(t.second.hessian["x"]["x"]))
+    assert float(t.second.hessian["y"]["y"]) == 0.0
+    doc = validate(trace_document(t))
+    assert [(w["kind"], w["node"]) for w in doc["warnings"]] == [("no_second_derivative", "w3")]
+    assert "w3 = w1**1.5 has no finite second derivative" in doc["warnings"][0]["message"]
 
 
 def test_abs_second_derivative_at_its_kink_is_zero_by_convention():

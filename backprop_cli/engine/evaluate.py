@@ -183,5 +183,26 @@ def second_order(trace: Trace, hessian: bool = True, direction: dict | None = No
                for k, name in enumerate(inputs)}
     kinked = [Diagnostic("second_kink", d.node, count=d.count, points=d.points)
               for d in trace.diagnostics if d.kind == "kink"]
+    finite = all(np.all(np.isfinite(bar[k])) for bar in bars for k in range(len(inputs)))
+    if not finite and all(np.all(np.isfinite(g)) for g in trace.gradient.values()):
+        kinked += _no_second_derivative(program, vals, lay, adj)
     second = SecondOrder(names, dots, bars, table, hvp, direction)
     return trace._replace(second=second, diagnostics=trace.diagnostics + kinked)
+
+
+def _no_second_derivative(program: Program, vals: list, lay, adj: list) -> list:
+    """The nodes the output uses whose second partials are not finite where their
+    operands are (x**1.5 at 0): where an infinite or nan Hessian entry comes from, said
+    as not_differentiable says it of a first partial."""
+    out = []
+    n_in, n = program.n_inputs, len(program.nodes)
+    with np.errstate(all="ignore"):
+        for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
+            if op.second is None or not np.any(adj[j]):
+                continue
+            args = [vals[k] for k in s]
+            if not all(np.all(np.isfinite(a)) for a in args if type(a) is not tuple):
+                continue
+            if not all(np.all(np.isfinite(f(*args, vals[j]))) for f in op.second):
+                out.append(Diagnostic("no_second_derivative", j))
+    return out

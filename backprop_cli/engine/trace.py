@@ -17,7 +17,9 @@ class Diagnostic(NamedTuple):
 
     kind: "kink" (a node evaluated where its op has no derivative; the op table's
     kink_text says which convention was used), "second_kink" (the same node, when second
-    derivatives were taken: kink2_text), "overflow" (a value came out infinite),
+    derivatives were taken: kink2_text), "no_second_derivative" (a node's second partial
+    is not finite where its operands are, x**1.5 at 0, and the Hessian is not finite),
+    "overflow" (a value came out infinite),
     "not_differentiable" (an infinite or nan partial on the edge operand → node reached
     the gradient), "domain" (over points only: a node left its domain there, its value is
     nan). Over many points (a sweep) `count` says at how many of `points` it happened."""

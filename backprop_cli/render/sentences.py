@@ -43,6 +43,9 @@ def diagnostic_message(program, d) -> str:
         return f"{node} is not differentiable here{_at(d)}; {op.kink_text}"
     if d.kind == "second_kink":
         return f"{node} has no second derivative here{_at(d)}; {op.kink2_text}"
+    if d.kind == "no_second_derivative":
+        return (f"{node} has no finite second derivative here: the Hessian entries it "
+                "reaches are not finite")
     if d.kind == "domain":
         return f"{node}: {op.domain_text}{_at(d)}; the value there is nan"
     if d.kind == "overflow":
