@@ -118,8 +118,8 @@ def output_options(p: argparse.ArgumentParser, *, formats: tuple[str, ...] = (),
 def grading_options(p: argparse.ArgumentParser):
     group = p.add_argument_group("checking answers (exit 1 when one is wrong)")
     group.add_argument("--expect", action="append", metavar="'TARGET = ANSWER'",
-                       help="grade an answer: TARGET is f, df/dx, w4 or w4bar; ANSWER a "
-                            "number or a formula; may be repeated")
+                       help="grade an answer: TARGET is f, df/dx, d2f/dxdy, w4 or w4bar; "
+                            "ANSWER a number or a formula; may be repeated")
     group.add_argument("--answers", metavar="FILE",
                        help="grade the problems of an answers file (.toml or .json)")
     answer_key_option(group)
