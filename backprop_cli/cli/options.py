@@ -149,7 +149,7 @@ def common_options(p: argparse.ArgumentParser):
 
 
 # Every --format name: which command prints it is the command's business (its formats).
-ALL_FORMATS = ("table", "json", "latex", "markdown", "dot", "mermaid", "csv")
+ALL_FORMATS = ("table", "json", "latex", "markdown", "dot", "mermaid", "html", "csv")
 
 
 def chosen_format(args) -> str:

@@ -51,6 +51,7 @@ FORMATS = {
     "markdown": "markdown",
     "dot": "dot",
     "mermaid": "mermaid",
+    "html": "html",
 }
 
 LACKS = {
