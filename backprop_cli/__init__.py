@@ -34,11 +34,16 @@ _EXPORTS = {
     "BackpropError": ".errors",
 }
 __all__ = list(_EXPORTS)
+# Asking for these registers how a notebook shows a Trace (render/notebook.py): the engine,
+# where Trace lives, cannot import the renderers itself.
+_DISPLAYED = {"differentiate", "evaluate", "Trace"}
 
 
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _DISPLAYED:
+        importlib.import_module(".render.notebook", __name__)
     value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
     globals()[name] = value  # once: later lookups do not come here
     return value

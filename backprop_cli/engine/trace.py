@@ -105,6 +105,13 @@ class SecondOrder(NamedTuple):
         return len(self.inputs)
 
 
+# How a notebook shows a Trace (IPython calls _repr_html_ and _repr_markdown_): the engine
+# writes no text, so the writers are registered here from above, by render/notebook.py,
+# which the package's public names (backprop_cli.differentiate, …) import. Until then the
+# methods return None and IPython falls back to the plain repr.
+DISPLAY: dict = {}  # "html" / "markdown" -> function(trace) -> str
+
+
 class Trace(NamedTuple):
     # A NamedTuple, not a dataclass: creating a dataclass costs milliseconds at import,
     # and every run of the command pays for its imports.
@@ -121,6 +128,14 @@ class Trace(NamedTuple):
     jacobian: Jacobian | None = None
     tensor: bool = False  # run by the general loops: vectors, matrices, a seed, --jacobian
     second: SecondOrder | None = None  # --hessian, --hvp
+
+    def _repr_html_(self) -> str | None:
+        show = DISPLAY.get("html")
+        return None if show is None else show(self)
+
+    def _repr_markdown_(self) -> str | None:
+        show = DISPLAY.get("markdown")
+        return None if show is None else show(self)
 
     @property
     def has_adjoints(self) -> bool:
