@@ -105,6 +105,10 @@ def build_parser() -> Parser:
                         help="a worksheet: the SSA list and definitions, with values, "
                              "partials and adjoints left empty (table, markdown, latex, "
                              "dot, mermaid)")
+    output.add_argument("--step", action="store_true",
+                        help="in a terminal: step through the forward pass node by node, "
+                             "then the backward pass one adjoint update at a time (space or "
+                             "enter: next, b: back, q: quit)")
     answer_key_option(output)
     common_options(p)
     p.add_argument("--version", action="version", version=f"backprop {_version()}")
@@ -139,10 +143,26 @@ def renderer(args):
     return module
 
 
+def stepper(args):
+    """--step's checks: the tables' format, and a terminal to read keys from and draw on."""
+    name = chosen_format(args)
+    if name != "table":
+        raise UsageError(f"--step steps through the tables in the terminal, not --format {name}",
+                         hint="for a page to step through: --format html > f.html")
+    from .keys import terminal
+
+    if not terminal():
+        raise UsageError("--step needs a terminal: standard input and output must both be "
+                         "one, to read the keys and draw the steps",
+                         hint="for a page to step through: --format html > f.html")
+
+
 def run(args):
     from ..render import Options
     from ..tasks.differentiate import differentiate
 
+    if args.step:
+        stepper(args)
     module = renderer(args)
     trace = differentiate(read_source(args), args.at, share=args.share, mode=args.mode,
                           seed=args.seed, jacobian=args.jacobian, hessian=args.hessian,
@@ -153,4 +173,14 @@ def run(args):
         write_key(args.answers_out, trace, args.at)
     options = Options(args.precision, args.max_rows, args.blank, args.graph, args.mode,
                       args.expand)
+    if args.step:
+        return 0, lambda: _play(trace, options)
     return 0, lambda: module.emit(trace, options)
+
+
+def _play(trace, options) -> None:
+    from ..render.stepwise import play
+    from .keys import pressed
+
+    with pressed() as keys:
+        play(trace, options, keys)
