@@ -165,7 +165,7 @@
     var BOX = 40, ADJ = 16;  // a node's box, and the line under it for its adjoint
 
     function drawGraph(layout) {
-      var W = layout.width + 160, H = layout.height + 40;
+      var W = layout.width + 40, H = layout.height + 40;
       var s = svg('svg', {width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, 'class': 'bp-svg'});
       s.appendChild(svg('defs', {})).appendChild(marker());
       var gE = svg('g', {'class': 'bp-edges'}), gN = svg('g', {'class': 'bp-nodes'});
@@ -200,8 +200,10 @@
       });
       graphBox.textContent = '';
       graphBox.appendChild(s);
+      // as wide as the graph: the tables go beside it where there is room, else under it
+      graphBox.style.flex = '0 1 ' + Math.min(W + 4, main.clientWidth) + 'px';
       var fit = (graphBox.clientWidth - 4) / W;  // shrink a wide graph, if it stays legible
-      if (fit < 1 && fit >= 0.55) { s.setAttribute('width', W * fit); s.setAttribute('height', H * fit); }
+      if (fit < 1 && fit >= 0.7) { s.setAttribute('width', W * fit); s.setAttribute('height', H * fit); }
       var k = cur; cur = 0; go(k, true);  // what the steps so far show, on the new drawing
     }
     function marker() {
@@ -345,7 +347,7 @@
     scope.onmessage = function (m) { scope.postMessage(layOutNow(scope.dagre, m.data)); };
     function layOutNow(dagre, job) {
       var g = new dagre.graphlib.Graph();
-      g.setGraph({rankdir: 'LR', nodesep: 24, ranksep: 70, edgesep: 12});
+      g.setGraph({rankdir: 'LR', nodesep: 18, ranksep: 36, edgesep: 10});
       g.setDefaultEdgeLabel(function () { return {}; });
       job.nodes.forEach(function (n, i) { g.setNode(String(i), {width: n.width, height: n.height}); });
       job.edges.forEach(function (e) {
