@@ -19,6 +19,8 @@ examples:
   backprop -f examples/lecture_f.bp --at x=-1,y=pi/3 --format latex > f.tex
   backprop "x*y*exp(x*y)" --at x=1,y=2 --format dot | dot -Tpng -o g.png
   backprop "x*y*exp(x*y)" --at x=1,y=2 --blank --format markdown
+  backprop -f examples/lecture_f.bp --at x=-1,y=pi/3 --format html > f.html
+  backprop "x*y*exp(x*y)" --at x=1,y=2 --step
   backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2 --mode both --expand
   backprop "x @ x" --at "x=[0,1,2,3]"
   backprop "x[:2]" --at "x=arange(4)" --seed "v=[1,0.5]"
