@@ -50,6 +50,8 @@ class Frames:
     def now(self, k: int) -> Text:
         """The step just made: where it is, its rule, formula and numbers."""
         steps, out = self.steps, Text()
+        if not steps:
+            return Text(cells.constant_note(self.trace) or "No steps to show.", style="dim")
         if k == 0:
             return Text("Press space or enter to start the forward pass.", style="dim")
         s = steps[k - 1]
@@ -117,7 +119,7 @@ class Frames:
 
     def draw(self, console, k: int) -> None:
         trace = self.trace
-        room = max(3, (console.size.height - 14) // 2)
+        room = max(3, (console.size.height - 18) // 2)  # both tables and the text
         point = cells.point_text(trace, self.options.precision)
         console.print(Text.assemble(("backprop ", "bold"), cells.source_line(trace),
                                     (f"   at {point}" if point else "", "dim")))
