@@ -85,7 +85,7 @@ def page_data(trace: Trace, options: Options) -> dict:
     gradient = cells.gradient(trace, options)
     return {"trace": None if blank else trace_document(trace, options.expand),
             "blank": blank, "title": cells.source_line(trace),
-            "point": "" if blank else cells.point_text(trace, p),
+            "point": cells.point_text(trace, p),  # the problem, not an answer
             "nodes": nodes, "edges": labels, "steps": shown,
             "forward_steps": len(program.nodes),
             "output": cells.output_line(trace, options), "note": cells.constant_note(trace),
