@@ -61,6 +61,13 @@ def test_the_display_hook_is_set_by_the_public_name_in_a_fresh_process():
     assert out.stdout.split() == ["backprop_cli.engine.trace", "True", "True"], out.stderr
 
 
+def test_ipython_finds_the_html_and_the_markdown():
+    formatters = pytest.importorskip("IPython.core.formatters",
+                                     reason="IPython is not installed (not a test dependency)")
+    data, _ = formatters.DisplayFormatter().format(trace("x*y", at="x=1,y=2"))
+    assert {"text/html", "text/markdown", "text/plain"} <= set(data)
+
+
 def _cells():
     return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
 
