@@ -22,7 +22,10 @@ LAYER = ("-f", "examples/layer_loss.bp", "--at",
 EXAMPLES = {"lecture_f": LECTURE, "layer_loss": LAYER,
             "exercise_add": ("c = a + b; d = c + a", "--at", "a=1,b=2"),
             "vector_slice": ("x[:2]", "--at", "x=arange(4)", "--seed", "v=[1,0.5]"),
-            "dynamic_programming": ("sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2))", "--at", "x=2")}
+            "dynamic_programming": ("sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2))", "--at", "x=2"),
+            "hessian": (*LECTURE, "--hessian", "--mode", "both"),
+            "jacobian_seeded": ("A @ x", "--at", "A=[[1,2],[3,4],[5,6]],x=[1,2]", "--seed",
+                                "v=[1,0,2]", "--jacobian")}
 
 
 class Page(HTMLParser):
@@ -184,8 +187,18 @@ def test_a_blank_page_is_a_worksheet_without_the_answers():
 def test_a_constant_and_a_jacobian_page():
     _, p = page("2*pi")
     assert p.data()["steps"] == [] and p.data()["output"].startswith("f = 2")
-    result = run_cli("A @ x", "--at", "A=ones(3,2),x=[1,2]", "--jacobian", "--format", "html")
-    assert result.returncode == 2 and "--jacobian" in result.stderr  # a table the page lacks
+    # without a seed there is no one backward pass: the forward pass, then the Jacobian
+    _, p = page("A @ x", "--at", "A=ones(3,2),x=[1,2]", "--jacobian")
+    data = p.data()
+    assert {s["kind"] for s in data["steps"]} == {"forward"}
+    assert [t["title"].split(",")[0] for t in data["tables"]] == ["Jacobian"]
+
+
+def test_the_tables_the_stepper_does_not_show_follow_it():
+    titles = [t["title"] for t in page(*EXAMPLES["hessian"])[1].data()["tables"]]
+    assert titles[0].startswith("Tangents") and titles[-1].startswith("Hessian")
+    assert any(t.startswith("Second-order pass 2 of 2") for t in titles)
+    assert "Gradient" in titles
 
 
 def test_html_is_a_format_of_the_show_command_only():

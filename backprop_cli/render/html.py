@@ -31,6 +31,9 @@ from .sentences import diagnostic_message
 from .steps import product_text, steps as walk
 
 WORKSHEET = True  # --blank: the page without the numbers, answers hidden
+JACOBIAN = True  # under the stepper, as the terminal's tables: cells.jacobian
+HESSIAN = True  # and cells.hessian, cells.second_passes
+STEPPED = ("forward", "partials", "adjoints")  # the tables the stepper itself shows
 GRAPH_IN_NOTEBOOK = 60  # nodes: a notebook draws the graph up to this size
 CSP = ("default-src 'none'; script-src 'unsafe-inline' blob:; worker-src blob:; "
        "style-src 'unsafe-inline'")
@@ -82,18 +85,33 @@ def page_data(trace: Trace, options: Options) -> dict:
                       "first": s.first, "last": s.last,
                       "num_value": None if blank else array(s.value),
                       "num_total": None if blank or s.total is None else array(s.total)})
-    gradient = cells.gradient(trace, options)
     return {"trace": None if blank else trace_document(trace, options.expand),
             "blank": blank, "title": cells.source_line(trace),
             "point": cells.point_text(trace, p),  # the problem, not an answer
             "nodes": nodes, "edges": labels, "steps": shown,
             "forward_steps": len(program.nodes),
             "output": cells.output_line(trace, options), "note": cells.constant_note(trace),
-            "gradient": None if gradient is None else
-            {"title": gradient.title, "columns": list(gradient.columns),
-             "rows": [list(r) for r in gradient.head]},
+            "tables": [_table_data(t) for t in _more_tables(trace, options, edges)],
+            "modes": cells.modes_line(trace, options),
             "warnings": [] if blank else [diagnostic_message(program, d)
                                           for d in trace.diagnostics]}
+
+
+def _more_tables(trace: Trace, options: Options, edges) -> list[cells.Table]:
+    """The terminal's tables the stepper does not show: tangents, second-order passes, the
+    gradient, the Jacobian, the Hessian."""
+    more = [t for t in cells.tables(trace, options, edges) if t.kind not in STEPPED]
+    return more + [t for t in (cells.gradient(trace, options), cells.jacobian(trace, options),
+                               *cells.hessian(trace, options)) if t]
+
+
+def _table_data(t: cells.Table) -> dict:
+    rows = [list(r) for r in t.head]
+    if t.tail:
+        rows.append(["⋮"] * (len(t.columns) - 2) + [f"… {t.hidden} more rows", ""])
+        rows.extend(list(r) for r in t.tail)
+    return {"title": t.title, "columns": list(t.columns),
+            "numeric": [cells.numeric(c) for c in t.columns], "rows": rows}
 
 
 def widget(trace: Trace, options: Options, *, tables: bool = True, keys: str = "page") -> str:
@@ -147,12 +165,14 @@ def tables_html(trace: Trace, options: Options) -> str:
              + (f" at {html.escape(point)}" if point else "") + "</p>"]
     edges = trace.edges()
     parts.extend(table_html(t) for t in cells.tables(trace, options, edges))
+    # (then what follows the output line: the gradient, the Jacobian, the Hessian)
     parts.append(f"<p><b>{html.escape(cells.output_line(trace, options))}</b></p>")
     note = cells.constant_note(trace)
     if note:
         parts.append(f"<p>{html.escape(note)}</p>")
     parts.extend(table_html(t) for t in (cells.gradient(trace, options),
-                                         cells.jacobian(trace, options)) if t)
+                                         cells.jacobian(trace, options),
+                                         *cells.hessian(trace, options)) if t)
     modes = cells.modes_line(trace, options)
     if modes:
         parts.append(f"<p>{html.escape(modes)}</p>")

@@ -140,20 +140,21 @@
     var foot = el('div', 'bp-foot');
     if (data.output) foot.appendChild(el('div', 'bp-output ans-line', data.output));
     if (data.note) foot.appendChild(el('div', 'bp-note', data.note));
-    if (withTables && data.gradient) {
-      var gw = el('div', 'bp-table bp-gradient');
-      gw.appendChild(el('div', 'bp-table-title', data.gradient.title));
-      var gt = el('table'), gh = el('tr');
-      data.gradient.columns.forEach(function (c) { gh.appendChild(el('th', null, c)); });
-      gt.appendChild(gh);
-      data.gradient.rows.forEach(function (r) {
+    if (withTables) (data.tables || []).forEach(function (t) {  // gradient, Hessian, …
+      var w = el('div', 'bp-table bp-more');
+      w.appendChild(el('div', 'bp-table-title', t.title));
+      var tt = el('table'), th = el('tr');
+      t.columns.forEach(function (c) { th.appendChild(el('th', null, c)); });
+      tt.appendChild(th);
+      t.rows.forEach(function (r) {
         var tr = el('tr');
-        r.forEach(function (c, k) { cell(tr, c, k === r.length - 1 ? 'bp-num ans' : null); });
-        gt.appendChild(tr);
+        r.forEach(function (c, k) { cell(tr, c, t.numeric[k] || k === r.length - 1 ? 'bp-num ans' : null); });
+        tt.appendChild(tr);
       });
-      gw.appendChild(gt);
-      foot.appendChild(gw);
-    }
+      w.appendChild(tt);
+      foot.appendChild(w);
+    });
+    if (withTables && data.modes) foot.appendChild(el('div', 'bp-note ans-line', data.modes));
     (data.warnings || []).forEach(function (w) { foot.appendChild(el('div', 'bp-warning', 'warning: ' + w)); });
     foot.appendChild(el('div', 'bp-credits', 'Graph laid out by dagre (MIT license, bundled in this page).'));
     root.appendChild(foot);
