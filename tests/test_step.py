@@ -100,16 +100,6 @@ def test_each_key_press_makes_one_step_and_q_quits():
     assert code == 0
 
 
-def test_q_at_once_quits_and_the_terminal_is_given_back():
-    t = Terminal(*LECTURE, "--step")
-    try:
-        t.read("Press space")
-        os.write(t.master, b"q")
-    finally:
-        code = t.close()
-    assert code == 0
-
-
 @pytest.mark.parametrize("extra", [[], ["--blank"]])
 def test_without_a_terminal_it_exits_2_and_says_why(extra):
     result = run_cli(*LECTURE, "--step", *extra)
