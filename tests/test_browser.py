@@ -81,6 +81,7 @@ def test_stepping_through_every_update_shows_the_json_numbers(chromium, tmp_path
     args = EXAMPLES[example]
     doc = json_doc(*args)
     want = _expected_steps(doc)
+    chromium.send("Network.enable")
     chromium.open(write_page(tmp_path, *args))
     chromium.wait_for("!!document.querySelector('.bp-svg')")
     edges = [(e["from"], e["to"]) for e in doc["partials"]]
@@ -107,6 +108,11 @@ def test_stepping_through_every_update_shows_the_json_numbers(chromium, tmp_path
         close(shown["num"], edge["value"], shown["text"])
     assert all(t.startswith("= ") for t in cells["graph_values"])
     assert all(t.startswith("w̄") for t in cells["graph_adjoints"])
+    # the one file, and the worker made from its own script: no other request was made
+    requested = {e["params"]["request"]["url"].split(":", 1)[0] for e in chromium.events
+                 if e.get("method") == "Network.requestWillBeSent"}
+    assert "file" in requested and requested <= {"file", "blob"}, requested
+    chromium.send("Network.disable")
     if example != "lecture_f":
         return
     # and back: the left arrow undoes the last update of w̄1, which then reads 0.9069

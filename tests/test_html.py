@@ -209,3 +209,15 @@ def test_the_screenshot_of_the_lecture_is_kept():
     # made by `python tests/test_browser.py --screenshot`
     shot = REPO / "examples" / "lecture_f.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("example", sorted((REPO / "examples").glob("*.bp")), ids=lambda p: p.stem)
+def test_every_example_makes_a_page_of_its_json(example, validate):
+    from test_examples import command
+
+    args = [a for a in command(example) if a not in ("--json",)]
+    _, p = page(*args)
+    data = p.data()
+    assert_same_document(validate(data["trace"]), json_doc(*args))
+    assert len(data["steps"]) == len(data["nodes"]) + (
+        1 + len(data["trace"]["partials"]) if data["trace"]["gradient"] is not None else 0)
