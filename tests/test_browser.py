@@ -35,7 +35,8 @@ READ = """(() => {
 })()"""
 
 CELLS = """(() => {
-  const read = (e) => ({text: e.textContent, num: e.dataset.num ? JSON.parse(e.dataset.num) : null});
+  const read = (e) => ({text: e.textContent,
+                        num: e.dataset.num ? JSON.parse(e.dataset.num) : null});
   return {
     values: [...document.querySelectorAll('.bp-ssa td.bp-value')].map(read),
     adjoints: [...document.querySelectorAll('.bp-ssa td.bp-adjoint')].map(read),
@@ -73,7 +74,8 @@ def close(shown, want, text=None):
     np.testing.assert_allclose(np.asarray(shown, float), np.asarray(want, float),
                                rtol=1e-12, atol=1e-15)
     if text is not None and np.ndim(want) == 0:
-        assert float(text.split("=")[-1].split()[0]) == pytest.approx(float(want), rel=1e-5, abs=1e-9)
+        shown_text = float(text.split("=")[-1].split()[0])  # to the digits it shows
+        assert shown_text == pytest.approx(float(want), rel=1e-5, abs=1e-9)
 
 
 @pytest.mark.parametrize("example", ["lecture_f", "layer_loss", "exercise_add"])

@@ -121,6 +121,13 @@ def regenerate() -> None:
     NOTEBOOK.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def test_what_the_user_wrote_stays_text_in_the_notebook():
+    hostile = "# </script><img src=x onerror=alert(1)> <i>\nx*y"  # a comment: any text
+    shown = trace(hostile, at="x=1,y=2")._repr_html_()
+    assert "<img" not in shown and "<i>" not in shown
+    assert "bp-root" in shown and "\\u003cimg" in shown  # in the data, as JSON escapes it
+
+
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     regenerate()
     print("wrote", NOTEBOOK.relative_to(REPO))

@@ -149,7 +149,10 @@ def table_html(t: cells.Table) -> str:
     right = [cells.numeric(c) for c in t.columns]
     out = [f"<p><b>{html.escape(t.title)}</b></p>", "<table>",
            "<tr>" + "".join(_cell(c, "th", r) for c, r in zip(t.columns, right)) + "</tr>"]
-    row = lambda r: "<tr>" + "".join(_cell(c, "td", k) for c, k in zip(r, right)) + "</tr>"  # noqa: E731
+
+    def row(r) -> str:
+        return "<tr>" + "".join(_cell(c, "td", k) for c, k in zip(r, right)) + "</tr>"
+
     out.extend(row(r) for r in t.head)
     if t.tail:
         out.append(row(["⋮"] * (len(t.columns) - 2) + [f"… {t.hidden} more rows", ""]))
