@@ -50,8 +50,12 @@ class Browser:
         replies_r, replies_w = os.pipe()  # the browser writes (its fd 4), we read
 
         def fds():  # in the child: the pipe ends where Chromium looks for them
-            os.dup2(commands_r, 3)
-            os.dup2(replies_w, 4)
+            import fcntl
+
+            # by way of fds above 10, so that neither end overwrites the other on the way
+            ends = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (commands_r, replies_w)]
+            os.dup2(ends[0], 3)
+            os.dup2(ends[1], 4)
 
         proc = subprocess.Popen(
             [path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
