@@ -19,7 +19,7 @@ BUILDERS = [ProgramBuilder, ConstantBuilder, SyntaxBuilder, _TemplateBuilder]
 
 def test_the_protocol_names_every_call_the_parse_loop_makes():
     assert set(METHODS) == {"number", "name", "operator", "call", "tensor_op", "array",
-                            "slice", "statement", "result"}
+                            "slice", "statement", "function_head", "function", "result"}
     assert {m for row in parser.REDUCTIONS.values() for m in row.methods} == set(METHODS)
     for name in METHODS:  # each documented
         assert inspect.getdoc(getattr(Builder, name)), name

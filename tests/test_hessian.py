@@ -29,7 +29,8 @@ from test_ops import _const, central_difference, evaluate_formula, points
 
 ELEMENTWISE = sorted(n for n, op in OPS.items() if op.vjp is None)
 TENSOR = sorted(n for n, op in OPS.items() if op.vjp is not None)
-PAIRS = {1: [(0, 0)], 2: [(0, 0), (0, 1), (1, 1)]}
+PAIRS = {1: [(0, 0)], 2: [(0, 0), (0, 1), (1, 1)],
+         3: [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]}
 
 
 # --- the op table: one second-order rule per row ------------------------------------------
@@ -65,7 +66,7 @@ def test_second_templates_match_second_partials(name):
     for pt in points(name):
         out = op.forward(*pt)
         env = {"out": _const(out)}
-        env.update({p: _const(v) for p, v in zip("ab", pt)})
+        env.update({p: _const(v) for p, v in zip("abc", pt)})
         for idx in range(len(op.second)):
             numeric = float(op.second[idx](*pt, out))
             symbolic = float(evaluate_formula(substitute(template(name, idx, 2), env)))

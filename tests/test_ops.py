@@ -57,7 +57,32 @@ _SAMPLERS = {
     "abs": (_away_from_zero(0.1, 3.0),), "relu": (_away_from_zero(0.1, 3.0),),
     "sigmoid": (_ANY,),
     "sign": (_away_from_zero(0.1, 3.0),), "step": (_away_from_zero(0.1, 3.0),),
+    "where": (_away_from_zero(0.5, 3.0), _ANY, _ANY),
+    "atan2": (_away_from_zero(0.2, 3.0), _ANY), "hypot": (_away_from_zero(0.2, 3.0), _ANY),
+    "log1p": (_uniform(-0.9, 3.0),), "expm1": (_ANY,), "erf": (_ANY,), "erfc": (_ANY,),
+    "softplus": (_ANY,), "cbrt": (_away_from_zero(0.2, 3.0),),
 }
+
+
+def _off_integers(offset):
+    """floor, ceil, round: a whole number plus a fraction in offset + [0.1, 0.4], away
+    from the jumps (at integers; round's half-way between them)."""
+    return lambda rng: (rng.integers(-3, 3) + offset + rng.uniform(0.1, 0.4),)
+
+
+def _apart(rng):
+    """Comparisons: two operands at least 0.1 apart, as max and min."""
+    return _tie_free(rng)
+
+
+def _inside_or_out(rng):
+    """clip(x, lo, hi): lo < hi, x at least 0.1 from both bounds."""
+    lo = rng.uniform(-2.0, 0.0)
+    hi = lo + rng.uniform(0.5, 2.0)
+    while True:
+        x = rng.uniform(-3.0, 3.0)
+        if min(abs(x - lo), abs(x - hi)) >= 0.1:
+            return x, lo, hi
 
 
 def _tie_free(rng):
@@ -66,7 +91,9 @@ def _tie_free(rng):
     return a, a + rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 3.0)
 
 
-_JOINT = {"max": _tie_free, "min": _tie_free}
+_JOINT = {"max": _tie_free, "min": _tie_free, "floor": _off_integers(0.0),
+          "ceil": _off_integers(0.0), "round": _off_integers(0.5), "clip": _inside_or_out,
+          **{name: _apart for name in ("lt", "le", "gt", "ge", "eq", "ne")}}
 
 
 def points(name: str, n: int = N_POINTS) -> list[tuple[np.float64, ...]]:
@@ -100,7 +127,7 @@ def test_every_op_has_points():
 def test_row_is_well_formed(name):
     op = OPS[name]
     assert op.name == name
-    assert op.arity in (1, 2)
+    assert op.arity in (1, 2, 3)
     assert len(op.partials) == op.arity
     assert len(op.templates) == op.arity
     assert op.doc
@@ -172,7 +199,7 @@ def _const(x) -> Const:
 
 @pytest.mark.parametrize("name", ALL_OPS)
 def test_templates_parse_into_formulas_in_a_b_out(name):
-    allowed = {"a", "b", "out"} if OPS[name].arity == 2 else {"a", "out"}
+    allowed = {"a", "b", "c"}.intersection("abc"[: OPS[name].arity]) | {"out"}
 
     def params(f):
         if type(f) is Param:
@@ -191,7 +218,7 @@ def test_templates_match_numeric_partials(name):
     for pt in points(name):
         out = op.forward(*pt)
         env = {"out": _const(out)}
-        env.update({p: _const(v) for p, v in zip("ab", pt)})
+        env.update({p: _const(v) for p, v in zip("abc", pt)})
         for k in range(op.arity):
             numeric = float(op.partials[k](*pt, out))
             symbolic = float(evaluate_formula(substitute(template(name, k), env)))
@@ -202,12 +229,14 @@ def test_templates_match_numeric_partials(name):
 # --- (c) every op as a user writes it --------------------------------------------------
 
 _OPERATOR_SPELLING = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y",
-                      "neg": "-x", "pow": "x ** y"}
+                      "neg": "-x", "pow": "x ** y", "lt": "x < y", "le": "x <= y",
+                      "gt": "x > y", "ge": "x >= y", "eq": "x == y", "ne": "x != y"}
+_VARS = "xyz"
 
 
 def _source(name: str, spelling: str) -> str:
     if spelling == "call":
-        return f"{name}(x)" if OPS[name].arity == 1 else f"{name}(x, y)"
+        return f"{name}({', '.join(_VARS[: OPS[name].arity])})"
     return _OPERATOR_SPELLING[name]
 
 
@@ -219,13 +248,13 @@ def test_op_is_usable_from_the_language(name, spelling):
     op = OPS[name]
     source = _source(name, spelling)
     for pt in points(name, 3):
-        at = dict(zip("xy", (repr(float(v)) for v in pt)))
+        at = dict(zip(_VARS, (repr(float(v)) for v in pt)))
         trace = differentiate(source, at=at)
         assert trace.program.nodes[-1].op == name
-        assert list(trace.gradient) == list("xy"[: op.arity])
+        assert list(trace.gradient) == list(_VARS[: op.arity])
         out = op.forward(*pt)
         assert float(trace.value) == pytest.approx(float(out), rel=1e-15, abs=0)
-        for k, var in enumerate("xy"[: op.arity]):
+        for k, var in enumerate(_VARS[: op.arity]):
             assert float(trace.gradient[var]) == pytest.approx(
                 float(op.partials[k](*pt, out)), rel=1e-15, abs=0)
         assert not trace.diagnostics, trace.diagnostics
@@ -244,10 +273,10 @@ def test_op_tangents_match_central_differences(name, spelling):
     numeric partials), and equals the reverse pass's gradient."""
     op = OPS[name]
     for pt in points(name, 4):
-        at = dict(zip("xy", (repr(float(v)) for v in pt)))
+        at = dict(zip(_VARS, (repr(float(v)) for v in pt)))
         trace = differentiate(_source(name, spelling), at=at, mode="forward")
         fw = trace.tangents
-        assert fw.passes == op.arity and fw.inputs == list("xy"[: op.arity])
+        assert fw.passes == op.arity and fw.inputs == list(_VARS[: op.arity])
         for k, var in enumerate(fw.inputs):
             got = float(fw.gradient[var])
             assert got == pytest.approx(central_difference(op.forward, pt, k), rel=1e-6,
@@ -265,7 +294,12 @@ def test_op_tangent_on_a_shared_operand(name):
     spelled = _source(name, "call" if op.callable else "operator")
     for pt in points(name, 3):
         x = float(pt[0])
-        source = spelled.replace("y", "x") if op.arity == 2 else f"{spelled} * x"
+        if op.arity == 1:
+            source = f"{spelled} * x"
+        elif op.callable:
+            source = f"{name}({', '.join('x' * op.arity)})"
+        else:
+            source = spelled.replace("y", "x")
 
         def f(v):
             return float(differentiate(source, at={"x": repr(v)}).value)
@@ -298,7 +332,7 @@ def test_operator_ops_cannot_be_called_by_name(name):
 def test_wrong_number_of_arguments_is_an_arity_error(name):
     from backprop_cli.errors import ArityError
 
-    wrong = "x, y" if OPS[name].arity == 1 else "x"
+    wrong = "x" if OPS[name].arity > 1 else "x, y"
     if (name, 1) in OVERLOADS:  # max(x) is the reduction over x's entries
         wrong = "x, y, x"
     with pytest.raises(ArityError):

@@ -18,7 +18,9 @@ from backprop_cli.render.sentences import diagnostic_message
 # Every op of the table in one expression each, over points inside its domain (the
 # ops of vectors and matrices are not swept: a sweep takes programs of scalars).
 OPERATORS = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x*y",
-             "pow": "x ** y"}
+             "pow": "x ** y", "lt": "x < y", "le": "x <= y", "gt": "x > y", "ge": "x >= y",
+             "eq": "x == y", "ne": "x != y", "where": "where(x > 0, sqrt(x), y*x)",
+             "clip": "clip(x, -1, y)*y"}
 EXPRESSIONS = [OPERATORS.get(name) or (f"{name}(x, y)" if op.arity == 2 else f"{name}(x)*y")
                for name, op in OPS.items() if op.vjp is None] + ["x**2*cos(x*y)+1", "x*y*exp(x*y)",
                                                "(sqrt(x**2+exp(x**2))+cos(x**2+exp(x**2)))*y",

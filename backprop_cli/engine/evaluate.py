@@ -58,6 +58,8 @@ def evaluate(program: Program, point: dict, seed=None, jacobian: bool = False) -
         adj = gradient = seed = None  # and what a VJP pushes depends on the pass
         partials.first, partials.second = ([VJP(None) if type(p) is VJP else p for p in ps]
                                            for ps in (partials.first, partials.second))
+        if partials.third is not None:
+            partials.third = [VJP(None) if type(p) is VJP else p for p in partials.third]
     return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
                  adjoints=adj, value=value, gradient=gradient, diagnostics=diagnostics,
                  seed=seed if lay.general else None, jacobian=whole, tensor=lay.general)

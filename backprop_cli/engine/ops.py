@@ -30,6 +30,7 @@ differences, so the two spellings of one derivative cannot drift apart.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Callable, NamedTuple
 
@@ -71,10 +72,20 @@ class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at i
     # the vjp does not depend on the operands (sum, T, x[…]: linear, or max: piecewise).
     dvjp: tuple[Callable | None, ...] | None = None
     kink2_text: str = ""  # the convention for the second derivative at the kink
+    # Operands whose partial is identically 0 (a comparison, where's condition, floor):
+    # a structural zero, so no adjoint flows along those edges, not even 0·inf.
+    flat: tuple[int, ...] = ()
+    # For where: the operands a point needs, per operand True or a mask (the branch not
+    # taken is not needed: its values may be outside their domain, and it gets no adjoint).
+    taken: Callable | None = None
 
 
-def second_index(k: int, m: int) -> int:
-    """Where ∂²out/∂operand_k∂operand_m sits in a row's `second`: aa, ab, bb."""
+def second_index(k: int, m: int, arity: int = 2) -> int:
+    """Where ∂²out/∂operand_k∂operand_m sits in a row's `second`: aa, ab, bb; of three
+    operands aa, ab, ac, bb, bc, cc."""
+    if arity == 3:
+        k, m = min(k, m), max(k, m)
+        return (0, 3, 5)[k] + m - k
     return k + m
 
 
@@ -90,6 +101,10 @@ def _zero2(a, b, out):
     return 0.0
 
 
+def _zero3(a, b, c, out):
+    return 0.0
+
+
 def _where(condition, x, y):
     """np.where, giving a scalar back for scalars (np.where makes a 0-d array). One
     condition for all points (a constant exponent) picks a branch without a copy."""
@@ -97,6 +112,61 @@ def _where(condition, x, y):
         return x if condition else y
     out = np.where(condition, x, y)
     return out[()] if out.ndim == 0 else out
+
+
+def _flag(test):
+    """A comparison as a number, 1.0 or 0.0 (an array of them over points)."""
+    return lambda a, b: test(a, b) * 1.0
+
+
+def _comparison(name, test, ascii_, unicode_, latex):
+    return Op(name, 2, _flag(test), (_zero2, _zero2), ("0", "0"), f"a {ascii_} b: 1 or 0",
+              kink=lambda a, b: a == b,
+              kink_text=f"a {ascii_} b jumps where a = b; its derivative is taken as 0",
+              callable=False, infix=(0, ascii_, unicode_), latex=f"#1 {latex} #2", flat=(0, 1),
+              second=(_zero2,) * 3, second_templates=("0",) * 3,
+              kink2_text="the second partials are 0, at a tie too")
+
+
+def _zero1(a, out):
+    return 0.0
+
+
+def _select(c, a, b):
+    """where(c, a, b): a where c ≠ 0, else b; per point over a sweep."""
+    if type(c) is not np.ndarray and type(a) is not np.ndarray and type(b) is not np.ndarray:
+        return a if c else b
+    return _where(c != 0, a, b)
+
+
+def _per_entry(f):
+    """A function of the math module over numpy values (numpy has no erf)."""
+    vector = np.vectorize(f, otypes=[float])
+
+    def call(a):
+        return np.float64(f(a)) if type(a) is not np.ndarray else vector(a)
+    return call
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _atan2_partial(k):
+    # ∂atan2(a, b)/∂a = b/(a² + b²), ∂/∂b = −a/(a² + b²); 0 at the origin (the kink)
+    def partial(a, b, out):
+        r = a * a + b * b
+        return _where(r == 0, 0.0, (b if k == 0 else -a) / _where(r == 0, 1.0, r))
+    return partial
+
+
+def _atan2_second(ab, squares):
+    """atan2's second partials over (a² + b²)²: ab·(2a·b) + squares·(a² − b²); 0 at the
+    origin, as its partials."""
+    def second(a, b, out):
+        r = a * a + b * b
+        value = ab * a * b + squares * (a * a - b * b)
+        return _where(r == 0, 0.0, value / _where(r == 0, 1.0, r * r))
+    return second
 
 
 def _not_integer(b):
@@ -219,6 +289,11 @@ def _logsumexp_dvjp(g, dots, a, out, out_dot):
 def _over(a, n):
     """a/n, 0 where n is 0: the norm's partial at the origin (PyTorch's subgradient)."""
     return a / n if n else np.zeros(np.shape(a))
+
+
+def _ratio(a, n):
+    """a/n entry by entry, 0 where n is 0 (hypot's partials at the origin)."""
+    return _where(n == 0, 0.0, a / _where(n == 0, 1.0, n))
 
 
 def _softmax(a):
@@ -350,6 +425,86 @@ OPS: dict[str, Op] = {op.name: op for op in [
        kink=lambda a: a == 0, kink_text="step'(0) is taken as 0",
        kink2_text="step''(0) is taken as 0", second=(lambda a, out: 0.0,), second_templates=("0",),
        latex=r"\operatorname{step}(#1)"),
+    # --- comparisons and where: a comparison is 1 or 0, its derivative a structural 0 ---
+    _comparison("lt", operator.lt, "<", "<", "<"),
+    _comparison("le", operator.le, "<=", "≤", r"\le"),
+    _comparison("gt", operator.gt, ">", ">", ">"),
+    _comparison("ge", operator.ge, ">=", "≥", r"\ge"),
+    _comparison("eq", operator.eq, "==", "==", "="),
+    _comparison("ne", operator.ne, "!=", "≠", r"\ne"),
+    # The branch not taken is not needed: no domain error, no adjoint, never 0·nan.
+    Op("where", 3, _select,
+       (lambda c, a, b, out: 0.0, lambda c, a, b, out: (c != 0) * 1.0,
+        lambda c, a, b, out: (c == 0) * 1.0),
+       ("0", "a != 0", "a == 0"), "where(c, a, b): a where c ≠ 0 (true), else b",
+       latex=r"\operatorname{where}(#1, #2, #3)", flat=(0,),
+       taken=lambda c, a, b: (True, c != 0, c == 0),
+       second=(_zero3,) * 6, second_templates=("0",) * 6),
+    # --- more functions ----------------------------------------------------------------
+    Op("atan2", 2, np.arctan2, (_atan2_partial(0), _atan2_partial(1)),
+       ("b/(a^2 + b^2)", "-a/(a^2 + b^2)"), "atan2(y, x): the angle of the point (x, y)",
+       kink=lambda a, b: (a == 0) & (b <= 0),
+       kink_text="atan2 jumps from π to −π on the negative x-axis and has no derivative at "
+                 "(0, 0); the partials there are the formulas' limits from y > 0 (0 at the origin)",
+       latex=r"\operatorname{atan2}(#1, #2)",
+       second=(_atan2_second(-2.0, 0.0), _atan2_second(0.0, 1.0), _atan2_second(2.0, 0.0)),
+       second_templates=("-2*a*b/(a^2 + b^2)^2", "(a^2 - b^2)/(a^2 + b^2)^2",
+                         "2*a*b/(a^2 + b^2)^2"),
+       kink2_text="the second partials are the formulas' limits from y > 0 (0 at the origin)"),
+    Op("hypot", 2, np.hypot, (lambda a, b, out: _ratio(a, out), lambda a, b, out: _ratio(b, out)),
+       ("a/out", "b/out"), "sqrt(a**2 + b**2), without overflow",
+       kink=lambda a, b: (a == 0) & (b == 0), kink_text="hypot'(0, 0) is taken as 0",
+       latex=r"\operatorname{hypot}(#1, #2)",
+       second=(lambda a, b, out: _ratio(b * b, out ** 3), lambda a, b, out: _ratio(-a * b, out ** 3),
+               lambda a, b, out: _ratio(a * a, out ** 3)),
+       second_templates=("b^2/out^3", "-a*b/out^3", "a^2/out^3"),
+       kink2_text="hypot''(0, 0) is taken as 0"),
+    Op("log1p", 1, np.log1p, (lambda a, out: 1.0 / (1.0 + a),), ("1/(1 + a)",),
+       "log(1 + a), accurate for small a", lambda a: a > -1,
+       "log1p needs an argument greater than -1", latex=r"\log(1 + #1)",
+       second=(lambda a, out: -1.0 / ((1.0 + a) * (1.0 + a)),), second_templates=("-1/(1 + a)^2",)),
+    Op("expm1", 1, np.expm1, (lambda a, out: np.exp(a),), ("exp(a)",),
+       "exp(a) - 1, accurate for small a", latex=r"(e^{#1} - 1)",
+       second=(lambda a, out: np.exp(a),), second_templates=("exp(a)",)),
+    Op("erf", 1, _per_entry(math.erf), (lambda a, out: _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       ("2/sqrt(pi)*exp(-a^2)",), "the error function", latex=r"\operatorname{erf}(#1)",
+       second=(lambda a, out: -2.0 * a * _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       second_templates=("-4*a/sqrt(pi)*exp(-a^2)",)),
+    Op("erfc", 1, _per_entry(math.erfc), (lambda a, out: -_TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       ("-2/sqrt(pi)*exp(-a^2)",), "1 - erf(a), accurate for large a",
+       latex=r"\operatorname{erfc}(#1)",
+       second=(lambda a, out: 2.0 * a * _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       second_templates=("4*a/sqrt(pi)*exp(-a^2)",)),
+    Op("softplus", 1, lambda a: np.logaddexp(0.0, a), (lambda a, out: _sigmoid(a),),
+       ("sigmoid(a)",), "log(1 + exp(a)), without overflow",
+       latex=r"\operatorname{softplus}(#1)",
+       second=(lambda a, out: _sigmoid(a) * (1.0 - _sigmoid(a)),),
+       second_templates=("sigmoid(a)*(1 - sigmoid(a))",)),
+    Op("cbrt", 1, np.cbrt, (lambda a, out: 1.0 / (3.0 * out * out),), ("1/(3*out^2)",),
+       "cube root (of negative numbers too)", latex=r"\sqrt[3]{#1}",
+       second=(lambda a, out: -2.0 / (9.0 * out ** 5),), second_templates=("-2/(9*out^5)",)),
+    Op("floor", 1, np.floor, (_zero1,), ("0",), "the largest integer ≤ a",
+       kink=lambda a: a == np.floor(a), kink_text="floor jumps at integers; its derivative is taken as 0",
+       latex=r"\lfloor #1 \rfloor", flat=(0,),
+       second=(_zero1,), second_templates=("0",), kink2_text="floor'' is taken as 0 at its jumps too"),
+    Op("ceil", 1, np.ceil, (_zero1,), ("0",), "the smallest integer ≥ a",
+       kink=lambda a: a == np.floor(a), kink_text="ceil jumps at integers; its derivative is taken as 0",
+       latex=r"\lceil #1 \rceil", flat=(0,),
+       second=(_zero1,), second_templates=("0",), kink2_text="ceil'' is taken as 0 at its jumps too"),
+    Op("round", 1, np.round, (_zero1,), ("0",), "the nearest integer (a half to the even one)",
+       kink=lambda a: a - np.floor(a) == 0.5,
+       kink_text="round jumps half-way between integers; its derivative is taken as 0",
+       latex=r"\operatorname{round}(#1)", flat=(0,),
+       second=(_zero1,), second_templates=("0",), kink2_text="round'' is taken as 0 at its jumps too"),
+    # As PyTorch's clamp: at a bound the adjoint goes to x.
+    Op("clip", 3, np.clip,
+       (lambda a, b, c, out: ((a >= b) & (a <= c)) * 1.0, lambda a, b, c, out: (a < b) * 1.0,
+        lambda a, b, c, out: (a > c) * 1.0),
+       ("(a >= b)*(a <= c)", "a < b", "a > c"), "clip(x, lo, hi): x held between lo and hi",
+       kink=lambda a, b, c: (a == b) | (a == c),
+       kink_text="at a bound the adjoint goes to x, as PyTorch's clamp",
+       latex=r"\operatorname{clip}(#1, #2, #3)", second=(_zero3,) * 6,
+       second_templates=("0",) * 6, kink2_text="the second partials are 0, at a bound too"),
     # --- vectors and matrices: a vector–Jacobian product instead of partials ----------
     Op("matmul", 2, np.matmul, (), (), "a @ b: matrix product (a vector is a column)",
        vjp=(_matmul_vjp_a, _matmul_vjp_b),
@@ -431,8 +586,18 @@ OVERLOADS: dict[tuple[str, int], str] = {("max", 1): "amax", ("min", 1): "amin"}
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "π": float(np.pi), "e": float(np.e)}
 
 # Operand names in templates, by position.
-OPERAND_NAMES = ("a", "b")
+OPERAND_NAMES = ("a", "b", "c")
+
+# Other spellings of a function: ln(x) is log(x), and prints as log.
+ALIASES: dict[str, str] = {"ln": "log"}
 
 
 def callable_names() -> list[str]:
+    """The rows a call may name."""
     return sorted(name for name, op in OPS.items() if op.callable)
+
+
+def documented_names() -> list[str]:
+    """The functions a user may call as the README names them: max and min, not the rows
+    amax and amin they overload to; ln beside log."""
+    return sorted({OPS[name].shown or name for name in callable_names()} | set(ALIASES))

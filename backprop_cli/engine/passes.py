@@ -48,6 +48,10 @@ class Layout(NamedTuple):
     consts: list
     kinks: list[int]
     general: bool  # values with shapes: the general loops; else the scalar ones
+    # An op of three operands, a where, or an edge with a structural zero: the reverse
+    # pass goes edge by edge through _reverse_masked (the lists of two stay the hot path).
+    masked: bool = False
+    gates: tuple[int, ...] = ()  # the where nodes: what a point needs depends on values
 
 
 def as_value(v):
@@ -71,10 +75,12 @@ def layout(program: Program, general: bool = False) -> Layout:
     slots: list = []
     ops: list = []
     kinks: list = []
+    masked = False
+    gates = []
     for j in range(n_in, n):
         node = nodes[j]
         args = node.args
-        if type(args[0]) is int and (len(args) == 1 or type(args[1]) is int):
+        if len(args) < 3 and type(args[0]) is int and (len(args) == 1 or type(args[1]) is int):
             slots.append(args)  # operands all nodes: the slots are the args
         else:
             row = []
@@ -89,7 +95,11 @@ def layout(program: Program, general: bool = False) -> Layout:
         ops.append(op)
         if op.kink is not None:
             kinks.append(j)
-    return Layout(ops, slots, consts, kinks, general)
+        if op.flat or len(args) > 2:
+            masked = True
+        if op.taken is not None:
+            gates.append(j)
+    return Layout(ops, slots, consts, kinks, general, masked, tuple(gates))
 
 
 # --- forward ---------------------------------------------------------------------------
@@ -105,16 +115,79 @@ def forward(program: Program, point: dict, lay: Layout, diagnostics: list | None
     vals: list = [_f64(point[name]) for name in program.inputs] + [None] * (n - n_in) \
         + lay.consts
     isfinite = _all_finite if points else math.isfinite
+    found = [] if lay.gates else diagnostics  # kept until it is known what is needed
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
             if len(s) == 1:
                 v = op.forward(vals[s[0]])
-            else:
+            elif len(s) == 2:
                 v = op.forward(vals[s[0]], vals[s[1]])
+            else:
+                v = op.forward(*[vals[k] for k in s])
             if not isfinite(v):
-                _non_finite(program, j, op, [vals[k] for k in s], v, diagnostics, points)
+                try:
+                    _non_finite(program, j, op, [vals[k] for k in s], v, found, points)
+                except DomainError as error:
+                    if not lay.gates:
+                        raise
+                    found.append(error)
+                    v = _f64(np.nan)
             vals[j] = v
+    if lay.gates:
+        _only_needed(program, vals, lay, found, diagnostics)
     return vals
+
+
+def _only_needed(program: Program, vals: list, lay: Layout, found: list, diagnostics) -> None:
+    """What the forward pass of a program with where found, kept where a point needs the
+    node: the first domain error on a needed node is raised; a node only in a branch not
+    taken may be outside its domain (where(x > 0, sqrt(x), 0) at x = -1)."""
+    need = needed(program, vals, lay)[0]
+    for item in found:
+        if type(item) is not Diagnostic:
+            if np.any(need[item.node]):
+                raise item
+            continue
+        j = item.node
+        if diagnostics is None or not np.any(need[j]):
+            continue
+        if item.count is not None:  # over points: counted again where the node is needed
+            v = vals[j]
+            new = _finite([vals[k] for k in lay.slots[j - program.n_inputs]])
+            new = new & (np.isnan(v) if item.kind == "domain" else np.isinf(v))
+            count = int(np.count_nonzero(new & need[j]))
+            if count:
+                diagnostics.append(item._replace(count=count))
+        else:
+            diagnostics.append(item)
+
+
+def needed(program: Program, vals: list, lay: Layout) -> tuple[list, list]:
+    """Which nodes the output needs, from the output down: per node True, False or (over
+    points) a mask; and per operation node, per operand, the mask of its edge (False
+    for an operand a where did not take, or an edge whose partial is a structural zero,
+    as far as adjoints go: those are `flows`). A where needs its condition everywhere
+    and each branch only where it is taken."""
+    n_in, n = program.n_inputs, len(program.nodes)
+    need: list = [False] * n
+    flows: list = [None] * n
+    if type(program.output) is int:
+        need[program.output] = True
+    for j in range(n - 1, n_in - 1, -1):
+        m = need[j]
+        op, s = lay.ops[j - n_in], lay.slots[j - n_in]
+        if m is False or not np.any(m):
+            flows[j] = (False,) * len(s)
+            continue
+        gate = op.taken(*[vals[k] for k in s]) if op.taken is not None else None
+        edge = []
+        for k, i in enumerate(s):
+            e = m if gate is None or gate[k] is True else m & gate[k]
+            if i < n:
+                need[i] = e if need[i] is False else need[i] | e
+            edge.append(False if k in op.flat else e)
+        flows[j] = tuple(edge)
+    return need, flows
 
 
 def _forward_general(program: Program, point: dict, lay: Layout, diagnostics) -> list:
@@ -227,13 +300,20 @@ def reverse(program: Program, vals: list, lay: Layout, seed=1.0,
     if type(program.output) is int:
         adj[program.output] = seed
         reached[program.output] = True
-    loop = _reverse_general if lay.general else _reverse_scalar
+    third: list | None = None
     with np.errstate(all="ignore"):
-        loop(vals, lay, n_in, n, adj, first, second, reached)
+        if lay.masked or lay.gates:
+            third = [None] * n
+            _reverse_masked(vals, lay, n_in, n, adj, (first, second, third), reached,
+                            needed(program, vals, lay)[1])
+        elif lay.general:
+            _reverse_general(vals, lay, n_in, n, adj, first, second, reached)
+        else:
+            _reverse_scalar(vals, lay, n_in, n, adj, first, second, reached)
     if lay.general:  # an adjoint has its node's shape, structural zeros included
         adj = [as_value(a) if reached[i] or not np.ndim(vals[i]) else np.zeros(np.shape(vals[i]))
                for i, a in enumerate(adj)]
-    partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots])
+    partials = Partials(first, second, [0] * n_in + [len(s) for s in lay.slots], third)
     # An infinite or nan partial on a used node reaches some input's adjoint, so only
     # then is it worth looking for them, to say where the derivative does not exist.
     if diagnostics is not None and not all(np.all(np.isfinite(adj[k])) for k in range(n_in)):
@@ -275,6 +355,43 @@ def _reverse_scalar(vals, lay, n_in, n, adj, first, second, reached) -> None:
                 else:
                     adj[i1] = g * p1
                     reached[i1] = True
+
+
+def _reverse_masked(vals, lay, n_in, n, adj, lists, reached, flows) -> None:
+    """Edge by edge, any number of operands, scalars, points or shapes: w̄_i += w̄_j·∂w_j/∂w_i
+    only along an edge that flows (needed, and not a structural zero), and over points
+    only at the points where it does, so a branch not taken adds an exact 0, never 0·nan."""
+    general = lay.general
+    for j, op, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.ops), reversed(lay.slots)):
+        args = [vals[k] for k in s]
+        g = adj[j]
+        flow = flows[j]
+        for k, i in enumerate(s):
+            if i >= n:
+                continue
+            if op.vjp is not None:
+                push = as_value(op.vjp[k](g, *args, vals[j]))
+                lists[k][j] = VJP(push)
+            else:
+                p = lists[k][j] = op.partials[k](*args, vals[j])
+                if general:
+                    p = lists[k][j] = as_value(p)
+                if not reached[j] or flow[k] is False:
+                    continue
+                push = g * p
+                if flow[k] is not True:  # a mask over points (or entries)
+                    if not np.any(flow[k]):
+                        continue
+                    push = np.where(flow[k], push, 0.0)
+                if general:
+                    push = as_value(unbroadcast(push, np.shape(vals[i])))
+            if not reached[j] or flow[k] is False:
+                continue
+            if reached[i]:
+                adj[i] = adj[i] + push
+            else:
+                adj[i] = push
+                reached[i] = True
 
 
 def _reverse_general(vals, lay, n_in, n, adj, first, second, reached) -> None:
@@ -332,8 +449,11 @@ def kinks(program: Program, vals: list, lay: Layout, diagnostics: list,
     """Nodes evaluated exactly where their op has a kink (abs at 0, max at a tie): the op
     table's convention holds there, and a diagnostic says so (over points, how many)."""
     n_in = program.n_inputs
+    need = needed(program, vals, lay)[0] if lay.gates else None
     for j in lay.kinks:
         hit = lay.ops[j - n_in].kink(*[vals[k] for k in lay.slots[j - n_in]])
+        if need is not None:  # a node in a branch not taken has no kink to speak of
+            hit = hit & need[j]
         if hit is not False and np.any(hit):
             if points:
                 diagnostics.append(Diagnostic("kink", j, count=int(np.count_nonzero(hit)),
@@ -358,17 +478,24 @@ def tangent(program: Program, vals: list, lay: Layout, partials: Partials,
     for i, t in seeds.items():
         dot[i] = t
         moved[i] = True
-    first, second = partials.first, partials.second
+    lists = (partials.first, partials.second, partials.third)
+    # as in the reverse pass: no tangent along a branch not taken or a structural zero
+    flows = needed(program, vals, lay)[1] if lay.masked or lay.gates else None
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
             total = None
             for k, i in enumerate(s):
                 if i >= n or not moved[i]:
                     continue
+                flow = True if flows is None else flows[j][k]
+                if flow is False or (flow is not True and not np.any(flow)):
+                    continue
                 if op.jvp is not None:
                     term = op.jvp[k](dot[i], *[vals[m] for m in s], vals[j])
                 else:
-                    term = (first if k == 0 else second)[j] * dot[i]
+                    term = lists[k][j] * dot[i]
+                if flow is not True:
+                    term = np.where(flow, term, 0.0)
                 total = term if total is None else total + term
             if total is not None:
                 if lay.general:  # an operand broadcast: its tangent spreads to the shape
@@ -402,19 +529,21 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
     has = [False] * n
     if type(program.output) is int:
         reached[program.output] = True
+    # a where's branch not taken and a structural zero pass nothing, as in reverse()
+    flows = needed(program, vals, lay)[1] if lay.masked or lay.gates else None
     for j, s in zip(range(n - 1, n_in - 1, -1), reversed(lay.slots)):
         if reached[j]:
-            reached[s[0]] = True
-            if len(s) == 2:
-                reached[s[1]] = True
+            for k, i in enumerate(s):
+                if flows is None or np.any(flows[j][k]):
+                    reached[i] = True
     for i in seeded:
         moved[i] = True
     for j, s in zip(range(n_in, n), lay.slots):
-        moved[j] = moved[s[0]] or len(s) == 2 and moved[s[1]]
+        moved[j] = moved[s[0]] or len(s) > 1 and any(moved[k] for k in s[1:])
     bar: list = [zero] * n
     general = lay.general
     with np.errstate(all="ignore"):
-        if not general:
+        if not general and flows is None:
             _adjoint_tangent_scalar(vals, lay, partials, adj, dot, n_in, n, reached, moved,
                                     has, bar)
             return bar
@@ -427,7 +556,8 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
                 continue
             ps = partials[j]
             for k, i in enumerate(s):
-                if i >= n:
+                flow = True if flows is None else flows[j][k]
+                if i >= n or flow is False or flow is not True and not np.any(flow):
                     continue
                 term = None
                 if op.vjp is not None:
@@ -441,8 +571,12 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
                 else:
                     moving = None  # the tangent of the partial ∂w_j/∂w_i
                     for m, d in enumerate(dots):
+                        if d is not None and flows is not None:  # not a branch not taken
+                            f = flows[j][m]
+                            d = None if f is False or not np.any(f) else \
+                                d if f is True else np.where(f, d, 0.0)
                         if d is not None:
-                            t = op.second[second_index(k, m)](*args, vals[j]) * d
+                            t = op.second[second_index(k, m, len(s))](*args, vals[j]) * d
                             moving = t if moving is None else moving + t
                     if moving is not None:
                         term = adj[j] * moving
@@ -453,6 +587,8 @@ def adjoint_tangent(program: Program, vals: list, lay: Layout, partials: Partial
                         term = unbroadcast(term, np.shape(vals[i]))
                 if term is None:
                     continue
+                if flow is not True:  # over points or entries: where the edge flows
+                    term = np.where(flow, term, 0.0)
                 if general:
                     term = as_value(term)
                 bar[i] = bar[i] + term if has[i] else term

@@ -33,6 +33,18 @@ class Node(NamedTuple):
     end: int
 
 
+class Call(NamedTuple):
+    """A call of a user function, inlined: the nodes first … stop - 1 are the ones it made
+    (a node it shares with an earlier call is that call's)."""
+
+    name: str
+    args: tuple  # of Operand
+    first: int
+    stop: int
+    start: int  # the call's span in the source
+    end: int
+
+
 class Program(NamedTuple):
     source: str
     nodes: list[Node]
@@ -40,6 +52,7 @@ class Program(NamedTuple):
     output: Operand  # a node, or a constant when the expression has no variables
     output_name: str | None  # the last statement's name, if it has one
     tensor: bool = False  # uses an op of vectors and matrices (@, sum, x[0], …)
+    calls: tuple = ()  # the user functions' calls in the expression, each a Call
 
     @property
     def inputs(self) -> list[str]:

@@ -57,16 +57,19 @@ class Partials:
     constant, () for an input). The reverse pass keeps them as two flat lists, first
     and second operand: building a tuple for every node cost it 12–17%."""
 
-    __slots__ = ("first", "second", "arity")
+    __slots__ = ("first", "second", "arity", "third")
 
-    def __init__(self, first: list, second: list, arity: list):
+    def __init__(self, first: list, second: list, arity: list, third: list | None = None):
         self.first, self.second, self.arity = first, second, arity
+        self.third = third  # for ops of three operands (where, clip), when there are any
 
     def __len__(self) -> int:
         return len(self.arity)
 
     def __getitem__(self, j: int) -> tuple:
         k = self.arity[j]
+        if k == 3:
+            return (self.first[j], self.second[j], self.third[j])
         return (self.first[j], self.second[j]) if k == 2 else (self.first[j],) if k else ()
 
     def __iter__(self):

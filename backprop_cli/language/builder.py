@@ -55,6 +55,13 @@ class Builder(Protocol[V, R]):
         """One statement ends: `name = value` (a statement, an --at binding), or a lone
         expression (name None: the last line of a program, a one-expression start)."""
 
+    def function_head(self, text: str, start: int, end: int) -> V:
+        """`f(a, b) =`, the head of a function definition, as written: called before the
+        body is read, so the builder knows the parameters the body's names stand for."""
+
+    def function(self, head: V, body: V, start: int, end: int) -> None:
+        """The definition whose head function_head made ends with its body."""
+
     def result(self) -> R:
         """What the parse gives, called once when the start symbol is reduced."""
 
@@ -68,3 +75,21 @@ def missing_methods(builder: object) -> list[str]:
     """The protocol's methods `builder` lacks: a builder is checked before any parse, so a
     missing method fails on every input, not on the one that needs it."""
     return [name for name in METHODS if not callable(getattr(builder, name, None))]
+
+
+class NoFunctions:
+    """For builders of texts where no function is defined (--at values, templates): a
+    definition is refused where it stands."""
+
+    source: str = ""
+    origin: str = "expression"
+
+    def function_head(self, text, start, end):
+        from ..errors import StatementError
+
+        raise StatementError("a function is defined only in an expression",
+                             source=getattr(self, "source", None), span=(start, end),
+                             origin=getattr(self, "origin", "expression"))
+
+    def function(self, head, body, start, end):  # pragma: no cover - the head refused
+        return None

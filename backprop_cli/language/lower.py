@@ -16,11 +16,13 @@ import re
 import numpy as np
 
 from ..errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
-from ..engine.ops import CONSTANTS, OPS, OVERLOADS, callable_names
+from ..engine.ops import ALIASES, CONSTANTS, OPS, OVERLOADS, documented_names
 from .parser import parse
 from .values import CONSTRUCTORS
 from .writer import written
-from ..engine.program import INPUT, Const, Node, Program
+from ..engine.program import INPUT, Call, Const, Node, Program
+from .functions import MAX_INLINED, Function, is_function, read_head, replay
+from .builder import NoFunctions
 
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
 _NAME = re.compile(r"[^\W\d](?:\w|\u0304)*")  # as the grammar's NAME
@@ -102,20 +104,15 @@ def constant(name: str) -> Const:
     return Const(CONSTANTS[name], "pi" if name == "π" else name)
 
 
-def is_function(name: str) -> bool:
-    """Names a call can use; operator ops (add, mul, …) are free for variables."""
-    op = OPS.get(name)
-    return op is not None and op.callable
-
-
 def checked_op(name: str, nargs: int, source: str, start: int, end: int, name_end: int,
                origin: str = "expression"):
     """The op a call names, or the error that says what is wrong with the call."""
+    name = ALIASES.get(name, name)
     op = OPS.get(OVERLOADS.get((name, nargs), name))
     if op is None or not op.callable:
         import difflib  # only on this error path: start-up time counts
 
-        names = callable_names()
+        names = documented_names()
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = (f"did you mean {' or '.join(close)}?" if close
                 else "known functions: " + ", ".join(names))
@@ -143,6 +140,9 @@ class ProgramBuilder:
         self.bound: dict[str, object] = {}  # statement names → id or Const
         self.last: tuple = (None, None)  # the last statement: (name, ref)
         self.tensor = False  # an op of vectors and matrices is used
+        self.functions: dict[str, Function] = {}  # user functions, by name
+        self.defining: tuple | None = None  # while a body is read: (Function, outer state)
+        self.calls: list[tuple] = []  # per call of a user function in the program: Call rows
 
     def number(self, text, start, end):
         value = float(text)
@@ -159,15 +159,22 @@ class ProgramBuilder:
             return ref
         if id in CONSTANTS:
             return constant(id)
-        if is_function(id):
+        if is_function(id) or id in self.functions:
             raise UnknownNameError(f"{id} is a function: call it as {id}(…)",
                                    source=self.source, span=(start, end), origin=self.origin)
+        if self.defining is not None:
+            fn = self.defining[0]
+            raise UnknownNameError(f"{id} is not a parameter of {fn.signature}",
+                                   source=self.source, span=(start, end), origin=self.origin,
+                                   hint="a function's body uses its parameters, numbers, pi, e "
+                                        "and earlier functions")
         ref = self.inputs[id] = -1 - len(self.input_rows)
         self.input_rows.append([INPUT, (), (id,), start, end])
         return ref
 
     def operator(self, op, args, start, end):
-        if type(args[0]) is not int and (len(args) == 1 or type(args[1]) is not int):
+        if type(args[0]) is not int and (len(args) == 1 or type(args[1]) is not int) \
+                and (len(args) < 3 or type(args[2]) is not int):
             return fold(OPS[op], args, self.source, (start, end), self.origin)
         key = (op, args)
         ref = self.memo.get(key) if self.share else None
@@ -179,6 +186,9 @@ class ProgramBuilder:
         return ref
 
     def call(self, fname, args, start, end, name_end):
+        fn = self.functions.get(fname)
+        if fn is not None or (self.defining is not None and fname == self.defining[0].name):
+            return self._inline(fn, fname, args, start, end, name_end)
         op = OPS.get(fname)
         if op is None or not op.callable or op.arity != len(args):
             if fname in CONSTRUCTORS and op is None:
@@ -222,6 +232,10 @@ class ProgramBuilder:
             if name in self.bound:
                 raise StatementError(f"{name} is assigned twice; each name names one node",
                                      source=self.source, span=span, origin=self.origin)
+            if name in self.functions:
+                raise StatementError(f"{name} is a function of the program and cannot be "
+                                     "assigned", source=self.source, span=span,
+                                     origin=self.origin)
             if name in CONSTANTS or is_function(name):
                 raise StatementError(f"{name} is a built-in name and cannot be assigned",
                                      source=self.source, span=span, origin=self.origin)
@@ -236,8 +250,66 @@ class ProgramBuilder:
                 row[2] += (name,)
         self.last = (name, ref)
 
+    # --- user functions: f(a, b) = a*sin(b) ------------------------------------------------
+
+    def function_head(self, text, start, end):
+        """Check the head and read the body into a list of its own, the parameters its
+        inputs: the function's tape, which every call replays (functions.Function)."""
+        if self.defining is not None:  # pragma: no cover - the grammar nests no definition
+            raise StatementError("a function is defined at the top level",
+                                 source=self.source, span=(start, end), origin=self.origin)
+        fn = read_head(text, start, self.source, self.origin, self._taken_name)
+        outer = (self.op_rows, self.memo, self.inputs, self.input_rows, self.tensor, self.bound)
+        self.op_rows, self.memo, self.tensor, self.bound = [], {}, False, {}
+        self.inputs = {p: -1 - k for k, p in enumerate(fn.params)}
+        self.input_rows = [[INPUT, (), (p,), ps, pe] for p, (ps, pe) in zip(fn.params, fn.spans)]
+        self.defining = (fn, outer)
+        return fn
+
+    def function(self, fn, body, start, end):
+        done = fn._replace(rows=self.op_rows, body=body, tensor=self.tensor)
+        self.op_rows, self.memo, self.inputs, self.input_rows, tensor, self.bound = \
+            self.defining[1]
+        self.tensor = tensor or done.tensor
+        self.defining = None
+        self.functions[fn.name] = done
+
+    def _taken_name(self, name: str) -> str | None:
+        """What a new function's name would clash with, if anything."""
+        if name in self.functions:
+            return f"{name} is defined twice; each function is defined once"
+        if name in self.bound or name in self.inputs:
+            return f"{name} already names a value of the program"
+        return None
+
+    def _inline(self, fn, fname, args, start, end, name_end):
+        if fn is None:
+            raise StatementError(f"{fname} calls itself: a function may call only the "
+                                 "functions defined before it", source=self.source,
+                                 span=(start, name_end), origin=self.origin)
+        if len(args) != len(fn.params):
+            n = len(fn.params)
+            raise ArityError(f"{fn.signature} takes {n} argument{'s' if n > 1 else ''}, got "
+                             f"{len(args)}", source=self.source, span=(start, end),
+                             origin=self.origin)
+        if len(self.op_rows) + len(fn.rows) > MAX_INLINED:
+            raise StatementError(f"calling {fname} makes more than {MAX_INLINED:,} nodes",
+                                 source=self.source, span=(start, end), origin=self.origin)
+        first = len(self.op_rows)
+        ref = replay(fn, args, self.operator, start, end)
+        self.tensor = self.tensor or fn.tensor
+        if self.defining is None:
+            self.calls.append((fname, args, first, len(self.op_rows), start, end))
+        return ref
+
     def result(self) -> Program:
         n_in = len(self.input_rows)
+        if self.last[1] is None:
+            end = len(self.source.rstrip())
+            raise StatementError("the program ends with a function definition: nothing to "
+                                 "differentiate", source=self.source, span=(end, end + 1),
+                                 origin=self.origin, hint="add a last line that uses it, "
+                                 "f(a) = a**2; f(x) + 1")
 
         def final(ref):
             if type(ref) is not int:
@@ -253,17 +325,22 @@ class ProgramBuilder:
                 a = -1 - a if a < 0 else n_in + a
             if len(args) == 1:
                 args = (a,)
-            else:
+            elif len(args) == 2:
                 b = args[1]
                 if type(b) is int:
                     b = -1 - b if b < 0 else n_in + b
                 args = (a, b)
+            else:
+                args = tuple(final(x) for x in args)
             append(_new(Node, (op, args, names, start, end)))
         name, ref = self.last
-        return Program(self.source, nodes, n_in, final(ref), name, self.tensor)
+        calls = tuple(Call(fname, tuple(final(a) for a in args), n_in + first, n_in + stop,
+                           start, end)
+                      for fname, args, first, stop, start, end in self.calls)
+        return Program(self.source, nodes, n_in, final(ref), name, self.tensor, calls)
 
 
-class ConstantBuilder:
+class ConstantBuilder(NoFunctions):
     """Values after --at: `name = constant expression`, folded as they are parsed.
     result() is a list of (name, value, span of the name); from the start symbol
     `constant`, one (None, value, span of the expression)."""

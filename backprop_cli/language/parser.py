@@ -29,7 +29,8 @@ from .builder import METHODS, missing_methods
 # How the terminals of the grammar are named to a user in "expected: …".
 _FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "SUPERSCRIPT": "a power such as ²",
              "_NEWLINE": "a new line", "$END": "the end of the input",
-             "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"', "_DOT_T": '".T"'}
+             "_MINUS": '"-"', "_TIMES": '"*"', "_POW": '"**"', "_DOT_T": '".T"',
+             "_LE": '"<="', "_GE": '">="', "_NE": '"!="'}
 
 
 class Machine(NamedTuple):
@@ -192,6 +193,11 @@ def _bare_statement(alias, keep, splice, statement):
     return lambda b, kids, begin, end: statement(b, None, kids[i][0], begin, end)
 
 
+def _definition(alias, keep, splice, function):
+    i, j = keep
+    return lambda b, kids, begin, end: function(b, kids[i][0], kids[j][0], begin, end)
+
+
 def _result(alias, keep, splice, result):
     return lambda b, kids, begin, end: result(b)
 
@@ -243,6 +249,14 @@ REDUCTIONS: dict[str, Reduction] = {
     "slice_from": Reduction(("slice",), _operands),
     "slice_to": Reduction(("slice",), _operands),
     "slice_range": Reduction(("slice",), _operands),
+    "lt": Reduction(("operator",), _operator),
+    "le": Reduction(("operator",), _operator),
+    "gt": Reduction(("operator",), _operator),
+    "ge": Reduction(("operator",), _operator),
+    "eq": Reduction(("operator",), _operator),
+    "ne": Reduction(("operator",), _operator),
+    "function_head": Reduction(("function_head",), _leaf),
+    "define": Reduction(("function",), _definition),
     "assign": Reduction(("statement",), _named_statement),
     "binding": Reduction(("statement",), _named_statement),
     "bare": Reduction(("statement",), _bare_statement),
@@ -347,7 +361,7 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
             action = rows[state][tid]
             if action is None:
                 raise _unexpected(m, source, (lo, hi), start, origin, tid, tvalue, tstart, prev,
-                                  rows[state])
+                                  sstack)
             if action >= 0:  # shift
                 state = action
                 push_state(state)
@@ -388,16 +402,96 @@ _ONE_EXPRESSION = {"constant": "{origin} takes one constant expression here",
 _SEPARATORS = ("COMMA", "EQUAL", "SEMICOLON", "_NEWLINE", "COLON")
 
 
+def _shifts(m: Machine, stack: list, tid: int, end_state: int) -> bool:
+    """Whether the parser, with this stack, would shift the terminal `tid` after the
+    reductions it makes first. A state's row also holds lookaheads merged from other
+    contexts (LALR): a `)` where no ( is open. Only a shift says the token can come next."""
+    rows, heads = m.rows, m.heads
+    stack = list(stack)
+    for _ in range(10_000):  # reductions before a shift are bounded by the stack's depth
+        action = rows[stack[-1]][tid]
+        if action is None:
+            return False
+        if action >= 0:
+            return True
+        _, origin, size = heads[~action]
+        if size:
+            del stack[-size:]
+        stack.append(rows[stack[-1]][origin])
+        if stack[-1] == end_state:  # the start symbol reduced: the end is what comes
+            return m.symbols[tid] == "$END"
+    return False  # pragma: no cover
+
+
+# What can come next, in a student's words: the operators as one item (.T, @, [ and ²,
+# which also may follow an operand, are left out of that list: they are for vectors or
+# spell a power another way), the comparisons as another, ; and a new line as one.
+_OPERATORS = ("\"+\"", '"-"', '"*"', '"/"', '"**"')
+_COMPARISONS = ('"<"', '"<="', '">"', '">="', '"=="', '"!="')
+_SIDE = ('".T"', '"@"', '"["', "a power such as ²")
+
+
+def _stack_before(m: Machine, source: str, lo: int, hi: int, start: str, at: int) -> list:
+    """The parser's states just before it read the token at `at`: the loop has made the
+    reductions that token asked for when it finds the token wrong, and those can hide
+    what could have come instead (after `x < y`, a `*`). Run again without a builder, on
+    the error path only."""
+    rows, heads = m.rows, m.heads
+    stack = [m.tables["start"][start]]
+    pos = lo
+    for text in m.splitter(source, lo, hi):
+        if pos >= at:
+            break
+        tid = m.ids[m.master.fullmatch(text).lastgroup]
+        pos += len(text)
+        if m.kinds[tid]:
+            continue
+        while True:
+            action = rows[stack[-1]][tid]
+            if action >= 0:
+                stack.append(action)
+                break
+            _, origin, size = heads[~action]
+            if size:
+                del stack[-size:]
+            stack.append(rows[stack[-1]][origin])
+    return stack
+
+
+def _expected(m: Machine, stack: list, end: str | None, end_state: int) -> list[str]:
+    words = set()
+    for tid, sym in enumerate(m.symbols):
+        if sym != sym.upper() or m.kinds[tid] or sym == "DEFINE":
+            continue
+        if m.rows[stack[-1]][tid] is None or not _shifts(m, stack, tid, end_state):
+            continue
+        words.add(end if sym == "$END" and end else describe(sym, m.literal))
+    return group_expected(words)
+
+
+def group_expected(words: set[str]) -> list[str]:
+    """The terminals that can come next, described, grouped as a student reads them."""
+    words = set(words)
+    out = []
+    if set(_OPERATORS) <= words:
+        words -= set(_OPERATORS) | set(_SIDE)
+        out.append("an operator (+ - * / **)")
+    if set(_COMPARISONS) <= words:
+        words -= set(_COMPARISONS)
+        out.append("a comparison (< <= > >= == !=)")
+    if {'";"', "a new line"} <= words:
+        words -= {'";"', "a new line"}
+        out.append("; or a new line")
+    return out + sorted(words)
+
+
 def _unexpected(m: Machine, source, span, start, origin, tid, tvalue, tstart, prev,
-                row) -> ParseError:
+                sstack) -> ParseError:
     lo, hi = span
     ttype = m.symbols[tid]
     prev_type = m.symbols[prev] if prev is not None else None
     # where the span ends inside the text (at the `:` of a range), its end is that character
     end = f'"{source[hi]}"' if hi < len(source) else None
-    expected = sorted({end if sym == "$END" and end else describe(sym, m.literal)
-                       for sym, action in zip(m.symbols, row)
-                       if action is not None and sym == sym.upper()})
     if ttype == "$END" and not re.sub(r"#[^\n]*|[\s;]", "", source[lo:hi]):
         # --at "" is not an empty expression: say so only where the text is one
         what = ("the expression is empty: nothing to differentiate"
@@ -411,6 +505,8 @@ def _unexpected(m: Machine, source, span, start, origin, tid, tvalue, tstart, pr
         what, span = "unexpected end of line", (tstart, tstart + 1)
     else:
         what, span = f"unexpected {tvalue!r}", (tstart, tstart + len(tvalue))
+    expected = _expected(m, _stack_before(m, source, lo, hi, start, tstart), end,
+                         m.tables["end"][start])
     hint = None
     operand_end = ("NUMBER", "NAME", "RPAR", "SUPERSCRIPT")
     if prev_type in operand_end and ttype in ("NUMBER", "NAME", "LPAR"):

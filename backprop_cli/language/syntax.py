@@ -41,7 +41,8 @@ Expr = Union[Num, Name, Call]
 
 
 class Statement(NamedTuple):
-    """`name = expr` (a named statement or an --at binding) or a bare `expr` (name None)."""
+    """`name = expr` (a named statement or an --at binding), a bare `expr` (name None), or
+    a function's definition (its name the head as written, `f(a, b) =`)."""
 
     name: str | None
     root: int  # index of the expression in Syntax.exprs
@@ -90,6 +91,12 @@ class SyntaxBuilder:
 
     def statement(self, name, root, start, end):
         self.statements.append(Statement(name, root, start, end))
+
+    def function_head(self, text, start, end):  # f(a, b) = …: the statement's name
+        return " ".join(text.split())
+
+    def function(self, head, body, start, end):
+        self.statements.append(Statement(head, body, start, end))
 
     def result(self) -> Syntax:
         return Syntax(self.source, self.exprs, self.statements)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from ..engine.ops import OPS
 from .parser import parse
+from .builder import NoFunctions
 
 ATOM = 9  # a number, a name, a call, a bracketed group: tighter than any operator
 _NEG = OPS["neg"].infix[0]
 _TIMES = OPS["mul"].infix[0]
+_COMPARE = OPS["lt"].infix[0]
 
 
-class _Outermost:
+class _Outermost(NoFunctions):
     """A builder that keeps only each sub-expression's outermost operator and its span:
     the result is the text's operator, None where the text is an atom (a number, a name,
     a call, an index, a bracketed whole: an operator's span is then inside the text's)."""
@@ -81,7 +83,9 @@ def written(op_name: str, texts: list[str]) -> str:
         return f"{_wrapped(a, ta, ATOM)}{symbol}{_wrapped(b, tb, _NEG)}"
     # left-associative: the right operand must bind tighter (a - (b - c)), where a unary
     # minus may stand bare (1 - -2, 2*-3), as the grammar reads a factor there
-    left, right = _wrapped(a, ta, prec), _wrapped(b, tb, prec + 1)
+    # comparisons do not chain: (1 < 2) < 3 keeps its parentheses
+    left = _wrapped(a, ta, prec + 1 if prec == _COMPARE else prec)
+    right = _wrapped(b, tb, prec + 1)
     if prec == _TIMES and ta == "div":
         left = f"({a})"  # (1/3)*2, not 1/3*2: a fraction reads as one number
     return left + (f" {symbol} " if prec < _TIMES else symbol) + right

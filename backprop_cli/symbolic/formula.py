@@ -26,6 +26,7 @@ from . import exact
 from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS, second_index
 from ..engine.program import Const, Program, node_id
 from ..errors import BackpropError, ShapeError
+from ..language.builder import NoFunctions
 
 
 class Var(NamedTuple):
@@ -53,7 +54,7 @@ ZERO, ONE = Const(0.0, "0"), Const(1.0, "1")
 
 # --- templates -----------------------------------------------------------------------
 
-class _TemplateBuilder:
+class _TemplateBuilder(NoFunctions):
     """Builds a template's formula as the parser reduces it: a, b and out are Params.
     It also re-reads a constant's text (2*pi), whose names are only pi and e."""
 
@@ -156,7 +157,8 @@ def partial(program: Program, j: int, k: int) -> Formula:
 
 def second_partial(program: Program, j: int, k: int, m: int) -> Formula:
     """∂²w_j/∂(operand k)∂(operand m) in terms of the w's."""
-    return _in_ws(program, j, template(program.nodes[j].op, second_index(k, m), 2))
+    op = program.nodes[j].op
+    return _in_ws(program, j, template(op, second_index(k, m, OPS[op].arity), 2))
 
 
 def _in_ws(program: Program, j: int, f: Formula) -> Formula:
@@ -304,6 +306,7 @@ def _is_ratio(f: Formula) -> bool:
 # --- printing ------------------------------------------------------------------------
 
 _NEG_PREC = OPS["neg"].infix[0]
+_COMPARE = OPS["lt"].infix[0]
 _ATOM = 5
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -429,16 +432,17 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
         wrap = rp < _NEG_PREC or (rp == _NEG_PREC and type(b) is not Const)
         return left + sym + (f"({right})" if wrap else right), prec
     ratio = f.op in ("mul", "div") and style != "latex"  # (1/3)·w1, not 1/3·w1
-    if lp < prec or (ratio and _is_ratio(f.args[0])):
+    chain = prec == _COMPARE  # comparisons do not chain: (a < b) < c
+    if lp < prec or (chain and lp == prec) or (ratio and _is_ratio(f.args[0])):
         left = _paren(left, style)
-    if (rp < prec or (rp == prec and f.op in ("sub", "div")) or rp == _NEG_PREC
+    if (rp < prec or (rp == prec and (chain or f.op in ("sub", "div"))) or rp == _NEG_PREC
             or (ratio and _is_ratio(f.args[1]))):
         right = _paren(right, style)
     if style == "latex":
         return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
     if style == "unicode" and f.op == "mul" and _number_pi(f.args):
         return left + right, prec  # 2π, as written by hand
-    if f.op in ("add", "sub", "matmul"):
+    if f.op in ("add", "sub", "matmul") or chain:
         sym = f" {sym} "
     return left + sym + right, prec
 
@@ -458,7 +462,7 @@ def _fill(op: str, operands: list[str], template: str | None = None) -> str:
         if template.count("|") == 2:
             before, inside, after = template.split("|")
             template = f"{before}\\left|{inside}\\right|{after}"
-    return re.sub(r"#([12])", lambda m: operands[int(m.group(1)) - 1], template)
+    return re.sub(r"#([123])", lambda m: operands[int(m.group(1)) - 1], template)
 
 
 _DOTS = (("ẇ̄", "\\dot{\\bar{w}}_", "dotbar"), ("ẇ", "\\dot{w}_", "dot"))
