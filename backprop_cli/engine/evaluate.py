@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError, UsageError
-from .passes import adjoint_tangent, as_value, forward, kinks, layout, reverse, tangent
+from .passes import (adjoint_tangent, as_value, forward, kinks, layout, needed, reverse,
+                     tangent)
 from .program import Program, node_id
 from .shapes import shape, shape_text
 from .trace import VJP, Diagnostic, Jacobian, SecondOrder, Tangents, Trace
@@ -62,7 +63,30 @@ def evaluate(program: Program, point: dict, seed=None, jacobian: bool = False) -
             partials.third = [VJP(None) if type(p) is VJP else p for p in partials.third]
     return Trace(program=program, point=dict(point), values=vals[:n], partials=partials,
                  adjoints=adj, value=value, gradient=gradient, diagnostics=diagnostics,
-                 seed=seed if lay.general else None, jacobian=whole, tensor=lay.general)
+                 seed=seed if lay.general else None, jacobian=whole, tensor=lay.general,
+                 untaken=untaken(program, vals, lay) if lay.gates else None)
+
+
+def untaken(program: Program, vals: list, lay) -> dict[int, int]:
+    """Each node in a branch no where took (and the output needs otherwise), with the where
+    that left it out: from each where down its branch not taken, each node once."""
+    need = needed(program, vals, lay)[0]
+    n_in, n = program.n_inputs, len(program.nodes)
+    out: dict[int, int] = {}
+    for j in reversed(lay.gates):
+        if not np.any(need[j]):
+            continue
+        s = lay.slots[j - n_in]
+        stack = [i for i, m in zip(s, lay.ops[j - n_in].taken(*[vals[k] for k in s]))
+                 if i < n and m is not True and not np.any(m)]
+        while stack:
+            i = stack.pop()
+            if need[i] is not False and np.any(need[i]) or i in out:
+                continue
+            out[i] = j
+            if i >= n_in:
+                stack.extend(k for k in lay.slots[i - n_in] if k < n)
+    return out
 
 
 def tangents(trace: Trace) -> Tangents | None:

@@ -131,6 +131,10 @@ class Trace(NamedTuple):
     jacobian: Jacobian | None = None
     tensor: bool = False  # run by the general loops: vectors, matrices, a seed, --jacobian
     second: SecondOrder | None = None  # --hessian, --hvp
+    # the inputs' values as typed (y → "pi/2"), for what is known of them exactly
+    input_texts: dict[str, str] | None = None
+    # per node in a branch that a where did not take at this point, that where node
+    untaken: dict[int, int] | None = None
 
     def _repr_html_(self) -> str | None:
         show = DISPLAY.get("html")

@@ -349,6 +349,7 @@ class ConstantBuilder(NoFunctions):
         self.source = source
         self.origin = origin
         self.values: list[tuple[str, float, tuple[int, int]]] = []
+        self.texts: dict[str | None, str] = {}
 
     def number(self, text, start, end):
         return number(text, self.source, start, end, self.origin)
@@ -391,6 +392,7 @@ class ConstantBuilder(NoFunctions):
         return slice_part(kind, parts, self.source, (start, end), self.origin)
 
     def statement(self, name, const, start, end):
+        self.texts[name] = const.text  # as typed, for what is known of it exactly
         self.values.append((name, const.value,
                             (start, end) if name is None else (start, start + len(name))))
 
@@ -455,6 +457,13 @@ def binding_values(source: str, origin: str = "--at", span: tuple[int, int] | No
     """The (name, value, span of the name) of each binding in `x=2,y=pi/2`, or in the
     span of `source` given; spans and errors are the source's own."""
     return parse(source, "bindings", origin, ConstantBuilder(source, origin), span=span)
+
+
+def binding_texts(source: str) -> dict[str, str]:
+    """Each binding's value as typed, `x=2,y=pi/2` → {x: 2, y: pi/2}."""
+    builder = ConstantBuilder(source)
+    parse(source, "bindings", "--at", builder)
+    return builder.texts
 
 
 def constant_value(source: str, origin: str, span: tuple[int, int] | None = None):

@@ -54,6 +54,7 @@ def array(x):
 def trace_document(trace: Trace, expand: bool = False) -> dict:
     """The trace of one run (schema/trace.schema.json). With expand, each gradient entry
     also in terms of the inputs."""
+    from ..symbolic.exact_values import exact_of, rounded
     from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show
     from ..symbolic.simplify import Adjoints, expanded_gradient
 
@@ -69,6 +70,7 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
         for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors'
             f = simplified.formula(i)
             simple[i] = None if f is None else show(f, "ascii")
+    known = exact_of(trace)
     nodes = []
     for i, node in enumerate(program.nodes):
         row = {"id": node_id(i), "op": node.op,
@@ -83,6 +85,7 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
                "adjoint_simplified": simple[i]}
         if tensor:
             row["shape"] = list(shapes[i])
+        _exact_fields(row, trace, i, known, rounded)
         if node.names:
             row["name"] = node.names[0]
             if len(node.names) > 1:
@@ -96,6 +99,10 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
                "value": value(trace.edge_value(e))}
         if tensor:
             row["kind"] = "vjp" if trace.is_rule(e) else "partial"
+        if known is not None and len(e.positions) == 1:
+            exact = rounded(known.partials[e.target][e.positions[0]], trace.edge_value(e))
+            if exact is not None:
+                row["value_exact"] = exact
         partials.append(row)
     doc = {
         "schema": SCHEMA_VERSION,
@@ -110,6 +117,13 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
         if trace.has_adjoints else None,
         "warnings": [diagnostic_document(program, d) for d in trace.diagnostics],
     }
+    if known is not None:
+        exact = {name: rounded(known.gradient[name], v) for name, v in trace.gradient.items()}
+        exact = {name: t for name, t in exact.items() if t is not None}
+        if exact:
+            doc["gradient_exact"] = exact
+        if type(out) is int and rounded(known.values[out], trace.value) is not None:
+            doc["value_exact"] = rounded(known.values[out], trace.value)
     if expand and not tensor:
         doc["gradient_expanded"] = {
             name: None if f is None else show(f, "ascii")
@@ -166,6 +180,26 @@ def second_order_document(trace: Trace, value, expand: bool) -> dict:
                              for name, bar in zip(second.inputs, second.adjoint_tangents)},
     }
     return doc
+
+
+def _exact_fields(row: dict, trace, i: int, known, rounded) -> None:
+    """What is known exactly of node i (its value and adjoint, where the float is
+    rounding's: value_exact "0"), which where took which branch, and a node that the
+    where it is under did not take."""
+    if known is not None:
+        for key, exact, v in (("value_exact", known.values[i], trace.values[i]),
+                              ("adjoint_exact", known.adjoints[i],
+                               trace.adjoints[i] if trace.has_adjoints else None)):
+            t = rounded(exact, v) if v is not None else None
+            if t is not None:
+                row[key] = t
+    node = trace.program.nodes[i]
+    if node.op == "where" and trace.untaken is not None:
+        c = node.args[0]
+        cond = trace.values[c] if type(c) is int else c.value
+        row["branch"] = "then" if cond else "else"
+    if trace.untaken and i in trace.untaken:
+        row["not_taken"] = node_id(trace.untaken[i])
 
 
 def diagnostic_document(program, d) -> dict:

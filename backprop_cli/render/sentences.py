@@ -24,6 +24,22 @@ def plural(k: int, word: str) -> str:
     return f"{k} {word}{'' if k == 1 else 's'}"
 
 
+# --- a run: cells that say more than a number ------------------------------------------
+
+def exact_zero(value, precision: int = 2) -> str:
+    """A value that is 0 in exact arithmetic, which float64 rounds to noise."""
+    return f"0 (exact; float64 gives {fmt(value, precision)})"
+
+
+def not_taken(program, where: int, vals) -> str:
+    """Why a node has no value that counts: the where node `where` took its other branch."""
+    c = program.nodes[where].args[0]
+    cond = node_id(c) if type(c) is int else c.text
+    value = vals[c] if type(c) is int else c.value
+    branch = "then" if value else "else"
+    return f"not taken ({node_id(where)} takes {branch}: {cond} = {fmt(value)})"
+
+
 # --- a run: diagnostics and errors ----------------------------------------------------
 
 def definition(program, i: int) -> str:

@@ -17,6 +17,8 @@ from ..symbolic.simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_
 from ..engine.trace import Trace, largest_difference
 from . import Options
 from .numbers import fmt, fmt_value
+from .sentences import exact_zero, not_taken
+from ..symbolic.exact_values import exact_of, rounded_zero
 
 MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
 RULE_NOTE = ("; w̄ᵢ += … is what an op that is not entrywise (@, sum, x[…]) adds to w̄ᵢ, "
@@ -72,6 +74,58 @@ def point_text(trace: Trace, precision: int) -> str:
     return ", ".join(f"{k} = {fmt(v, precision)}" for k, v in trace.point.items())
 
 
+def number_cell(value, exact_value, p: int) -> str:
+    """A number, or `0 (exact; float64 gives -9.8e-16)` where it is 0 in exact
+    arithmetic and the float is rounding's noise."""
+    return exact_zero(value) if rounded_zero(exact_value, value) else fmt(value, p)
+
+
+def value_cell(trace: Trace, i: int, p: int) -> str:
+    """Node i's value: its number, an exact zero, or why a where did not need it."""
+    if trace.untaken and i in trace.untaken:
+        return not_taken(trace.program, trace.untaken[i], trace.values)
+    ex = exact_of(trace)
+    return number_cell(trace.values[i], ex.values[i] if ex else None, p)
+
+
+def edge_cell(trace: Trace, edge, p: int) -> str:
+    if trace.untaken and edge.target in trace.untaken:
+        return f"{fmt(trace.edge_value(edge), p)} (not taken)"
+    ex = exact_of(trace)
+    known = None
+    if ex is not None and len(edge.positions) == 1:
+        known = ex.partials[edge.target][edge.positions[0]]
+    return number_cell(trace.edge_value(edge), known, p)
+
+
+def adjoint_cell(trace: Trace, i: int, p: int) -> str:
+    if trace.untaken and i in trace.untaken:
+        return f"{fmt(trace.adjoints[i], p)} (not taken)"
+    ex = exact_of(trace)
+    return number_cell(trace.adjoints[i], ex.adjoints[i] if ex else None, p)
+
+
+def gradient_cell(trace: Trace, name: str, p: int) -> str:
+    ex = exact_of(trace)
+    return number_cell(trace.gradient[name], ex.gradient.get(name) if ex else None, p)
+
+
+def calls(trace: Trace) -> Table | None:
+    """The nodes each call of a user function made: `w3…w4  f(w1, w2)`."""
+    program = trace.program
+    if not program.calls:
+        return None
+    rows_ = []
+    for c in program.calls:
+        made = ("(shared with an earlier call)" if c.first == c.stop else
+                node_id(c.first) if c.stop - c.first == 1 else
+                f"{node_id(c.first)}…{node_id(c.stop - 1)}")
+        args = ", ".join(node_id(a) if type(a) is int else a.text for a in c.args)
+        rows_.append((made, f"{c.name}({args})", program.source[c.start:c.end]))
+    return Table("calls", "Calls of your functions, inlined: the nodes each made",
+                 ("nodes", "call", "as written"), rows_, [], 0)
+
+
 def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
     """Forward pass, local partials, tangents (forward mode), adjoints (reverse mode),
     each when it has rows. A blank worksheet keeps the SSA list and the definitions and
@@ -90,7 +144,9 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                       len(nodes), max_rows,
                       lambda i: (node_id(i), ", ".join(nodes[i].names),
                                  "input" if i < program.n_inputs else node_text(program, i),
-                                 *shape(i), "" if blank else fmt(trace.values[i], p))))
+                                 *shape(i), "" if blank else value_cell(trace, i, p))))
+    if trace.program.calls:
+        out.append(calls(trace))
     edges = trace.edges() if edges is None else edges
     if edges:
         rules = shapes is not None and any(map(trace.is_rule, edges))
@@ -101,7 +157,7 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                           lambda k: (f"∂{node_id(edges[k].target)}/∂{node_id(edges[k].source)}",
                                      "" if blank else edge_formula(program, edges[k],
                                                                    shapes=trace.tensor_shapes),
-                                     "" if blank else fmt(trace.edge_value(edges[k]), p))))
+                                     "" if blank else edge_cell(trace, edges[k], p))))
     if options.mode != "reverse" and trace.tangents is not None:
         out.extend(tangents(trace, options))
     if nodes and options.mode != "forward" and trace.has_adjoints:
@@ -114,7 +170,9 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
 def output_line(trace: Trace, options: Options) -> str:
     """`f = w7 = 1.5`; for a constant `f = 2*pi = 6.28319` (the constant as folded)."""
     out = trace.program.output
-    value = "" if options.blank else fmt(trace.value, options.precision)
+    ex = exact_of(trace) if type(out) is int else None
+    value = "" if options.blank else number_cell(trace.value, ex.values[out] if ex else None,
+                                                 options.precision)
     # a folded constant's text is re-read and simplified, as the formulas' are: 2/3, not
     # the (1/3)*2 that lowering writes from u = 1/3; u*2
     text = None if type(out) is int else show(out, "ascii")
@@ -149,7 +207,7 @@ def adjoints(trace: Trace, options: Options, edges) -> Table:
         if simplified is not None and not simplified.too_big:
             f = simplified.formula(i)
             cells.append(show(f) if f is not None else TOO_LONG)
-        return (*cells, fmt(trace.adjoints[i], p))
+        return (*cells, adjoint_cell(trace, i, p))
 
     columns = ("adjoint", "chain rule", "simplified", "value")
     title = f"Adjoints w̄ᵢ = Σⱼ w̄ⱼ·∂wⱼ/∂wᵢ, from the seed w̄ₙ = {seed_text(trace, p)}"
@@ -232,7 +290,8 @@ def gradient(trace: Trace, options: Options) -> Table | None:
             f = expanded.get(var)
             cells.append("" if blank else show(f) if f is not None else TOO_LONG)
         if not both:
-            cells.append("" if blank else fmt((forward or trace).gradient[var], p))
+            cells.append("" if blank else fmt(forward.gradient[var], p) if forward
+                         else gradient_cell(trace, var, p))
         rows_.append(tuple(cells))
     return Table("gradient", "Gradient of vᵀ·f, as y.backward(v)" if seeded else "Gradient",
                  tuple(columns), rows_, [], 0)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from ..errors import BackpropError, InputError, UsageError
-from ..language.lower import binding_values, lower
+from ..language.lower import binding_texts, binding_values, lower
 from ..engine.evaluate import evaluate, second_order, tangents
 from ..engine.trace import Trace
 
@@ -101,8 +101,21 @@ def _differentiate(source: str, at, share: bool, seed=None, jacobian: bool = Fal
     program = lower(source, share=share)
     point = parse_point(at)
     program.match_inputs(point, "value", "give every input a value: --at {example}")
-    return evaluate(program, {name: point[name] for name in program.inputs}, parse_seed(seed),
-                    jacobian)
+    trace = evaluate(program, {name: point[name] for name in program.inputs},
+                     parse_seed(seed), jacobian)
+    return trace._replace(input_texts=_texts(at))
+
+
+def _texts(at) -> dict[str, str] | None:
+    """The inputs' values as typed (already parsed once: no error here)."""
+    if at is None:
+        return None
+    if isinstance(at, Mapping):
+        return {k: str(v) for k, v in at.items() if isinstance(v, (str, int, float))}
+    texts: dict[str, str] = {}
+    for text in [at] if isinstance(at, str) else at:
+        texts.update(binding_texts(text))
+    return texts
 
 
 __all__ = ["differentiate", "parse_point", "BackpropError"]
