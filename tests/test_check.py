@@ -235,15 +235,29 @@ def test_the_notes_exercise_dd_over_a_statement_is_its_adjoint():
 
 
 @pytest.mark.parametrize("text, column", [
-    ("dc/da = 1", 2),   # c is a statement, not the output d: dd/da is 2, dc/da is not graded
-    ("da/da = 1", 2),   # nor an input
-    ("dw3/da = 1", 2),
+    ("da/da = 1", 2),   # an input is no node with operands: nothing to grade
 ])
 def test_a_derivative_of_another_node_than_the_output_is_refused(text, column):
     with pytest.raises(AnswerError) as info:
         check("c = a + b; d = c + a", "a=1,b=2", [text])
     assert "not the output" in info.value.message
     assert info.value.position() == (1, column)
+
+
+@pytest.mark.parametrize("text", ["dc/da = 1", "dw3/da = 1", "∂w3/∂w1 = 1", "dc/db = 1"])
+def test_a_derivative_of_a_statement_by_its_operand_is_the_local_partial(text):
+    # c = a + b is not the output: dc/da is the edge's local partial (1), not dd/da (2)
+    report = check("c = a + b; d = c + a", "a=1,b=2", [text])
+    assert report.all_right
+    assert report.problems[0].verdicts[0].id in ("dw3/dw1", "dw3/dw2")
+
+
+def test_a_local_partial_needs_an_edge():
+    with pytest.raises(AnswerError) as info:
+        check("c = a*b; d = sin(c) + a", "a=1,b=2", ["dw4/dw1 = 1"])  # w4 = sin(w3)
+    assert "w1 is not an operand of w4" in info.value.message
+    assert "from w3" in info.value.message
+    assert info.value.position() == (1, 6)
 
 
 def test_the_names_hint_of_a_one_node_problem_is_not_a_range():

@@ -41,7 +41,7 @@ from ..language.parser import parse
 from ..engine.evaluate import evaluate, second_order
 from ..engine.passes import forward, layout
 from ..engine.program import Const, Program, node_id
-from ..engine.trace import Trace
+from ..engine.trace import Edge, Trace
 
 SEED = 364  # the course's number: the random points are the same on every run
 POINTS = 12  # random points a formula is checked at, besides the given one
@@ -68,14 +68,21 @@ _NUMBER = re.compile(r"\s*([-+−]?)\s*([0-9]*)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]
 
 # --- targets ------------------------------------------------------------------------
 
+# What a target names: the output's value, a node's value, a node's adjoint, a gradient
+# entry, a second derivative, or the local partial on an edge (∂w5/∂w4, the lecture's
+# labels on the graph).
+TARGET_KINDS = ("value", "node", "adjoint", "gradient", "second", "partial")
+
+
 class Target(NamedTuple):
-    kind: str  # "value", "node", "adjoint", "gradient" or "second"
-    index: int | None  # the node, for "node" and "adjoint"
+    kind: str  # one of TARGET_KINDS
+    index: int | None  # the node, for "node" and "adjoint"; the edge's target for "partial"
     input: str | None  # the input, for "gradient" and "second"
     other: str | None = None  # the second input, for "second": ∂²f/∂input∂other
+    operand: int | None = None  # the edge's source node, for "partial"
 
     def label(self, trace: Trace) -> str:
-        """The canonical spelling: f, w4, w4bar, df/dx (with the output's name)."""
+        """The canonical spelling: f, w4, w4bar, df/dx (with the output's name), dw5/dw4."""
         name = trace.output_name
         if self.kind == "value":
             return name
@@ -84,7 +91,15 @@ class Target(NamedTuple):
         if self.kind == "second":
             x, y = self.input, self.other
             return f"d2{name}/d{x}2" if x == y else f"d2{name}/d{x}d{y}"
+        if self.kind == "partial":
+            return f"d{node_id(self.index)}/d{node_id(self.operand)}"
         return node_id(self.index) + ("bar" if self.kind == "adjoint" else "")
+
+    def edge(self, program: Program) -> Edge:
+        """The edge of a "partial" target: its operand positions in the node."""
+        args = program.nodes[self.index].args
+        return Edge(self.operand, self.index,
+                    tuple(k for k, a in enumerate(args) if type(a) is int and a == self.operand))
 
     def truth(self, trace: Trace) -> float:
         if self.kind == "value":
@@ -93,6 +108,8 @@ class Target(NamedTuple):
             return float(trace.gradient[self.input])
         if self.kind == "second":
             return float(trace.second.hessian[self.input][self.other])
+        if self.kind == "partial":
+            return float(trace.edge_value(self.edge(trace.program)))
         return float((trace.adjoints if self.kind == "adjoint" else trace.values)[self.index])
 
 
@@ -113,9 +130,23 @@ def targets_text(program: Program) -> str:
         x, y = program.inputs[0], program.inputs[-1]
         parts.append(f"d2{name}/d{x}d{y}" if x != y else f"d2{name}/d{x}2")
     parts += _node_names(n)
+    edge = _an_edge(program)
+    if edge:
+        parts.append(f"{edge} (a local partial)")
     named = [nm for node in program.nodes[program.n_inputs:] for nm in node.names
              if nm != program.output_name]  # named first already
     return ", ".join(parts + named + _bar_hint(program))
+
+
+def _an_edge(program: Program) -> str | None:
+    """∂w5/∂w4 for an edge of the program into a node that is not the output, or None."""
+    for j in range(len(program.nodes) - 1, program.n_inputs - 1, -1):
+        if j == program.output:
+            continue
+        for a in program.nodes[j].args:
+            if type(a) is int:
+                return f"d{node_id(j)}/d{node_id(a)}"
+    return None
 
 
 def _bar_hint(program: Program) -> list[str]:
@@ -203,7 +234,11 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target("second", None, *pair)
     m = _D_TARGET.fullmatch(text)
     if m:
-        x = m.group(2)
+        f, x = m.group(1), m.group(2)
+        fi = _node_index(f, names, n) if f is not None else None
+        if fi is not None and fi != program.output and fi >= program.n_inputs:
+            return _partial_target(program, fi, f, x, names, source, start + m.start(2),
+                                   origin, unknown)
         _not_the_output(m, program, names, source, start, origin, unknown)
         xi = _node_index(x, names, n)
         if x not in program.inputs and xi is not None:
@@ -228,8 +263,9 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
 
 def _not_the_output(m, program: Program, names: dict, source: str, start: int, origin: str,
                     unknown: str) -> None:
-    """dc/da for a statement c is not the output's derivative: grading it as dd/da would
-    mark the right dc/da = 1 wrong."""
+    """A derivative of a node other than the output that is not a local partial (d2c/da2,
+    da/db for an input a) is not graded: read as the output's, it would mark a right
+    answer wrong."""
     f = m.group(1)
     if f is not None and _node_index(f, names, len(program.nodes)) not in (None, program.output):
         at = start + m.start(1)
@@ -249,6 +285,21 @@ def _second_inputs(text: str, inputs: list[str]) -> tuple[str, str] | None:
                 if den == f"{d}{x}{d}{y}":
                     return x, y
     return None
+
+
+def _partial_target(program: Program, j: int, f: str, x: str, names, source: str, at: int,
+                    origin: str, unknown: str) -> Target:
+    """∂w5/∂w4 for a node w5 that is not the output: the local partial on the edge from
+    its operand w4 (the output's ∂f/∂w4 is w4's adjoint, as the notes' dd/dc)."""
+    n = len(program.nodes)
+    i = _node_index(x, names, n)
+    operands = [a for a in program.nodes[j].args if type(a) is int]
+    if i is None or i not in operands:
+        have = ", ".join(dict.fromkeys(node_id(a) for a in operands))
+        raise AnswerError(f"{x} is not an operand of {node_id(j)}: ∂{f}/∂{x} is a local "
+                          f"partial, on an edge into {node_id(j)} (from {have})",
+                          source=source, span=(at, at + len(x)), origin=origin, hint=unknown)
+    return Target("partial", j, None, operand=i)
 
 
 # --- answers ------------------------------------------------------------------------
