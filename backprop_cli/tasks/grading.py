@@ -695,8 +695,9 @@ def check_problems(problems: list[Problem], tolerance: Tolerance | None = None) 
 
 
 def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> dict:
-    """Every node value, every adjoint, the gradient and the value of a run, as a problem
-    of an answers file. Numbers are written in full (repr), so the key grades right;
+    """Every node value, every adjoint, every local partial on an edge into a node that
+    is not the output, the gradient and the value of a run, as a problem of an answers
+    file. Numbers are written in full (repr), so the key grades right;
     values that are not finite cannot be written as answers and are left out."""
     _scalars_only(trace)
     program = trace.program
@@ -715,6 +716,9 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
         put(Target("node", i, None))
     for i in range(len(program.nodes)):
         put(Target("adjoint", i, None))
+    for e in reversed(trace.edges()):  # the local partials, w3 first; the output's
+        if e.target != program.output:  # dwn/dwi would read as wi's adjoint
+            put(Target("partial", e.target, None, operand=e.source))
     if trace.second is not None and trace.second.hessian is not None:  # with --hessian
         for k, x in enumerate(program.inputs):
             for y in program.inputs[k:]:
