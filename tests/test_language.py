@@ -367,3 +367,11 @@ def test_a_local_partial_target_is_a_clean_target():
     assert target.label(t) == "dw5/dw4"
     assert target.truth(t) == pytest.approx(math.sin(math.pi / 3), rel=1e-15)
     assert np.isfinite(target.truth(t))
+
+
+def test_where_of_vectors_takes_each_entrys_branch(validate):
+    r = run_cli("sum(where(x > 0, sqrt(x), 0*x))", "--at", "x=[-1,4]", "--json")
+    doc = validate(json.loads(r.stdout))
+    assert doc["value"] == 2.0 and doc["gradient"] == {"x": [0.0, 0.25]}
+    r = run_cli("sum(where(x > 0, sqrt(-x), 0*x))", "--at", "x=[-1,4]")
+    assert r.returncode == 2 and "w3[1] = -4" in r.stderr  # the needed entry, not w3[0]

@@ -131,7 +131,6 @@ def forward(program: Program, point: dict, lay: Layout, diagnostics: list | None
                     if not lay.gates:
                         raise
                     found.append(error)
-                    v = _f64(np.nan)
             vals[j] = v
     if lay.gates:
         _only_needed(program, vals, lay, found, diagnostics)
@@ -143,10 +142,16 @@ def _only_needed(program: Program, vals: list, lay: Layout, found: list, diagnos
     node: the first domain error on a needed node is raised; a node only in a branch not
     taken may be outside its domain (where(x > 0, sqrt(x), 0) at x = -1)."""
     need = needed(program, vals, lay)[0]
+    n_in = program.n_inputs
     for item in found:
-        if type(item) is not Diagnostic:
-            if np.any(need[item.node]):
-                raise item
+        if type(item) is not Diagnostic:  # a domain error: raised where an entry is needed
+            j = item.node
+            op, operands = lay.ops[j - n_in], [vals[k] for k in lay.slots[j - n_in]]
+            args = [a for a in operands if type(a) is not tuple]
+            outside = ~np.isfinite(vals[j]) & _finite(args) & ~np.asarray(op.domain(*operands))
+            hit = outside & need[j]
+            if np.any(hit):
+                raise _domain_error(program, j, op, operands, hit)
             continue
         j = item.node
         if diagnostics is None or not np.any(need[j]):
@@ -194,13 +199,21 @@ def _forward_general(program: Program, point: dict, lay: Layout, diagnostics) ->
     n_in, n = program.n_inputs, len(program.nodes)
     vals = [as_value(point[name]) for name in program.inputs] + [None] * (n - n_in) \
         + lay.consts
+    found = [] if lay.gates else diagnostics  # kept until it is known what is needed
     with np.errstate(all="ignore"):
         for j, op, s in zip(range(n_in, n), lay.ops, lay.slots):
             args = [vals[k] for k in s]
             _check_shapes(program, j, op, s, args)
             v = vals[j] = as_value(op.forward(*args))
             if not np.all(np.isfinite(v)):
-                _non_finite(program, j, op, args, v, diagnostics, False)
+                try:
+                    _non_finite(program, j, op, args, v, found, False)
+                except DomainError as error:
+                    if not lay.gates:
+                        raise
+                    found.append(error)
+    if lay.gates:
+        _only_needed(program, vals, lay, found, diagnostics)
     return vals
 
 

@@ -197,7 +197,8 @@ def _exact_fields(row: dict, trace, i: int, known, rounded) -> None:
     if node.op == "where" and trace.untaken is not None:
         c = node.args[0]
         cond = trace.values[c] if type(c) is int else c.value
-        row["branch"] = "then" if cond else "else"
+        if np.ndim(cond) == 0:  # of vectors, each entry takes its own
+            row["branch"] = "then" if cond else "else"
     if trace.untaken and i in trace.untaken:
         row["not_taken"] = node_id(trace.untaken[i])
 
