@@ -375,3 +375,16 @@ def test_where_of_vectors_takes_each_entrys_branch(validate):
     assert doc["value"] == 2.0 and doc["gradient"] == {"x": [0.0, 0.25]}
     r = run_cli("sum(where(x > 0, sqrt(-x), 0*x))", "--at", "x=[-1,4]")
     assert r.returncode == 2 and "w3[1] = -4" in r.stderr  # the needed entry, not w3[0]
+
+
+@pytest.mark.parametrize("x, hessian", [
+    (-1.0, {"x": {"x": 4.0, "y": -2.0}, "y": {"x": -2.0, "y": 0.0}}),  # x²y, sqrt(-1) not taken
+    (4.0, {"x": {"x": -0.0625, "y": 0.25}, "y": {"x": 0.25, "y": 0.0}}),  # sqrt(x)·y
+])
+def test_second_derivatives_through_where_take_the_branch_too(x, hessian):
+    r = run_cli("where(x > 0, sqrt(x)*y, x**2*y)", "--at", f"x={x},y=2", "--hessian", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["hessian"]
+    for a in hessian:
+        for b in hessian[a]:
+            assert got[a][b] == pytest.approx(hessian[a][b], rel=1e-15, abs=1e-15)
