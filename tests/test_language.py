@@ -160,6 +160,8 @@ def test_sharing_merges_identical_sub_expressions_across_calls():
     p = lower("f(a) = exp(a)*a; f(x) + f(x)*2")
     assert [n.op for n in p.nodes] == ["input", "exp", "mul", "mul", "add"]
     assert p.calls[1].first == p.calls[1].stop  # the second call made nothing new
+    r = run_cli("f(a) = exp(a)*a; f(x) + f(x)*2", "--at", "x=1")
+    assert "none (shared or folded)" in r.stdout
     assert len(lower("f(a) = exp(a)*a; f(x) + f(x)*2", share=False).nodes) == 7
 
 
@@ -315,8 +317,10 @@ def test_exact_values_reach_rational_multiples_of_pi(text, at, exact, validate):
 
 
 def test_a_folded_constant_is_exact_too():
-    r = run_cli("x + sin(pi)", "--at", "x=1")
-    assert r.returncode == 0
+    r = run_cli("x*sin(pi) + cos(pi/2)", "--at", "x=3")
+    rows = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    assert "∂w2/∂w1 sin(π) 0 (exact; float64 gives 1.2e-16)" in rows
+    assert "f = w3 = 0 (exact; float64 gives 4.3e-16)" in rows
 
 
 # --- graded local partials and node values -------------------------------------------------
@@ -388,3 +392,10 @@ def test_second_derivatives_through_where_take_the_branch_too(x, hessian):
     for a in hessian:
         for b in hessian[a]:
             assert got[a][b] == pytest.approx(hessian[a][b], rel=1e-15, abs=1e-15)
+
+
+def test_a_constant_output_folded_from_pi_is_an_exact_zero(validate):
+    r = run_cli("sin(pi)")
+    assert "f = sin(pi) = 0 (exact; float64 gives 1.2e-16)" in r.stdout
+    doc = validate(json.loads(run_cli("sin(pi)", "--json").stdout))
+    assert doc["value_exact"] == "0" and doc["value"] == pytest.approx(1.2246e-16, rel=1e-4)

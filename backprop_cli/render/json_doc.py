@@ -54,7 +54,7 @@ def array(x):
 def trace_document(trace: Trace, expand: bool = False) -> dict:
     """The trace of one run (schema/trace.schema.json). With expand, each gradient entry
     also in terms of the inputs."""
-    from ..symbolic.exact_values import exact_of, rounded
+    from ..symbolic.exact_values import exact_of, output_exact, rounded
     from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show
     from ..symbolic.simplify import Adjoints, expanded_gradient
 
@@ -122,8 +122,9 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
         exact = {name: t for name, t in exact.items() if t is not None}
         if exact:
             doc["gradient_exact"] = exact
-        if type(out) is int and rounded(known.values[out], trace.value) is not None:
-            doc["value_exact"] = rounded(known.values[out], trace.value)
+    exact = rounded(output_exact(trace), trace.value)
+    if exact is not None:
+        doc["value_exact"] = exact
     if expand and not tensor:
         doc["gradient_expanded"] = {
             name: None if f is None else show(f, "ascii")

@@ -18,7 +18,7 @@ from ..engine.trace import Trace, largest_difference
 from . import Options
 from .numbers import fmt, fmt_value
 from .sentences import exact_zero, not_taken
-from ..symbolic.exact_values import exact_of, rounded_zero
+from ..symbolic.exact_values import exact_of, output_exact, rounded_zero
 
 MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
 RULE_NOTE = ("; w̄ᵢ += … is what an op that is not entrywise (@, sum, x[…]) adds to w̄ᵢ, "
@@ -117,7 +117,7 @@ def calls(trace: Trace) -> Table | None:
         return None
     rows_ = []
     for c in program.calls:
-        made = ("(shared with an earlier call)" if c.first == c.stop else
+        made = ("none (shared or folded)" if c.first == c.stop else
                 node_id(c.first) if c.stop - c.first == 1 else
                 f"{node_id(c.first)}…{node_id(c.stop - 1)}")
         args = ", ".join(node_id(a) if type(a) is int else a.text for a in c.args)
@@ -170,8 +170,7 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
 def output_line(trace: Trace, options: Options) -> str:
     """`f = w7 = 1.5`; for a constant `f = 2*pi = 6.28319` (the constant as folded)."""
     out = trace.program.output
-    ex = exact_of(trace) if type(out) is int else None
-    value = "" if options.blank else number_cell(trace.value, ex.values[out] if ex else None,
+    value = "" if options.blank else number_cell(trace.value, output_exact(trace),
                                                  options.precision)
     # a folded constant's text is re-read and simplified, as the formulas' are: 2/3, not
     # the (1/3)*2 that lowering writes from u = 1/3; u*2

@@ -396,3 +396,12 @@ def exact_of(trace: Trace) -> ExactTrace | None:
     if _LAST[0] is not trace:
         _LAST[:] = [trace, exact_trace(trace, trace.input_texts or {})]
     return _LAST[1]
+
+
+def output_exact(trace: Trace) -> Exact | None:
+    """The output's exact value: its node's, or a folded constant's (sin(pi) is 0)."""
+    out = trace.program.output
+    if type(out) is not int:
+        return of_text(out.text) if type(out.value) is float else None
+    known = exact_of(trace)
+    return known.values[out] if known is not None else None
