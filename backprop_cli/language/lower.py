@@ -197,8 +197,14 @@ class ProgramBuilder:
                                        origin=self.origin,
                                        hint=f"name the value and give it after --at: "
                                             f"--at v={self.source[start:end]}")
-            op = checked_op(fname, len(args), self.source, start, end, name_end,
-                            self.origin)  # or raises
+            try:
+                op = checked_op(fname, len(args), self.source, start, end, name_end,
+                                self.origin)
+            except UnknownNameError as error:
+                if self.defining is not None:  # perhaps one defined later: not yet known
+                    error.hint = (f"{self.defining[0].name} may call the built-in functions "
+                                  "and those defined before it; " + (error.hint or ""))
+                raise
             fname = op.name  # max(x) of one argument is amax
         if op.vjp is not None:
             self.tensor = True
