@@ -9,6 +9,8 @@ CLI catches BackpropError and nothing else: anything else is a bug, exit 3.
 
 from __future__ import annotations
 
+import re
+
 
 class BackpropError(Exception):
     """Bad input: exit code 2. `kind` is the stable name used in JSON errors."""
@@ -127,3 +129,52 @@ class AnswerError(BackpropError):
     a bad answers file."""
 
     kind = "answer_error"
+
+
+class LimitError(BackpropError):
+    """Input past one of the documented limits below, refused before the work starts."""
+
+    kind = "limit_error"
+
+
+# The limits on untrusted input (README, "Limits"). Each is checked before the work it
+# bounds is done, so memory stays within about MAX_ELEMENTS·8 bytes per array alive at
+# once plus the program (~1 KB a node) whatever the input.
+MAX_INPUT_BYTES = 16 * 2**20  # an expression, standard input, an answers file, a value text
+MAX_NODES = 2_000_000  # SSA nodes of one program
+MAX_ELEMENTS = 10_000_000  # entries of any one array: an input, an intermediate, a result
+MAX_DEPTH = 200  # nesting of an answers file (JSON arrays and objects, TOML tables)
+MAX_STEPS = 1_000_000  # steps of one descent
+MAX_DIGITS = 4000  # digits of a whole number in an answer (Python reads at most 4300)
+
+
+def too_large(what: str, size: int, limit: int, unit: str = "", **where) -> LimitError:
+    """The error for `what` of `size` past `limit`."""
+    unit = f" {unit}" if unit else ""
+    return LimitError(f"{what} is too large: {size:,}{unit}, at most {limit:,}", **where)
+
+
+# Characters that must not reach a terminal raw: C0 and C1 controls (ESC starts a
+# terminal's escape sequences, 0x9b is an 8-bit CSI) and the format controls that reorder
+# or hide text (bidi overrides: "Trojan source"). New lines and tabs are kept where a text
+# has lines (documents, tables); one-line texts escape them too.
+CONTROLS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+             "\u2060-\u2069\ufeff\ufff9-\ufffb")
+_IN_LINES = re.compile(f"[{CONTROLS}]")
+_IN_LINE = re.compile(f"[{CONTROLS}\t\n]")
+
+
+def _escape(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Text from input for one line of a message: every control character escaped as
+    \\x1b or \\u202e (a new line too)."""
+    return _IN_LINE.sub(_escape, text)
+
+
+def printable_lines(text: str) -> str:
+    """Text for a terminal that may hold lines: controls escaped, new lines and tabs kept."""
+    return _IN_LINES.sub(_escape, text)

@@ -24,9 +24,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from typing import NamedTuple
 
-from ..errors import BackpropError
+from ..errors import BackpropError, printable
 
 DEFAULT = "show"
 SUBCOMMANDS = ("check", "sweep", "descend")
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     request = route(argv)
     code = 0
     try:
-        with ascii_streams(json_out=request.json):
+        with ascii_streams(json_out=request.json), warnings.catch_warnings():
+            # numpy's warnings (overflow, invalid value) are the diagnostics' business
+            warnings.simplefilter("ignore", RuntimeWarning)
             try:
                 try:
                     code, show = command(request.command).run(
@@ -140,12 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `backprop … | head -1`: the reader left; the outcome stands
         _silence()
     except KeyboardInterrupt:
-        code = INTERRUPTED
-        try:
-            print("interrupted", file=sys.stderr)
-        except OSError:
-            pass
+        code = interrupted()
     return code
+
+
+def interrupted() -> int:
+    """Ctrl-C: one line, exit 130, at any moment (cli/__init__.py covers the start-up)."""
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return INTERRUPTED
 
 
 def report_error(error: BackpropError, as_json: bool) -> None:
@@ -169,8 +178,8 @@ def report_bug(bug: Exception, argv: list[str], request: Request) -> None:
 
     if request.debug:
         traceback.print_exception(bug, file=sys.stderr)
-    what = _printable(f"{type(bug).__name__}: {bug}" if str(bug) else type(bug).__name__)
-    run = _printable(shlex.join(["backprop", *argv]))
+    what = printable(f"{type(bug).__name__}: {bug}" if str(bug) else type(bug).__name__)
+    run = printable(shlex.join(["backprop", *argv]))
     if len(run) > 300:
         run = run[:300] + "…"
     from .. import __version__
@@ -190,12 +199,6 @@ def report_bug(bug: Exception, argv: list[str], request: Request) -> None:
     sys.stderr.write(f"backprop: {message}; {hint}\n")
 
 
-def _printable(text: str) -> str:
-    """Text from the user or a bug, on one line and without control characters."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
-
-
 def _silence() -> None:
     """Point stdout and stderr at /dev/null: Python flushes them at exit, and a write to
     the closed pipe would print 'Exception ignored … BrokenPipeError' and exit 120."""
@@ -210,7 +213,11 @@ def _silence() -> None:
 
 def run() -> None:
     """The console script."""
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main's own handlers
+        code = interrupted()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import UsageError
+from ..errors import MAX_INPUT_BYTES, UsageError, printable, too_large
 
 
 class Parser(argparse.ArgumentParser):
@@ -166,20 +166,30 @@ def read_source(args) -> str:
         raise UsageError("give the expression or --file, not both")
     if args.file:
         try:
-            with open(args.file, encoding="utf-8") as f:
-                return f.read()
+            with open(args.file, "rb") as f:
+                return decoded(f.read(MAX_INPUT_BYTES + 1), args.file)
         except OSError as e:
-            raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"cannot read {args.file}: it is not UTF-8 text") from None
+            raise UsageError(f"cannot read {printable(args.file)}: {e.strerror}") from None
     if args.expression == "-":
         # bytes, read as UTF-8 whatever the terminal's encoding (PYTHONIOENCODING=ascii
-        # would refuse a θ piped in)
+        # would refuse a θ piped in); no more than the limit, however much is sent
         stream = getattr(sys.stdin, "buffer", None)
-        try:
-            return stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
-        except UnicodeDecodeError:
-            raise UsageError("standard input is not UTF-8 text") from None
+        if stream is None:
+            return decoded(sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8"),
+                           "standard input")
+        return decoded(stream.read(MAX_INPUT_BYTES + 1), "standard input")
     if args.expression is None:
         raise UsageError("no expression given", hint='backprop "x**2*cos(x*y)+1" --at x=2,y=pi/2')
     return args.expression
+
+
+def decoded(data: bytes, name: str) -> str:
+    """The text of an input file or stream read up to one byte past the limit: refused
+    past it, or when not UTF-8; a byte-order mark (Windows editors write one) dropped."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise too_large(printable(name), len(data), MAX_INPUT_BYTES, "bytes or more")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        what = name if name == "standard input" else f"cannot read {printable(name)}: it"
+        raise UsageError(f"{what} is not UTF-8 text") from None

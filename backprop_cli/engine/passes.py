@@ -28,10 +28,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import DomainError, LimitError, ShapeError
 from .ops import OPS, Op, second_index
 from .program import Program, node_id
-from .shapes import shape, shape_text, unbroadcast
+from .shapes import TooLarge, result_shape, shape, shape_text, unbroadcast
 from .trace import VJP, Diagnostic, Partials
 
 _f64 = np.float64
@@ -222,19 +222,17 @@ def _check_shapes(program: Program, j: int, op: Op, slots, args) -> None:
     ShapeError that names the node, the op and every shape."""
     shapes = [a if type(a) is tuple else shape(a) for a in args]
     try:
-        if op.shape is not None:
-            op.shape(*shapes)
-        else:
-            np.broadcast_shapes(*shapes)
-            return
+        result_shape(op, shapes)
+        return
     except ValueError as e:
-        why = str(e) if op.shape is not None else "the shapes do not broadcast"
+        why = str(e)
         n = len(program.nodes)
         of = " and ".join(f"{node_id(k)} ({shape_text(sh)})" if k < n else shape_text(sh)
                           for k, sh in zip(slots, shapes) if type(sh) is not tuple or k < n)
         node = program.nodes[j]
-        raise ShapeError(f"{op.name} of {of}: {why}", source=program.source,
-                         span=(node.start, node.end), node=j, program=program) from None
+        error = LimitError if type(e) is TooLarge else ShapeError
+        raise error(f"{op.name} of {of}: {why}", source=program.source,
+                    span=(node.start, node.end), node=j, program=program) from None
 
 
 def _non_finite(program: Program, j: int, op: Op, operands: list, v, diagnostics,

@@ -22,6 +22,33 @@ def shape(v) -> tuple:
     return v.shape if type(v) is np.ndarray else ()
 
 
+class TooLarge(ValueError):
+    """A result past errors.MAX_ELEMENTS."""
+
+
+def result_shape(op, shapes: list) -> tuple:
+    """The shape of op's result on operands of these shapes (an index key stands as its
+    tuple), or a ValueError saying why they do not fit or why the result would be too
+    large: asked before numpy allocates (x + y of a column and a row of 10^6 is 10^12
+    entries)."""
+    import math
+
+    from ..errors import MAX_ELEMENTS
+
+    if op.shape is not None:
+        out = op.shape(*shapes)
+    else:
+        try:
+            out = np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError("the shapes do not broadcast") from None
+    size = math.prod(out)
+    if size > MAX_ELEMENTS:
+        raise TooLarge(f"the result would have {size:,} entries ({shape_text(out)}), "
+                         f"at most {MAX_ELEMENTS:,}")
+    return out
+
+
 def shape_text(s: tuple) -> str:
     """(2, 3) as 2×3, (4,) as 4, () as scalar."""
     return "×".join(str(d) for d in s) if s else "scalar"

@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from ..errors import ArityError, DomainError, ShapeError, StatementError, UnknownNameError
+from ..errors import (MAX_NODES, ArityError, DomainError, ShapeError, StatementError,
+                      UnknownNameError, too_large)
 from ..engine.ops import ALIASES, CONSTANTS, OPS, OVERLOADS, documented_names
 from .parser import parse
 from .values import CONSTRUCTORS
@@ -31,31 +32,46 @@ _NAME = re.compile(r"[^\W\d](?:\w|\u0304)*")  # as the grammar's NAME
 def fold(op, consts, source: str, span: tuple[int, int], origin: str = "expression") -> Const:
     """Evaluate an op whose operands are all constants, or say why it cannot be. The
     constant keeps the text the user wrote (2*pi), unless that names statements (u*3),
-    which mean nothing outside the program: then it is written from its operands'."""
-    text = source[span[0]:span[1]]
+    which mean nothing outside the program, or is long: then it is written from its
+    operands' (or its value's digits). Nothing here reads more of the source than
+    MAX_WRITTEN, so folding a chain of n constants (1**1**…) is linear in n."""
     values = [c.value for c in consts]
-    if any(type(v) is not float for v in values):
-        return _fold_tensor(op, values, text, source, span, origin)
+    if op.shape is not None or any(type(v) is not float for v in values):
+        return _fold_tensor(op, values, source, span, origin)
     with np.errstate(all="ignore"):
         value = op.forward(*[np.float64(v) for v in values])
     if not np.isfinite(value):
         why = op.domain_text if op.domain and not op.domain(*values) else f"{op.name} overflows"
-        raise DomainError(f"{why}: {text}", source=source, span=span, origin=origin)
+        raise DomainError(f"{why}: {_excerpt(source, span)}", source=source, span=span,
+                          origin=origin)
+    if span[1] - span[0] > MAX_WRITTEN:
+        return Const(float(value), _digits(value))
+    text = source[span[0]:span[1]]
     if any(name not in CONSTANTS and not is_function(name) for name in _NAME.findall(text)):
         text = _written(op, consts, value)
     return Const(float(value), " ".join(text.split()))
 
 
-def _fold_tensor(op, values, text, source, span, origin) -> Const:
-    """fold, where an operand is an array (after --at: 2*ones(3)) or an index key."""
-    from ..engine.shapes import shape
+def _excerpt(source: str, span: tuple[int, int]) -> str:
+    """The text of a span for a message, cut short when long (the caret shows where)."""
+    text = " ".join(source[span[0]:min(span[1], span[0] + MAX_WRITTEN + 1)].split())
+    return text if span[1] - span[0] <= MAX_WRITTEN else text[:MAX_WRITTEN] + "…"
 
-    if op.shape is not None:
-        try:
-            op.shape(*[v if type(v) is tuple else shape(v) for v in values])
-        except ValueError as e:
-            raise ShapeError(f"{op.name}: {e}", source=source, span=span, origin=origin) \
-                from None
+
+def _digits(value) -> str:
+    return repr(float(value)).removesuffix(".0")
+
+
+def _fold_tensor(op, values, source, span, origin) -> Const:
+    """fold, where an operand is an array (after --at: 2*ones(3)) or an index key, or
+    the op is one of arrays (1@2 is an error, not numpy's)."""
+    from ..engine.shapes import result_shape, shape
+
+    try:
+        result_shape(op, [v if type(v) is tuple else shape(v) for v in values])
+    except ValueError as e:
+        raise ShapeError(f"{op.name}: {e}", source=source, span=span, origin=origin) \
+            from None
     with np.errstate(all="ignore"):
         try:
             value = op.forward(*[v if type(v) is tuple else np.asarray(v, dtype=float)
@@ -65,10 +81,12 @@ def _fold_tensor(op, values, text, source, span, origin) -> Const:
             raise ShapeError(f"{op.name} of shapes {shapes}: {e}", source=source, span=span,
                              origin=origin) from None
     if not np.all(np.isfinite(value)):
-        raise DomainError(f"{op.domain_text or op.name + ' overflows'}: {text}",
-                          source=source, span=span, origin=origin)
+        raise DomainError(f"{op.domain_text or op.name + ' overflows'}: "
+                          f"{_excerpt(source, span)}", source=source, span=span, origin=origin)
     value = np.asarray(value, dtype=float)
-    return Const(value if value.ndim else float(value), " ".join(text.split()))
+    text = _excerpt(source, span) if span[1] - span[0] <= MAX_WRITTEN or value.ndim else \
+        _digits(value)
+    return Const(value if value.ndim else float(value), text)
 
 
 MAX_WRITTEN = 80  # past this, a written constant is its value's digits: no text grows without bound
@@ -81,7 +99,7 @@ def _written(op, consts, value) -> str:
     only grow again)."""
     text = written(op.name, [c.text for c in consts])
     if len(text) > MAX_WRITTEN or any(map(_digits_of_value, consts)):
-        return repr(float(value)).removesuffix(".0")
+        return _digits(value)
     return text
 
 
@@ -180,6 +198,10 @@ class ProgramBuilder:
         ref = self.memo.get(key) if self.share else None
         if ref is None:
             ref = len(self.op_rows)
+            if ref >= MAX_NODES:
+                raise too_large("the program", ref + 1 + len(self.input_rows), MAX_NODES,
+                                "nodes or more", source=self.source, span=(start, end),
+                                origin=self.origin)
             self.op_rows.append([op, args, (), start, end])
             if self.share:
                 self.memo[key] = ref

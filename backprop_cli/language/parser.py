@@ -23,7 +23,7 @@ import re
 from functools import lru_cache
 from typing import Callable, NamedTuple
 
-from ..errors import ParseError
+from ..errors import MAX_INPUT_BYTES, ParseError, too_large
 from .builder import METHODS, missing_methods
 
 # How the terminals of the grammar are named to a user in "expected: …".
@@ -317,6 +317,8 @@ def parse(source: str, start: str = "program", origin: str = "expression", build
     part and points at the `:` after `1+`, under the text as typed. `origin` names that
     text in messages (expression, --at, --lr …)."""
     lo, hi = (0, len(source)) if span is None else span
+    if hi - lo > MAX_INPUT_BYTES:  # also the texts that came on the command line
+        raise too_large(f"the {origin}", hi - lo, MAX_INPUT_BYTES, "characters")
     m = _machine()
     rows, heads, kinds, unit_chains = m.rows, m.heads, m.kinds, m.unit_chains
     if builder is None:

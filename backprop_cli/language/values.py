@@ -40,7 +40,8 @@ def _arange(*args):
     else:
         start, stop, step = args
     # counted before numpy allocates: arange(1e12) would ask for terabytes first
-    count = max(0, math.ceil((stop - start) / step))
+    span = (stop - start) / step
+    count = max(0, math.ceil(span)) if math.isfinite(span) else math.inf
     if count > MAX_SIZE:
         raise ValueError(f"arange makes {count} entries, more than {MAX_SIZE}")
     return np.arange(float(start), float(stop), float(step))
@@ -51,7 +52,7 @@ def _filled(fill):
         if not 1 <= len(dims) <= 3:
             raise ValueError("takes 1 to 3 sizes")
         shape = tuple(_count(d, "a size") for d in dims)
-        if int(np.prod(shape)) > MAX_SIZE:
+        if math.prod(shape) > MAX_SIZE:
             raise ValueError(f"makes more than {MAX_SIZE} entries")
         return np.full(shape, fill, dtype=float)
     return make

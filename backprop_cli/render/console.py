@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import rich.box
 import rich.console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Span, Text
 
+from ..errors import printable_lines
 from .ascii import pieces, speaks_unicode, spell
 
 # Rich draws any box as full ASCII borders on such a terminal; the tables here have only
@@ -18,6 +20,15 @@ _ASCII_BOXES = {rich.box.SIMPLE_HEAD: rich.box.Box("    \n    \n -- \n    \n    
 
 
 class Console(rich.console.Console):
+    def _render_buffer(self, buffer) -> str:
+        # The last step before the terminal: a control character from input (an ESC in a
+        # problem's name, an expression, an error's excerpt) is escaped, whatever printed
+        # it; Rich's own control segments (cursor moves of a progress bar) pass.
+        return super()._render_buffer(
+            segment if segment.control else Segment(printable_lines(segment.text),
+                                                    segment.style)
+            for segment in buffer)
+
     def on_broken_pipe(self) -> None:
         # Rich's own handler exits 1, the code of a wrong answer; cli keeps the run's code
         self.quiet = True  # nothing more to write

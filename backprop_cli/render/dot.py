@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..symbolic.formula import edge_formula, node_text, var_name
 from ..engine.program import node_id
 from ..engine.trace import Trace
+from ..errors import printable_lines
 from . import Options
 from .numbers import fmt
 from .tables import constant_note, output_line, source_line
@@ -79,7 +80,7 @@ def text(trace: Trace, options: Options) -> str:
             value = fmt(trace.edge_value(e), p)
             label = f"{name} = {formula}" + ("" if formula == value else f"\n= {value}")
         lines.append(f"  {node_id(e.source)} -> {node_id(e.target)} [label={quote(label)}];")
-    if not nodes:  # a constant: the one thing to draw is its value
+    if type(out) is not int:  # a constant (`x; 1`): its value is what the graph gives
         lines.append(f"  output [label={quote(constant_box(trace, options))}, "
                      "peripheries=2];")
     lines.append("}")
@@ -87,4 +88,4 @@ def text(trace: Trace, options: Options) -> str:
 
 
 def emit(trace: Trace, options: Options) -> None:
-    print(text(trace, options), end="")
+    print(printable_lines(text(trace, options)), end="")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine.program import node_id
 from ..engine.trace import Trace, largest_difference
-from ..errors import BackpropError
+from ..errors import CONTROLS, BackpropError
 from .sentences import (GRADIENT_STEP, diagnostic_message, error_message, stop_message,
                         undefined_words, verdict_reason)
 
@@ -28,8 +29,17 @@ HESSIAN = True  # and the second derivatives
 
 
 def dumps(doc: dict) -> str:
-    # allow_nan=False: inf and nan were already spelled as strings; JSON has no others
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    # allow_nan=False: inf and nan were already spelled as strings; JSON has no others.
+    # json escapes the C0 controls; the C1 and format controls get the same \\u escape.
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    return text if text.isprintable() else _CONTROLS.sub(_json_escape, text)
+
+
+_CONTROLS = re.compile(f"[{CONTROLS}]")
+
+
+def _json_escape(m: re.Match) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def number(x) -> float | str:

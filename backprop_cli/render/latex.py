@@ -26,6 +26,7 @@ from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show, v
 from ..symbolic.latex_text import name_math, number, text
 from ..symbolic.simplify import MAX_NODES
 from ..engine.trace import Trace
+from ..errors import printable_lines
 from . import Options
 from .sentences import diagnostic_message
 from .numbers import fmt
@@ -392,4 +393,4 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
 
 
 def emit(trace: Trace, options: Options) -> None:
-    print(text_of(trace, options), end="")
+    print(printable_lines(text_of(trace, options)), end="")

@@ -4,6 +4,7 @@ requests. The cells are render/tables.py's, so the two cannot disagree."""
 from __future__ import annotations
 
 from ..engine.trace import Trace
+from ..errors import printable_lines
 from . import Options
 from . import tables as cells
 from .sentences import diagnostic_message
@@ -56,4 +57,4 @@ def text(trace: Trace, options: Options) -> str:
 
 
 def emit(trace: Trace, options: Options) -> None:
-    print(text(trace, options), end="")
+    print(printable_lines(text(trace, options)), end="")

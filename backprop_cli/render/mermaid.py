@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..symbolic.formula import edge_formula, var_name
 from ..engine.program import node_id
 from ..engine.trace import Trace
+from ..errors import printable_lines
 from . import Options
 from .dot import constant_box, node_label
 from .numbers import fmt
@@ -39,12 +40,13 @@ def text(trace: Trace, options: Options) -> str:
             formula, value = edge_formula(program, e, shapes=trace.tensor_shapes), fmt(trace.edge_value(e), p)
             name += f" = {formula}" + ("" if formula == value else f" = {value}")
         lines.append(f"  {node_id(e.source)} -->|{label(name)}| {node_id(e.target)}")
-    if not program.nodes:  # a constant: the one thing to draw is its value
+    constant = type(program.output) is not int  # `1`, or `x; 1`: the output is a value
+    if constant:
         lines.append(f"  output[{label(constant_box(trace, options))}]")
     lines.append("  classDef output stroke-width:3px")
-    lines.append(f"  class {node_id(program.output) if program.nodes else 'output'} output")
+    lines.append(f"  class {'output' if constant else node_id(program.output)} output")
     return "\n".join(lines) + "\n"
 
 
 def emit(trace: Trace, options: Options) -> None:
-    print(text(trace, options), end="")
+    print(printable_lines(text(trace, options)), end="")
