@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 
 
+EXCERPT_WIDTH = 120  # characters of a source line shown under an error
+
+
 class BackpropError(Exception):
     """Bad input: exit code 2. `kind` is the stable name used in JSON errors."""
 
@@ -65,9 +68,17 @@ class BackpropError(Exception):
         line_end = self.source.find("\n", start)
         if line_end == -1:
             line_end = len(self.source)
-        text = self.source[line_start:line_end].replace("\t", " ")
         width = max(1, min(end, line_end) - start)
-        return text, " " * (start - line_start) + "^" * width
+        if line_end - line_start > EXCERPT_WIDTH:  # a window of a long line, around the span
+            lo = max(line_start, start - EXCERPT_WIDTH // 3)
+            hi = min(line_end, lo + EXCERPT_WIDTH)
+            width = max(1, min(width, hi - start))
+            text = ("…" if lo > line_start else "") + self.source[lo:hi] \
+                + ("…" if hi < line_end else "")
+            line_start = lo - (lo > line_start)
+        else:
+            text = self.source[line_start:line_end]
+        return text.replace("\t", " "), " " * (start - line_start) + "^" * width
 
     def __str__(self) -> str:
         return self.message

@@ -112,7 +112,8 @@ def _digits_of_value(c: Const) -> bool:
 def number(text: str, source: str, start: int, end: int, origin: str) -> Const:
     value = float(text)
     if value - value != 0:  # inf: 1e999 does not fit a float
-        raise DomainError(f"{text} is too large for a 64-bit float", source=source,
+        shown = text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text):,} characters)"
+        raise DomainError(f"{shown} is too large for a 64-bit float", source=source,
                           span=(start, end), origin=origin)
     return _new(Const, (value, text))
 

@@ -22,7 +22,8 @@ import re
 import sys
 
 from .grading import Problem, entry
-from ..errors import AnswerError, UsageError
+from ..errors import (MAX_DEPTH, MAX_DIGITS, MAX_INPUT_BYTES, AnswerError, LimitError,
+                      UsageError, printable, too_large)
 
 _KEYS = ("name", "expression", "at", "expect")
 
@@ -37,13 +38,45 @@ def _format(path: str) -> str:
 
 
 def _read(path: str) -> str:
+    """The file's text, read no further than the limit; a byte-order mark dropped."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
     except OSError as e:
-        raise AnswerError(f"cannot read {path}: {e.strerror}") from None
+        raise AnswerError(f"cannot read {printable(path)}: {e.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise too_large(printable(path), len(data), MAX_INPUT_BYTES, "bytes or more")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AnswerError(f"cannot read {path}: it is not UTF-8 text") from None
+        raise AnswerError(f"cannot read {printable(path)}: it is not UTF-8 text") from None
+
+
+# What is inside strings and comments, which nest nothing and may hold any bracket.
+_QUOTED = {"json": re.compile(r'"(?:[^"\\]|\\.)*"?'),
+           "toml": re.compile(r'"""[\s\S]*?(?:"""|$)|\'\'\'[\s\S]*?(?:\'\'\'|$)'
+                              r'|"(?:[^"\\\n]|\\.)*"?|\'[^\'\n]*\'?|#[^\n]*')}
+_LONG_NUMBER = re.compile(r"[0-9_]{%d,}" % (MAX_DIGITS + 1))
+
+
+def _refuse_deep_or_long(text: str, path: str, fmt: str) -> None:
+    """Nesting past MAX_DEPTH and numbers past MAX_DIGITS digits, found in one linear
+    pass before a decoder meets them (json and tomllib recurse per level, and Python
+    reads no integer of over 4300 digits)."""
+    bare = _QUOTED[fmt].sub(" ", text)
+    m = _LONG_NUMBER.search(bare)
+    if m:
+        raise LimitError(f"{printable(path)}: a number of {m.end() - m.start():,} digits; "
+                         f"at most {MAX_DIGITS:,}")
+    import numpy as np
+
+    codes = np.frombuffer(bare.encode("utf-8"), dtype=np.uint8)
+    steps = (np.isin(codes, (0x5b, 0x7b)).astype(np.int32)
+             - np.isin(codes, (0x5d, 0x7d)).astype(np.int32))
+    depth = int(np.max(np.cumsum(steps), initial=0))
+    if depth > MAX_DEPTH:
+        raise LimitError(f"{printable(path)}: nested {depth:,} levels deep; at most "
+                         f"{MAX_DEPTH}")
 
 
 def _offset(text: str, line: int, column: int) -> int:
@@ -53,12 +86,16 @@ def _offset(text: str, line: int, column: int) -> int:
 
 def _decode(text: str, path: str, fmt: str):
     """The document, or an error with a caret at the place the decoder stopped."""
+    _refuse_deep_or_long(text, path, fmt)
     if fmt == "json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:
             raise AnswerError(f"not valid JSON: {e.msg}", source=text,
                               span=(e.pos, e.pos + 1), origin=path) from None
+        except (ValueError, RecursionError) as e:  # what the scan above let pass
+            raise AnswerError(f"{printable(path)}: not valid JSON ({printable(str(e))})") \
+                from None
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -73,6 +110,9 @@ def _decode(text: str, path: str, fmt: str):
             raise AnswerError(f"not valid TOML: {message[:m.start()]}", source=text,
                               span=(at, at + 1), origin=path) from None
         raise AnswerError(f"{path}: not valid TOML: {message}") from None
+    except (ValueError, RecursionError) as e:
+        raise AnswerError(f"{printable(path)}: not valid TOML ({printable(str(e))})") \
+            from None
 
 
 def _answer_text(value, where: str) -> str:
