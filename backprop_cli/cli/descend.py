@@ -10,7 +10,7 @@ import sys
 
 from .options import (Parser, common_options, input_options, output_options, plot_option,
                       read_source, whole)
-from ..errors import BackpropError, UsageError
+from ..errors import MAX_STEPS, BackpropError, UsageError
 
 # tasks/descent.py's OPTIMIZERS, written out: `descend --help` imports no numpy (a test
 # holds the two lists equal)
@@ -62,7 +62,7 @@ def build_parser() -> Parser:
                    help="momentum's μ (default 0.9)")
     p.add_argument("--betas", default=None, metavar="β1,β2",
                    help="Adam's β1 and β2 (default 0.9,0.999)")
-    p.add_argument("--steps", type=whole("--steps", 0), default=1000, metavar="N",
+    p.add_argument("--steps", type=whole("--steps", 0, MAX_STEPS), default=1000, metavar="N",
                    help="stop after N steps (default 1000)")
     p.add_argument("--grad-tol", type=float, default=1e-8, metavar="G",
                    help="stop when the gradient norm is at most G (default 1e-8)")
@@ -102,7 +102,7 @@ def _betas(args) -> tuple[float, float]:
 
 def run(args):
     from ..language.lower import lower
-    from ..tasks.descent import Descent
+    from ..tasks.descent import Descent, Kept
     from ..tasks.differentiate import parse_point
 
     image = args.plot or None
@@ -128,26 +128,36 @@ def run(args):
 
     walk = progress(descent.steps(args.steps, args.grad_tol, args.loss_tol), args.steps,
                     "descending")
+    kept = Kept(args.every)  # bounded memory, however many steps
     if args.json:
-        # a line per step as it is taken: a reader of a long run sees it go
+        # a line per step as it is taken: a reader of a long run sees it go. A reader that
+        # leaves early (| head -1) still gets the run's exit code: the run goes on unwritten
+        # and showing the result meets the closed pipe again.
         from ..render.json_doc import step_json
 
-        steps = []
+        writing = True
         for step in walk:
-            steps.append(step)
-            sys.stdout.write(step_json(step) + "\n")
+            kept.add(step)
+            if writing:
+                try:
+                    sys.stdout.write(step_json(step) + "\n")
+                except BrokenPipeError:
+                    writing = False
     else:
-        steps = list(walk)
+        for step in walk:
+            kept.add(step)
+    steps = kept.steps
     surface = None
     if args.plot is not None and len(program.inputs) == 2:
         from ..tasks.surface import loss_surface
 
         surface = loss_surface(program, steps)
     return (1 if descent.stop.failed else 0), lambda: _show(args, program, descent.stop,
-                                                            steps, surface, image)
+                                                            kept, surface, image)
 
 
-def _show(args, program, stop, steps, surface, image) -> None:
+def _show(args, program, stop, kept, surface, image) -> None:
+    steps = kept.steps
     if image:
         from ..render.plot_image import descent_image
 
@@ -156,13 +166,13 @@ def _show(args, program, stop, steps, surface, image) -> None:
     if args.json:
         from ..render.json_doc import stop_json
 
-        print(stop_json(stop, steps[-1] if steps else None))
+        print(stop_json(stop, kept.last))
         return
     from ..render.console import plain
     from ..render.points import render_descent
 
     out = plain()
-    every = args.every or max(1, -(-len(steps) // 20))
+    every = kept.rows_every()
     rate = "damped, line search" if args.optimizer == "newton" else f"τ = {args.lr}"
     header = f"{' '.join(program.source.split())}   ({args.optimizer}, {rate})"
     render_descent(steps, stop, out, every, args.precision, header)

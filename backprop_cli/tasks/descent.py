@@ -225,3 +225,35 @@ class Descent:
             if not np.all(np.isfinite(theta)):
                 self.stop = Stop("diverged", cause="point_not_finite", **at)
                 return
+
+
+class Kept:
+    """The steps of a run, kept in bounded memory whatever its length: every step up to
+    `most`, then every stride-th (the stride doubling each time the list fills), the
+    multiples of `every` when a table asks for them, and always the last. A table of about
+    20 rows and a plot of the path need no more; JSON Lines are written as they come."""
+
+    def __init__(self, every: int | None = None, most: int = 4096):
+        self.every, self.most = every, most
+        self.stride = 1
+        self.steps: list = []
+        self.last = None
+
+    def add(self, step) -> None:
+        if self.last is not None and not self._wanted(self.last.step):
+            self.steps.pop()  # the previous last, kept only as the last
+        self.last = step
+        self.steps.append(step)
+        if len(self.steps) > 2 * self.most:
+            self.stride *= 2
+            self.steps = [s for s in self.steps if self._wanted(s.step) or s is step]
+
+    def _wanted(self, k: int) -> bool:
+        return k % self.stride == 0 or (self.every is not None and k % self.every == 0)
+
+    def rows_every(self, rows: int = 20) -> int:
+        """The table's step between rows: --every, or about `rows` rows of kept steps."""
+        if self.every:
+            return self.every
+        count = 0 if self.last is None else self.last.step // self.stride + 1
+        return self.stride * max(1, -(-count // rows))
