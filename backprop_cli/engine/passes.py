@@ -321,6 +321,11 @@ def reverse(program: Program, vals: list, lay: Layout, seed=1.0,
             _reverse_general(vals, lay, n_in, n, adj, first, second, reached)
         else:
             _reverse_scalar(vals, lay, n_in, n, adj, first, second, reached)
+        if not all(np.all(np.isfinite(adj[k])) for k in range(n_in)):
+            # an adjoint that is 0 met an infinite partial (min(x, cosh(y)) at y = 1000:
+            # the untaken branch overflowed): 0·inf is nan, where the output does not
+            # depend on it at all. Again, slowly, with 0 times anything 0.
+            adj = _reverse_careful(vals, lay, n_in, n, (first, second, third), reached, adj)
     if lay.general:  # an adjoint has its node's shape, structural zeros included
         adj = [as_value(a) if reached[i] or not np.ndim(vals[i]) else np.zeros(np.shape(vals[i]))
                for i, a in enumerate(adj)]
@@ -431,14 +436,45 @@ def _reverse_general(vals, lay, n_in, n, adj, first, second, reached) -> None:
             second[j] = got[1]
 
 
+def _reverse_careful(vals, lay, n_in, n, lists, reached, adj) -> list:
+    """The adjoints again from the partials the pass kept, where a zero adjoint times an
+    infinite or nan partial gives 0 (JAX's symbolic zeros, decided by value here)."""
+    out = [0.0] * n
+    seen = [False] * n
+    top = max((j for j in range(n) if reached[j]), default=None)
+    if top is None:
+        return adj
+    out[top], seen[top] = adj[top], True  # the seed
+    for j in range(top, n_in - 1, -1):
+        if not seen[j]:
+            continue
+        g, op, s = out[j], lay.ops[j - n_in], lay.slots[j - n_in]
+        for k, i in enumerate(s):
+            p = lists[k][j] if lists[k] is not None else None
+            if i >= n or p is None:
+                continue
+            if type(p) is VJP:
+                push = as_value(op.vjp[k](g, *[vals[m] for m in s], vals[j]))
+            else:
+                push = g * p
+                zero = g == 0
+                if np.any(zero):
+                    push = np.where(zero, 0.0, push) if np.ndim(push) else 0.0
+                if lay.general:
+                    push = as_value(unbroadcast(push, np.shape(vals[i])))
+            out[i] = out[i] + push if seen[i] else push
+            seen[i] = True
+    return [out[i] if seen[i] else adj[i] for i in range(n)]
+
+
 def _not_differentiable(program: Program, j: int, slots, ps, vals, diagnostics,
                         points: bool) -> None:
-    """The edges into node j whose partial is not finite where the operands are (over
-    points, not where the node left its domain: that has its own diagnostic)."""
+    """The edges into node j whose partial is not finite where the operands and the
+    node's value are: there the derivative does not exist (sqrt at 0, asin at 1)."""
     n = len(program.nodes)
-    ok = _finite([vals[k] for k in slots if type(vals[k]) is not tuple])
-    if points:
-        ok = ok & ~np.isnan(vals[j])
+    # where the node's own value is not finite it overflowed (exp(1000), cosh(1000)), or
+    # over points left its domain: both have their own diagnostic, from the forward pass
+    ok = _finite([vals[k] for k in slots if type(vals[k]) is not tuple]) & np.isfinite(vals[j])
     if not np.any(ok):
         return
     for i, p in zip(slots, ps):
