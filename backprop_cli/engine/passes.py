@@ -105,10 +105,11 @@ def layout(program: Program, general: bool = False) -> Layout:
 # --- forward ---------------------------------------------------------------------------
 
 def forward(program: Program, point: dict, lay: Layout, diagnostics: list | None = None,
-            points: bool = False) -> list:
+            points: bool = False, outside: list | None = None) -> list:
     """w_j = op(operands) in list order. Returns the value list: one value per node, then
     the constants. Raises DomainError at the first node outside its op's domain (over
-    points: sets those points to nan and counts them instead)."""
+    points: sets those points to nan, counts them, and appends to `outside` the mask of
+    the points where the node left its domain)."""
     if lay.general:
         return _forward_general(program, point, lay, diagnostics)
     n_in, n = program.n_inputs, len(program.nodes)
@@ -126,22 +127,26 @@ def forward(program: Program, point: dict, lay: Layout, diagnostics: list | None
                 v = op.forward(*[vals[k] for k in s])
             if not isfinite(v):
                 try:
-                    _non_finite(program, j, op, [vals[k] for k in s], v, found, points)
+                    _non_finite(program, j, op, [vals[k] for k in s], v, found, points,
+                                outside)
                 except DomainError as error:
                     if not lay.gates:
                         raise
                     found.append(error)
             vals[j] = v
     if lay.gates:
-        _only_needed(program, vals, lay, found, diagnostics)
+        _only_needed(program, vals, lay, found, diagnostics, outside)
     return vals
 
 
-def _only_needed(program: Program, vals: list, lay: Layout, found: list, diagnostics) -> None:
+def _only_needed(program: Program, vals: list, lay: Layout, found: list, diagnostics,
+                 outside: list | None = None) -> None:
     """What the forward pass of a program with where found, kept where a point needs the
     node: the first domain error on a needed node is raised; a node only in a branch not
     taken may be outside its domain (where(x > 0, sqrt(x), 0) at x = -1)."""
     need = needed(program, vals, lay)[0]
+    if outside:
+        outside[:] = [(j, mask & need[j]) for j, mask in outside]
     n_in = program.n_inputs
     for item in found:
         if type(item) is not Diagnostic:  # a domain error: raised where an entry is needed
@@ -213,7 +218,7 @@ def _forward_general(program: Program, point: dict, lay: Layout, diagnostics) ->
                         raise
                     found.append(error)
     if lay.gates:
-        _only_needed(program, vals, lay, found, diagnostics)
+        _only_needed(program, vals, lay, found, diagnostics, outside)
     return vals
 
 
@@ -236,7 +241,7 @@ def _check_shapes(program: Program, j: int, op: Op, slots, args) -> None:
 
 
 def _non_finite(program: Program, j: int, op: Op, operands: list, v, diagnostics,
-                points: bool) -> None:
+                points: bool, lost: list | None = None) -> None:
     """A value came out inf or nan: outside the op's domain (log(-1), 1/0), or an overflow
     the user should know about (exp(1000) is inf, not an error). A value carried from an
     earlier non-finite operand was reported there. One point or a tensor: a domain error
@@ -249,6 +254,8 @@ def _non_finite(program: Program, j: int, op: Op, operands: list, v, diagnostics
         else np.zeros_like(new)
     if points:
         v[outside] = np.nan
+        if lost is not None and np.any(outside):
+            lost.append((j, outside))
         if diagnostics is not None:
             for kind, mask in (("domain", outside), ("overflow", new & ~outside)):
                 if np.any(mask):

@@ -220,3 +220,21 @@ def largest_difference(a: dict, b: dict) -> float:
             return float("nan")
         worst = max(worst, float(np.max(d, initial=0.0)))
     return worst
+
+
+AGREE = 1e-10  # the relative difference within which two modes' gradients agree
+
+
+def modes_agree(a: dict, b: dict, rtol: float = AGREE) -> bool:
+    """Whether two gradients agree entry by entry, each to rtol of its own size: 0 and
+    0.2567 do not, however large the other entries are. nan agrees with nan only; inf
+    with the same inf."""
+    for k in a:
+        x = np.asarray(a[k], dtype=float)
+        y = np.asarray(b[k], dtype=float)
+        with np.errstate(all="ignore"):
+            same = (x == y) | (np.isnan(x) & np.isnan(y)) \
+                | (np.abs(x - y) <= rtol * np.maximum(np.abs(x), np.abs(y)))
+        if not np.all(same):
+            return False
+    return True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..engine.program import node_id
-from ..engine.trace import Trace, largest_difference
+from ..engine.trace import Trace, largest_difference, modes_agree
 from ..errors import CONTROLS, BackpropError
 from .sentences import (GRADIENT_STEP, diagnostic_message, error_message, stop_message,
                         undefined_words, verdict_reason)
@@ -147,6 +147,7 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
                          for name, dot in zip(fw.inputs, fw.tangents)},
             "gradient": {name: value(v) for name, v in fw.gradient.items()},
             "largest_difference": number(largest_difference(fw.gradient, trace.gradient)),
+            "agree": modes_agree(fw.gradient, trace.gradient),
         }
     if tensor:
         doc["shape"] = list(np.shape(trace.value))

@@ -14,7 +14,7 @@ import numpy as np
 from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show, var_name
 from ..engine.program import node_id
 from ..symbolic.simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_formula
-from ..engine.trace import Trace, largest_difference
+from ..engine.trace import Trace, largest_difference, modes_agree
 from . import Options
 from .numbers import fmt, fmt_value
 from .sentences import exact_zero, not_taken
@@ -387,9 +387,7 @@ def modes_line(trace: Trace, options: Options) -> str | None:
     if options.mode != "both" or forward is None or not trace.gradient or options.blank:
         return None
     diff = largest_difference(forward.gradient, trace.gradient)
-    scale = max([float(np.max(np.abs(g), initial=0.0)) for g in trace.gradient.values()]
-                + [1.0])
-    verdict = "agree" if diff <= 1e-10 * scale else "DISAGREE"
+    verdict = "agree" if modes_agree(forward.gradient, trace.gradient) else "DISAGREE"
     passes = forward.passes
     return (f"Forward and reverse mode {verdict}: the largest difference is {fmt(diff, 3)}. "
             f"Forward mode took {passes} pass{'es' if passes != 1 else ''} (one per input"

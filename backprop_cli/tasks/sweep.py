@@ -152,8 +152,9 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     for lo in range(0, size, block):
         hi = min(lo + block, size)
         diagnostics: list[Diagnostic] = []
+        outside: list = []  # per node that left its domain, the points where it did
         vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, diagnostics,
-                       points=True)
+                       points=True, outside=outside)
         partials, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
         kinks(program, vals, lay, diagnostics, points=True)
         if second is not None:
@@ -162,6 +163,9 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
         value[lo:hi] = vals[out] if type(out) is int else out.value
         for k, name in enumerate(program.inputs):
             gradient[name][lo:hi] = adj[k]
+        if outside:  # as one point there is a domain error: nan, whatever came after
+            # (log(x)**0 would give 1 at x = -1, since nan**0 is 1)
+            value[lo:hi][np.logical_or.reduce([mask for _, mask in outside])] = np.nan
         blocks.append(diagnostics)
     if size and np.isnan(np.add.reduce(value)):
         # where the value is nan (a node left its domain), so is the gradient
