@@ -66,7 +66,8 @@ def sweep_image(sweep: Sweep, path: str) -> None:
     ranges = sweep.ranges
     if len(ranges) == 1:
         x = sweep.points[ranges[0].name]
-        curves = [(f"∂{name}/∂{k}", g, "tab:orange") for k, g in sweep.gradient.items()]
+        partials, left = sweep.plotted()
+        curves = [(f"∂{name}/∂{k}", g, "tab:orange") for k, g in partials]
         if sweep.hessian is not None:  # f″ of the swept input
             k = ranges[0].name
             curves.append((f"∂²{name}/∂{k}²", sweep.hessian[k][k], "tab:green"))
@@ -82,7 +83,8 @@ def sweep_image(sweep: Sweep, path: str) -> None:
         for ax in axes:
             ax.grid(alpha=0.3)
             ax.axhline(0, color="gray", lw=0.5)
-        axes[-1].set_xlabel(ranges[0].name)
+        axes[-1].set_xlabel(ranges[0].name + (f"   ({left} more partials not drawn)"
+                                               if left else ""))
         axes[0].set_title(sweep.program.source)
     else:
         a, b = ranges

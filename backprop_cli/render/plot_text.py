@@ -184,11 +184,14 @@ def plot_sweep(sweep: Sweep, console: Console, precision: int = 4) -> None:
     if len(ranges) == 1:
         x = sweep.points[ranges[0].name]
         _chart(console, f"{name}", x, sweep.value, ranges[0].name, precision)
-        for k, g in sweep.gradient.items():
+        partials, left = sweep.plotted()
+        for k, g in partials:
             _chart(console, f"∂{name}/∂{k}", x, g, ranges[0].name, precision)
         if sweep.hessian is not None:  # f″ of the swept input
             k = ranges[0].name
             _chart(console, f"∂²{name}/∂{k}²", x, sweep.hessian[k][k], k, precision)
+        if left:
+            console.print(f"({left} more partials not drawn)")
         return
     a, b = ranges
     shape = (a.count, b.count)

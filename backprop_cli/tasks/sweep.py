@@ -24,6 +24,7 @@ from ..engine.passes import adjoint_tangent, forward, kinks, layout, reverse, ta
 from ..engine.program import Program
 from ..engine.trace import Diagnostic
 
+MAX_PLOTTED = 8  # partials drawn by --plot
 MAX_POINTS = 10_000_000  # about 1 GB of float64 for the lecture's f: more is a typo
 # Points per pass. A block's arrays (128 KiB each) stay in the CPU's caches and its
 # temporaries are reused by the allocator; one pass over 10^6 points touches fresh pages
@@ -53,6 +54,15 @@ class Sweep(NamedTuple):
     gradient: dict[str, np.ndarray]  # ∂output/∂input at each point
     diagnostics: list[Diagnostic]  # each with its count of points
     hessian: dict[str, dict[str, np.ndarray]] | None = None  # ∂²output/∂a∂b at each point
+
+    def plotted(self) -> tuple[list[tuple[str, np.ndarray]], int]:
+        """The partials a plot draws, the swept inputs' first, at most MAX_PLOTTED of them
+        (a panel each: 400 fixed inputs would be a figure 880 inches tall), and how many
+        are left out."""
+        swept = {r.name for r in self.ranges}
+        order = sorted(self.gradient, key=lambda k: k not in swept)
+        return [(k, self.gradient[k]) for k in order[:MAX_PLOTTED]], \
+            max(0, len(order) - MAX_PLOTTED)
 
     @property
     def output_name(self) -> str:
