@@ -1,0 +1,295 @@
+"""The fuzzer: hypothesis properties over everything a user can hand backprop.
+
+    python -m tests.fuzz --minutes 30        # a long run, new random examples each round
+    python -m tests.fuzz --seconds 50        # CI's run (.ci/run)
+
+tests/test_fuzz.py runs the same properties in the normal suite with a few derandomized
+examples each. What must hold for every input (issue 15):
+
+- no traceback and no exit code but 0, 1 or 2 (3 is a bug: the fuzzer found one);
+- under --json, stdout is JSON: one document, or JSON Lines for sweep and descend;
+- no control character from the input reaches stdout or stderr raw;
+- values and gradients of well-conditioned programs match mpmath at 50 digits.
+
+Inputs: grammar soups (tokens of the language in any order), mutated valid expressions,
+option values, answers files, vector programs, numeric edge cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mpmath
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # conftest, run as tests.fuzz too
+from conftest import run_cli  # noqa: E402
+
+from backprop_cli.engine.ops import CONSTANTS, OPS  # noqa: E402
+
+CONTROLS = ["\x1b[2J", "\x1b]0;t\x07", "\x00", "\x9b31m", "\u202e", "\r", "\x7f", "\ufeff"]
+NUMBERS = ["0", "1", "2", "-1", "0.5", "1e308", "1e309", "1e-320", "4.9e-324", "1e-5",
+           "710", "-710", "1000", "999999999999999999999", "9" * 400, "0.1", "3.", ".5",
+           "1_0", "0x1", "1e", "nan", "inf", "pi", "e", "π", "2*pi", "-0"]
+NAMES = ["x", "y", "z", "w1", "w1bar", "f", "θ", "x²", "a_b", "sum", "log", "e", "pi"]
+SYMBOLS = ["+", "-", "*", "/", "**", "^", "@", ".T", ",", ";", "=", "(", ")", "[", "]",
+           ":", "#", "\n", " ", "·", "−", "²", "√", "'", '"', "\\", "$", "{", "}"]
+FUNCTIONS = sorted([name for name, op in OPS.items() if op.callable]
+                   + ["max", "min", "zeros", "ones", "arange", "linspace", "nope"])
+SEEDS = ["x**2*cos(x*y)+1", "x*y*exp(x*y)", "c = a + b; d = c + a", "sigmoid(x - y)",
+         "log(x) + sqrt(y)", "max(x, y) + abs(x - y)", "tanh(x)**3 / (1 + y**2)",
+         "u = sin(x); v = u*u; v + x", "min(x, cosh(y))", "x ** y ** 2", "-x**2",
+         "sum(A @ x)", "dot(x, x) + norm(x)", "softmax(x)[0]", "x[1:] @ x[:2]",
+         "logsumexp(A @ x) - x[0]", "mean(x * x)"]
+AT_SCALARS = "x={},y={},z={},a={},b={},c={},d={},u={},v={},f={},θ={}"
+VECTOR_AT = "x=[1,-2],A=[[1,2],[3,4]],y=[0.5,2]"
+FORMATS = ["table", "json", "latex", "markdown", "dot", "mermaid"]
+OPTION_VALUES = ["0", "1", "3", "-1", "", "x", "1e309", "nan", "1e400", "17", "18",
+                 "99999999999999999999", "10000001", "1000001", "0.1", "1/0", "--json",
+                 "x=1", "log(-1)", "\x1b[2J", "ones(1e6,1e6)"]
+TARGETS = ["f", "df/dx", "df/dy", "∂f/∂x", "w1", "w2bar", "w̄3", "dg/dz", "d2f/dx2", "x",
+           "grad f", "", "=", "df/dx[0]"]
+
+token = st.one_of(st.sampled_from(NUMBERS), st.sampled_from(NAMES), st.sampled_from(SYMBOLS),
+                  st.sampled_from(FUNCTIONS).map(lambda f: f + "("),
+                  st.sampled_from(CONTROLS), st.text(max_size=2))
+soup = st.lists(token, max_size=25).map("".join)
+
+
+@st.composite
+def mutated(draw):
+    """A valid expression with a few edits: a token in, a span out, a span doubled."""
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["insert", "delete", "double", "swap"]))
+        if kind == "insert":
+            text = text[:at] + draw(token) + text[at:]
+        elif kind == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 3)):]
+        elif kind == "double":
+            text = text[:at] + text[at:at + 6] * draw(st.integers(2, 40)) + text[at:]
+        elif len(text) > at + 1:
+            text = text[:at] + text[at + 1] + text[at] + text[at + 2:]
+    return text
+
+
+expression = st.one_of(soup, mutated(), st.sampled_from(SEEDS))
+number = st.one_of(st.sampled_from(NUMBERS),
+                   st.floats(allow_nan=False, allow_infinity=False).map(repr))
+scalar_at = st.lists(number, min_size=11, max_size=11).map(lambda v: AT_SCALARS.format(*v))
+at_text = st.one_of(scalar_at, st.just(VECTOR_AT), soup, mutated())
+
+
+def _check(r, as_json: bool, lines: bool = False) -> None:
+    out = r.stdout + r.stderr
+    assert r.returncode in (0, 1, 2), (r.args, r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in out, (r.args, out[-2000:])
+    raw = [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0
+           or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"]
+    assert not raw, (r.args, raw[:5], out[:500])
+    if as_json:
+        docs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        assert docs, (r.args, r.stdout, r.stderr)
+        if not lines:
+            assert len(docs) == 1, (r.args, r.stdout[:1000])
+        if r.returncode == 2:
+            assert "error" in docs[-1], (r.args, r.stdout[:1000])
+
+
+# --- the properties ----------------------------------------------------------------------
+
+SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+@given(source=expression, at=at_text, fmt=st.sampled_from(FORMATS),
+       extra=st.lists(st.sampled_from(["--no-share", "--mode", "both", "forward", "--expand",
+                                        "--blank", "--graph", "--precision", "17", "--seed",
+                                        "1", "--jacobian", "--max-rows", "1"]), max_size=3))
+def show_never_crashes(source, at, fmt, extra):
+    # options first: after a source of "--" every word is an argument, not an option
+    args = ["--format", fmt, *extra, source, "--at", at]
+    _check(run_cli(*args), as_json=fmt == "json" and "--json" not in extra)
+
+
+@given(source=expression, at=at_text, target=st.sampled_from(TARGETS),
+       answer=st.one_of(expression, number), as_json=st.booleans())
+def check_never_crashes(source, at, target, answer, as_json):
+    args = ["check", *(["--json"] if as_json else []), "--at", at,
+            "--expect", f"{target} = {answer}", source]
+    _check(run_cli(*args), as_json)
+
+
+@given(source=expression, lo=number, hi=number,
+       count=st.sampled_from(["2", "3", "7", "0", "1", "-3", "x", "10000001", "1e9", ""]),
+       fmt=st.sampled_from(["table", "json", "csv"]), plot=st.booleans())
+def sweep_never_crashes(source, lo, hi, count, fmt, plot):
+    args = ["sweep", "--over", f"x={lo}:{hi}:{count}", "--at", "y=0.5",
+            "--format", fmt, *(["--plot"] if plot else []), source]
+    _check(run_cli(*args), as_json=fmt == "json" and not plot, lines=True)
+
+
+@given(source=expression, start=number, lr=st.sampled_from(OPTION_VALUES + ["0.1", "2"]),
+       steps=st.sampled_from(["0", "1", "5", "-1", "x", "1000000001", "20"]),
+       optimizer=st.sampled_from(["plain", "momentum", "adam", "nope"]), as_json=st.booleans())
+def descend_never_crashes(source, start, lr, steps, optimizer, as_json):
+    args = ["descend", "--from", f"x={start},y=1", "--lr", lr, "--steps", steps,
+            "--optimizer", optimizer, *(["--json"] if as_json else []), source]
+    _check(run_cli(*args), as_json, lines=True)
+
+
+@given(words=st.lists(st.one_of(st.sampled_from(
+    ["--at", "--json", "--format", "--js", "--form", "--precision", "--max-rows", "--every",
+     "--over", "--expect", "--answers", "--rtol", "--atol", "--lr", "--from", "--steps",
+     "-f", "-", "--", "check", "sweep", "descend", "--help", "--version", "--debug",
+     "--plot", "--seed", "--jacobian", "--mode", "--answers-out"]),
+    st.sampled_from(OPTION_VALUES), expression), max_size=8))
+def options_never_crash(words):
+    if "--answers-out" in words or "--plot" in words:  # they write files: not here
+        return
+    r = run_cli(*words)
+    _check(r, as_json=False)
+    if r.returncode == 2 and "--json" in words and "--" not in words and "-" not in words:
+        json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@given(name=soup, source=expression, at=st.one_of(at_text, st.integers(), st.none()),
+       target=st.sampled_from(TARGETS), answer=st.one_of(soup, st.integers(), st.floats()),
+       fmt=st.sampled_from(["json", "toml"]), junk=soup)
+def answers_files_never_crash(name, source, at, target, answer, fmt, junk):
+    problem = {"name": name, "expression": source, "expect": {target: answer}}
+    if at is not None:
+        problem["at"] = at
+    if fmt == "json":
+        text = json.dumps({"problems": [problem]}, allow_nan=True)
+    else:
+        def value(v):
+            return json.dumps(v) if not isinstance(v, float) or math.isfinite(v) else "nan"
+        text = ("[[problems]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in problem.items()
+                                           if k != "expect")
+                + "[problems.expect]\n" + f"{json.dumps(target)} = {value(answer)}\n")
+    text = text + junk if junk.startswith("#") else text
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"a.{fmt}"
+        path.write_text(text, encoding="utf-8")
+        for as_json in (False, True):
+            _check(run_cli("check", "--answers", str(path), *(["--json"] if as_json else [])),
+                   as_json)
+
+
+# --- numbers against mpmath ----------------------------------------------------------------
+
+# Well-conditioned pieces: (text, mpmath function) of operands already so.
+UNARY = [("sin({})", mpmath.sin), ("cos({})", mpmath.cos), ("tanh({})", mpmath.tanh),
+         ("exp({})", mpmath.exp), ("sigmoid({})", lambda a: 1 / (1 + mpmath.exp(-a))),
+         ("atan({})", mpmath.atan), ("log(1 + ({})**2)", lambda a: mpmath.log(1 + a ** 2)),
+         ("sqrt(2 + ({})**2)", lambda a: mpmath.sqrt(2 + a ** 2)),
+         ("sinh({})", mpmath.sinh), ("({})**3", lambda a: a ** 3)]
+BINARY = [("({} + {})", lambda a, b: a + b), ("({} * {})", lambda a, b: a * b),
+          ("({} - {})", lambda a, b: a - b), ("{} / (2 + cos({}))", lambda a, b: a / (2 + mpmath.cos(b)))]
+
+
+def _leaf():
+    return st.sampled_from([("x", lambda v: v[0]), ("y", lambda v: v[1]),
+                            ("0.5", lambda v: mpmath.mpf("0.5"))])
+
+
+def _extend(children):
+    unary = st.tuples(st.sampled_from(UNARY), children).map(
+        lambda t: (t[0][0].format(t[1][0]), lambda v, f=t[0][1], a=t[1][1]: f(a(v))))
+    binary = st.tuples(st.sampled_from(BINARY), children, children).map(
+        lambda t: (t[0][0].format(t[1][0], t[2][0]),
+                   lambda v, f=t[0][1], a=t[1][1], b=t[2][1]: f(a(v), b(v))))
+    return st.one_of(unary, binary)
+
+
+program = st.recursive(_leaf(), _extend, max_leaves=6)
+coordinate = st.floats(-1.5, 1.5, allow_nan=False).map(lambda v: round(v, 6))
+
+
+@given(prog=program, x=coordinate, y=coordinate)
+def values_and_gradients_match_mpmath(prog, x, y):
+    text, f = prog
+    used = [(n, v) for n, v in (("x", x), ("y", y)) if re.search(rf"\b{n}\b", text)]
+    if not used:
+        return
+    r = run_cli(text, "--at", ",".join(f"{n}={v!r}" for n, v in used), "--json")
+    assert r.returncode == 0, (text, r.stderr)
+    doc = json.loads(r.stdout)
+    mpmath.mp.dps = 50
+    point = [mpmath.mpf(x), mpmath.mpf(y)]
+    want = f(point)
+    scale = _magnitude(text, point)  # cancellation can lose digits relative to the terms
+    assert abs(doc["value"] - want) <= 1e-12 * scale, (text, x, y, doc["value"], want)
+    for k, name in enumerate(("x", "y")):
+        if name not in doc["gradient"]:
+            continue
+        d = mpmath.diff(lambda t: f([t if i == k else point[i] for i in range(2)]), point[k])
+        got = doc["gradient"][name]
+        assert abs(got - d) <= 1e-10 * scale, (text, name, x, y, got, d)
+
+
+def _magnitude(text: str, point) -> float:
+    """A bound on the terms' sizes: the text's own function with every - made +, cos a
+    cosh and sin a sinh (each at least the absolute value of the original), plus 1."""
+    env = {"x": abs(point[0]), "y": abs(point[1])}
+    bound = text.replace("-", "+").replace("cos(", "cosh(").replace("sin(", "sinh(")
+    return float(1 + abs(_eval(bound, env))) * 1e3
+
+
+def _eval(text, env):
+    names = {"sin": mpmath.sin, "cos": mpmath.cos, "tanh": mpmath.tanh, "exp": mpmath.exp,
+             "sigmoid": lambda a: 1 / (1 + mpmath.exp(-a)), "atan": mpmath.atan,
+             "log": mpmath.log, "sqrt": mpmath.sqrt, "sinh": mpmath.sinh,
+             "cosh": mpmath.cosh, **env}
+    # the fuzzer's own generated text, never a user's: a test oracle
+    return eval(text.replace("^", "**"), {"__builtins__": {}}, names)  # noqa: S307
+
+
+PROPERTIES = [show_never_crashes, check_never_crashes, sweep_never_crashes,
+              descend_never_crashes, options_never_crash, answers_files_never_crash,
+              values_and_gradients_match_mpmath]
+
+
+def run_for(seconds: float, examples: int = 50, derandomize: bool = False) -> int:
+    """Each property in turn, `examples` at a time, until the time is up; the count run."""
+    end = time.monotonic() + seconds
+    rounds = 0
+    # the properties take the profile loaded when they run (a test can be given settings once)
+    settings.register_profile("fuzz", max_examples=examples, derandomize=derandomize, **SETTINGS)
+    settings.load_profile("fuzz")
+    while True:
+        for prop in PROPERTIES:
+            prop()
+            if time.monotonic() >= end:
+                return (rounds + 1) * examples
+        rounds += 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="how long to run (default 1)")
+    budget.add_argument("--seconds", type=float, help="how long to run")
+    parser.add_argument("--examples", type=int, default=50,
+                        help="examples per property per round (default 50)")
+    args = parser.parse_args(argv)
+    seconds = args.seconds if args.seconds is not None else 60 * (args.minutes or 1)
+    start = time.monotonic()
+    count = run_for(seconds, args.examples)
+    print(f"fuzz: about {count} examples per property in {time.monotonic() - start:.0f} s, "
+          "no failure")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
