@@ -51,7 +51,7 @@ SEEDS = ["x**2*cos(x*y)+1", "x*y*exp(x*y)", "c = a + b; d = c + a", "sigmoid(x -
          "logsumexp(A @ x) - x[0]", "mean(x * x)"]
 AT_SCALARS = "x={},y={},z={},a={},b={},c={},d={},u={},v={},f={},θ={}"
 VECTOR_AT = "x=[1,-2],A=[[1,2],[3,4]],y=[0.5,2]"
-FORMATS = ["table", "json", "latex", "markdown", "dot", "mermaid"]
+FORMATS = ["table", "json", "latex", "markdown", "dot", "mermaid", "html"]
 OPTION_VALUES = ["0", "1", "3", "-1", "", "x", "1e309", "nan", "1e400", "17", "18",
                  "99999999999999999999", "10000001", "1000001", "0.1", "1/0", "--json",
                  "x=1", "log(-1)", "\x1b[2J", "ones(1e6,1e6)"]
@@ -113,7 +113,8 @@ SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database
 @given(source=expression, at=at_text, fmt=st.sampled_from(FORMATS),
        extra=st.lists(st.sampled_from(["--no-share", "--mode", "both", "forward", "--expand",
                                         "--blank", "--graph", "--precision", "17", "--seed",
-                                        "1", "--jacobian", "--max-rows", "1"]), max_size=3))
+                                        "1", "--jacobian", "--max-rows", "1", "--hessian",
+                                        "--hvp", "x=1"]), max_size=3))
 def show_never_crashes(source, at, fmt, extra):
     # options first: after a source of "--" every word is an argument, not an option
     args = ["--format", fmt, *extra, source, "--at", at]
@@ -130,16 +131,18 @@ def check_never_crashes(source, at, target, answer, as_json):
 
 @given(source=expression, lo=number, hi=number,
        count=st.sampled_from(["2", "3", "7", "0", "1", "-3", "x", "10000001", "1e9", ""]),
-       fmt=st.sampled_from(["table", "json", "csv"]), plot=st.booleans())
-def sweep_never_crashes(source, lo, hi, count, fmt, plot):
-    args = ["sweep", "--over", f"x={lo}:{hi}:{count}", "--at", "y=0.5",
-            "--format", fmt, *(["--plot"] if plot else []), source]
+       fmt=st.sampled_from(["table", "json", "csv"]), plot=st.booleans(),
+       hessian=st.booleans())
+def sweep_never_crashes(source, lo, hi, count, fmt, plot, hessian):
+    args = ["sweep", "--over", f"x={lo}:{hi}:{count}", "--at", "y=0.5", "--format", fmt,
+            *(["--plot"] if plot else []), *(["--hessian"] if hessian else []), source]
     _check(run_cli(*args), as_json=fmt == "json" and not plot, lines=True)
 
 
 @given(source=expression, start=number, lr=st.sampled_from(OPTION_VALUES + ["0.1", "2"]),
        steps=st.sampled_from(["0", "1", "5", "-1", "x", "1000000001", "20"]),
-       optimizer=st.sampled_from(["plain", "momentum", "adam", "nope"]), as_json=st.booleans())
+       optimizer=st.sampled_from(["plain", "momentum", "adam", "newton", "nope"]),
+       as_json=st.booleans())
 def descend_never_crashes(source, start, lr, steps, optimizer, as_json):
     args = ["descend", "--from", f"x={start},y=1", "--lr", lr, "--steps", steps,
             "--optimizer", optimizer, *(["--json"] if as_json else []), source]
@@ -150,7 +153,8 @@ def descend_never_crashes(source, start, lr, steps, optimizer, as_json):
     ["--at", "--json", "--format", "--js", "--form", "--precision", "--max-rows", "--every",
      "--over", "--expect", "--answers", "--rtol", "--atol", "--lr", "--from", "--steps",
      "-f", "-", "--", "check", "sweep", "descend", "--help", "--version", "--debug",
-     "--plot", "--seed", "--jacobian", "--mode", "--answers-out"]),
+     "--plot", "--seed", "--jacobian", "--mode", "--answers-out", "--hessian", "--hvp",
+     "--step", "--optimizer", "--betas", "--momentum"]),
     st.sampled_from(OPTION_VALUES), expression), max_size=8))
 def options_never_crash(words):
     if "--answers-out" in words or "--plot" in words:  # they write files: not here

@@ -36,7 +36,7 @@ def one_json(r) -> dict:
 
 # --- the seven tracebacks ----------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", ["table", "json", "latex", "markdown", "dot", "mermaid"])
+@pytest.mark.parametrize("fmt", ["table", "json", "latex", "markdown", "dot", "mermaid", "html"])
 @pytest.mark.parametrize("source", ["x; 1", "x; y = 2*pi", "1", "x; 1@2"])
 def test_a_constant_output_after_statements_prints_in_every_format(fmt, source):
     r = run_cli(source, "--at", "x=1", "--format", fmt)
@@ -215,7 +215,7 @@ def _no_controls(text: str):
     assert not bad, repr(text[:300])
 
 
-@pytest.mark.parametrize("fmt", ["table", "latex", "markdown", "dot", "mermaid", "json"])
+@pytest.mark.parametrize("fmt", ["table", "latex", "markdown", "dot", "mermaid", "json", "html"])
 def test_an_escape_in_a_statement_name_or_comment_never_reaches_the_terminal(fmt):
     r = run_cli(f"# a comment {ESC}[2J\u202e\nx**2", "--at", "x=1", "--format", fmt)
     ok_or_refused(r)

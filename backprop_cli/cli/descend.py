@@ -10,7 +10,7 @@ import sys
 
 from .options import (Parser, common_options, input_options, output_options, plot_option,
                       read_source, whole)
-from ..errors import MAX_STEPS, BackpropError, UsageError
+from ..errors import MAX_STEPS, BackpropError, UsageError, printable
 
 # tasks/descent.py's OPTIMIZERS, written out: `descend --help` imports no numpy (a test
 # holds the two lists equal)
@@ -162,7 +162,7 @@ def _show(args, program, stop, kept, surface, image) -> None:
         from ..render.plot_image import descent_image
 
         descent_image(steps, image, surface)
-        print(f"wrote {image}", file=sys.stderr)
+        print(f"wrote {printable(image)}", file=sys.stderr)
     if args.json:
         from ..render.json_doc import stop_json
 

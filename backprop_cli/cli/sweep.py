@@ -8,7 +8,7 @@ import sys
 
 from .options import (Parser, chosen_format, common_options, input_options, output_options,
                       plot_option, read_source)
-from ..errors import UsageError
+from ..errors import UsageError, printable
 
 FORMATS = ("table", "csv", "json")
 
@@ -102,7 +102,7 @@ def _show(args, sweep, fmt: str, image: str | None) -> None:
         from ..render.plot_image import sweep_image
 
         sweep_image(sweep, image)
-        print(f"wrote {image}", file=sys.stderr)
+        print(f"wrote {printable(image)}", file=sys.stderr)
     if fmt != "table":
         from ..render.json_doc import sweep_lines
         from ..render.lines import sweep_csv, write_lines

@@ -21,6 +21,7 @@ from importlib import resources
 
 from ..engine.program import node_id
 from ..engine.trace import Trace
+from ..errors import printable_lines
 from ..symbolic.formula import edge_formula, node_text, var_name
 from . import Options
 from . import tables as cells
@@ -195,5 +196,5 @@ def notebook_html(trace: Trace, options: Options | None = None) -> str:
 
 
 def emit(trace: Trace, options: Options) -> None:
-    print(page(trace, options), end="")
+    print(printable_lines(page(trace, options)), end="")
 
