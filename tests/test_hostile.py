@@ -174,11 +174,20 @@ def test_a_long_descent_keeps_a_bounded_path():
 
 
 def test_a_descent_table_shows_about_twenty_rows():
-    r = run_cli("descend", "x**2+y**2", "--from", "x=1,y=2", "--lr", "0.0001",
-                "--steps", "20000", "--grad-tol", "0")
+    from backprop_cli.tasks import descent
+
+    most = descent.Kept.__init__.__defaults__
+    descent.Kept.__init__.__defaults__ = (None, 64)  # thinning from 128 steps on
+    try:
+        r = run_cli("descend", "x**2+y**2", "--from", "x=1,y=2", "--lr", "0.0001",
+                    "--steps", "3001", "--grad-tol", "0")
+    finally:
+        descent.Kept.__init__.__defaults__ = most
     assert r.returncode == 0
-    rows = [line for line in r.stdout.splitlines() if line.strip()[:1].isdigit()]
-    assert 15 <= len(rows) <= 22 and rows[-1].split()[0] == "20000"
+    rows = [line.split()[0] for line in r.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert 15 <= len(rows) <= 22 and rows[-1] == "3001", rows
+    every = int(rows[1])  # evenly spaced: each row a step that was kept
+    assert [int(k) for k in rows[:-1]] == list(range(0, 3001, every)), rows
 
 
 def test_a_plot_of_many_fixed_inputs_draws_a_few_partials(tmp_path):
@@ -269,12 +278,11 @@ def _piped(*args):
     (["descend", "x**2", "--from", "x=1", "--lr", "1.5", "--steps", "3000"], 1),
 ])
 def test_a_broken_pipe_keeps_the_verdicts_exit_code(args, code):
-    for _ in range(2):
-        got, err = _piped(*args)
-        assert got == code and "Traceback" not in err, err
+    got, err = _piped(*args)
+    assert got == code and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize("delay", [0.5, 1.5])
+@pytest.mark.parametrize("delay", [0.8])
 def test_ctrl_c_during_a_run_is_one_line_and_130(delay):
     proc = subprocess.Popen([str(BACKPROP), "sweep", "sin(x)*cos(y)", "--over",
                              "x=0:1:3000", "--over", "y=0:1:3000", "--json"],
