@@ -201,7 +201,8 @@ def test_a_plot_of_many_fixed_inputs_draws_a_few_partials(tmp_path):
 
 
 @pytest.mark.parametrize("at", ["x=arange(-1e308,1e308,1e-300)", "x=ones(1e300,1e300)",
-                                "x=linspace(0,1,1e300)", "x=zeros(1e6,1e6)"])
+                                "x=linspace(0,1,1e300)", "x=zeros(1e6,1e6)",
+                                "x=ones(1000,1)+ones(1,100000)", "x=ones(100000,1)@ones(1,1000)"])
 def test_constructors_refuse_huge_values(at):
     r = run_cli("x", "--at", at, "--json")
     ok_or_refused(r, (2,))

@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-from ..errors import (MAX_NODES, ArityError, DomainError, ShapeError, StatementError,
-                      UnknownNameError, too_large)
+from ..errors import (MAX_NODES, ArityError, DomainError, LimitError, ShapeError,
+                      StatementError, UnknownNameError, too_large)
 from ..engine.ops import ALIASES, CONSTANTS, OPS, OVERLOADS, documented_names
 from .parser import parse
 from .values import CONSTRUCTORS
@@ -65,13 +65,13 @@ def _digits(value) -> str:
 def _fold_tensor(op, values, source, span, origin) -> Const:
     """fold, where an operand is an array (after --at: 2*ones(3)) or an index key, or
     the op is one of arrays (1@2 is an error, not numpy's)."""
-    from ..engine.shapes import result_shape, shape
+    from ..engine.shapes import TooLarge, result_shape, shape
 
     try:
         result_shape(op, [v if type(v) is tuple else shape(v) for v in values])
     except ValueError as e:
-        raise ShapeError(f"{op.name}: {e}", source=source, span=span, origin=origin) \
-            from None
+        error = LimitError if type(e) is TooLarge else ShapeError
+        raise error(f"{op.name}: {e}", source=source, span=span, origin=origin) from None
     with np.errstate(all="ignore"):
         try:
             value = op.forward(*[v if type(v) is tuple else np.asarray(v, dtype=float)
