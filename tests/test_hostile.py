@@ -430,3 +430,21 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     assert run_cli("check", "--answers", str(answers)).returncode == 0
     r = run_cli("-", "--at", "x=2", stdin="\ufeffx*3")
     assert r.returncode == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_full_disk_is_said_in_one_line_not_a_bug():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([str(BACKPROP), "x*y", "--at", "x=1,y=2"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "backprop: cannot write the output: No space left on device\n"
+
+
+def test_a_closed_stdout_keeps_the_verdicts_code():
+    # `backprop … >&-`: Python starts with sys.stdout None
+    proc = subprocess.run([str(BACKPROP), "check", "x", "--at", "x=1", "--expect", "f=2"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          cwd=REPO, timeout=60, pass_fds=(),
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr

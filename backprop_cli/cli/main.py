@@ -34,6 +34,7 @@ SUBCOMMANDS = ("check", "sweep", "descend")
 # The spellings from before the subcommands: an option that only one command has names it.
 ROUTES = (("sweep", ("--over",)), ("check", ("--expect", "--answers")))
 INTERNAL, INTERRUPTED = 3, 130
+OUTPUT = 2  # the output cannot be written (a full disk): not a bug, and no verdict
 
 
 class InternalError(BackpropError):
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     request = route(argv)
     code = 0
+    _open_closed_streams()
     try:
         with ascii_streams(json_out=request.json), warnings.catch_warnings():
             # numpy's warnings (overflow, invalid value) are the diagnostics' business
@@ -134,10 +136,19 @@ def main(argv: list[str] | None = None) -> int:
                     report_error(error, request.json)
             except BrokenPipeError:
                 raise
+            except OSError as e:  # writing the output: a full disk, an I/O error
+                code = OUTPUT
+                _say(f"backprop: cannot write the output: {e.strerror or e}")
             except Exception as bug:  # a bug, also in showing an error; Ctrl-C is below
                 code = INTERNAL
                 report_bug(bug, argv, request)
-            sys.stdout.flush()
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as e:
+                code = OUTPUT
+                _say(f"backprop: cannot write the output: {e.strerror or e}")
     except SystemExit as done:  # --help and --version print, then exit 0
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     except BrokenPipeError:  # `backprop … | head -1`: the reader left; the outcome stands
@@ -147,13 +158,25 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def interrupted() -> int:
-    """Ctrl-C: one line, exit 130, at any moment (cli/__init__.py covers the start-up)."""
+def _open_closed_streams() -> None:
+    """A stream closed at start-up (`backprop … >&-`) is None in Python: write to
+    /dev/null instead, as after a reader left; the outcome's code stands."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+
+
+def _say(line: str) -> None:
     try:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def interrupted() -> int:
+    """Ctrl-C: one line, exit 130, at any moment (cli/__init__.py covers the start-up)."""
+    _say("interrupted")
     return INTERRUPTED
 
 
