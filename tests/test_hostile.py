@@ -448,3 +448,14 @@ def test_a_closed_stdout_keeps_the_verdicts_code():
                           cwd=REPO, timeout=60, pass_fds=(),
                           preexec_fn=lambda: os.close(1))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_program_past_the_node_limit_is_refused_while_it_is_built(monkeypatch):
+    from backprop_cli.language import lower
+
+    monkeypatch.setattr(lower, "MAX_NODES", 50)
+    r = run_cli("+".join(f"sin({k}*x)" for k in range(100)), "--at", "x=1", "--json")
+    ok_or_refused(r, (2,))
+    error = one_json(r)["error"]
+    assert error["type"] == "limit_error" and "at most 50" in error["message"]
+    assert run_cli("+".join(f"sin({k}*x)" for k in range(10)), "--at", "x=1").returncode == 0
