@@ -218,7 +218,7 @@ def _forward_general(program: Program, point: dict, lay: Layout, diagnostics) ->
                         raise
                     found.append(error)
     if lay.gates:
-        _only_needed(program, vals, lay, found, diagnostics, outside)
+        _only_needed(program, vals, lay, found, diagnostics)
     return vals
 
 
