@@ -30,10 +30,11 @@ import time
 from pathlib import Path
 
 EXAMPLE = ["x**2*cos(x*y)+1", "--at", "x=2,y=pi/2"]
-BARE_IMPORT = "import lark, rich, numpy"
+BARE_IMPORT = "import rich.console, rich.table, numpy"
 FORBIDDEN = ("sympy", "torch", "jax")
 
-COLD_TARGET = 1.3  # command / bare import
+COLD_TARGET = 0.9  # the lecture's tables / bare import, in CPU time
+COLD_JSON_TARGET = 0.7  # the lecture's --json / bare import
 VERSION_TARGET = 3.0  # backprop --version (and --help) / python -c pass
 GROWTH_TARGET = 1.5  # µs per node at 10^6 / at 10^4
 E2E_TARGET_S = 10.0  # 10^6 nodes, end to end
@@ -206,25 +207,61 @@ def console_script() -> Path:
              "python of the environment backprop is installed in")
 
 
-def interleaved(cmds: dict[str, list[str]], base: str, target: float, rounds: int,
-                warmups: int) -> dict[str, float]:
-    """Wall times of whole commands, in interleaved rounds (rotated, so no command is
-    always first), after warm-ups; prints medians and each against `base`. Returns the
-    ratios of the medians to base's."""
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> tuple[float, float, int]:
+    """(wall s, CPU s of the process and its threads, peak RSS KiB) of one command.
+    Linux starts a child's peak RSS at its parent's RSS when it forks (this process
+    holds hundreds of MiB by the sweep sections), so the peak is read by GNU time, a
+    small parent, when it is installed; else from wait4, an upper bound."""
+    import tempfile
+
+    peak_file = None
+    if os.path.exists(GNU_TIME):
+        fd, peak_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", peak_file, *cmd]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if p.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(cmd)[:200]} failed ({p.returncode}): {err.decode()[-500:]}")
+    peak = usage.ru_maxrss
+    if peak_file:
+        try:
+            with open(peak_file) as f:
+                peak = int(f.read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            pass
+        os.unlink(peak_file)
+    return wall, usage.ru_utime + usage.ru_stime, peak
+
+
+def interleaved(cmds: dict[str, list[str]], base: str, target: float | dict, rounds: int,
+                warmups: int, cpu: bool = False) -> dict[str, float]:
+    """Times of whole commands, in interleaved rounds (rotated, so no command is always
+    first), after warm-ups; prints medians and each against `base`. With `cpu`, the CPU
+    time of each process (its threads included: what OpenBLAS's pool costs) is what is
+    compared, and wall time is printed beside it. `target` is one bound or one per
+    command. Returns the ratios of the medians to base's."""
     names = list(cmds)
     times: dict[str, list[float]] = {k: [] for k in names}
+    walls: dict[str, list[float]] = {k: [] for k in names}
 
     def run(name):
-        t0 = time.perf_counter()
-        p = subprocess.run(cmds[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        dt = time.perf_counter() - t0
-        if p.returncode != 0:
-            sys.exit(f"bench: {name} failed ({p.returncode}): {p.stderr.decode()[-500:]}")
-        return dt
+        wall, used, _ = run_measured(cmds[name])
+        walls[name].append(wall)
+        return used if cpu else wall
 
     for _ in range(warmups):
         for name in names:
             run(name)
+    for name in names:
+        walls[name].clear()
     for r in range(rounds):
         k = r % len(names)
         for name in names[k:] + names[:k]:
@@ -233,23 +270,30 @@ def interleaved(cmds: dict[str, list[str]], base: str, target: float, rounds: in
     rows = []
     for name in names:
         ratio = med[name] / med[base]
-        ok = None if name == base else ratio <= target
-        rows.append([name, f"{med[name] * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
-                     f"{max(times[name]) * 1e3:.0f} ms", f"{ratio:.3f}x",
-                     "" if ok is None else f"{verdict(ok)} (≤ {target:g}x)"])
-    print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); medians")
-    print(table(["command", "median", "min", "max", f"vs {base}", "target"], rows))
+        bound = target.get(name) if isinstance(target, dict) else target
+        ok = None if name == base or bound is None else ratio <= bound
+        row = [name, f"{med[name] * 1e3:.0f} ms", f"{min(times[name]) * 1e3:.0f} ms",
+               f"{max(times[name]) * 1e3:.0f} ms"]
+        if cpu:
+            row.append(f"{statistics.median(walls[name]) * 1e3:.0f} ms")
+        rows.append(row + [f"{ratio:.3f}x", "" if ok is None else f"{verdict(ok)} (≤ {bound:g}x)"])
+    what = "CPU" if cpu else "wall"
+    print(f"  {rounds} interleaved rounds after {warmups} warm-up(s); medians of {what} time")
+    print(table(["command", f"{what} median", "min", "max"] + (["wall median"] if cpu else [])
+                + [f"vs {base}", "target"], rows))
     return {name: med[name] / med[base] for name in names}
 
 
 def cold_start(script: Path, rounds: int, warmups: int) -> None:
-    heading("Cold start (wall time of a fresh process, stdout to a pipe)")
+    heading("Cold start (CPU time of a fresh process, threads included; stdout to a pipe)")
     print(f"  command: backprop \"{EXAMPLE[0]}\" {' '.join(EXAMPLE[1:])}; bare import: "
           f"{sys.executable} -c \"{BARE_IMPORT}\"")
     interleaved({"bare import": [sys.executable, "-c", BARE_IMPORT],
                  "backprop (tables)": [str(script), *EXAMPLE],
                  "backprop --json": [str(script), *EXAMPLE, "--json"]},
-                "bare import", COLD_TARGET, rounds, warmups)
+                "bare import", {"backprop (tables)": COLD_TARGET,
+                                "backprop --json": COLD_JSON_TARGET}, rounds, warmups,
+                cpu=True)
 
 
 def version_start(script: Path, rounds: int, warmups: int) -> float:
@@ -577,6 +621,213 @@ def sweep_speed(points: int, rounds: int) -> None:
     print(f"  as one block of {points:,} points: {one / hand:.3f}x")
 
 
+# --------------------------------------------------------------------------------------
+# 5. Big traces as commands: --json against the tables, and the 10^6-node end to end
+
+JSON_TARGET = 1.5  # --json / tables, same expression, as commands
+JSON_KB_TARGET = 1.2  # peak memory of --json, KB per node (over a tiny run's)
+
+
+def source_file(family: str, exp: int, tmp: Path) -> Path:
+    path = tmp / f"{family.replace(' ', '_')}_{exp}.bp"
+    if not path.exists():
+        path.write_text(source_for(family, exp))
+    return path
+
+
+def _medians(cmds: dict[str, list[str]], rounds: int) -> dict[str, tuple[float, float, int]]:
+    """Interleaved rounds of whole commands: per command the medians of CPU time and wall
+    time, and the largest peak RSS (KiB)."""
+    got: dict[str, list[tuple[float, float, int]]] = {k: [] for k in cmds}
+    names = list(cmds)
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            wall, cpu, rss = run_measured(cmds[name])
+            got[name].append((cpu, wall, rss))
+    return {k: (statistics.median(c for c, _, _ in v), statistics.median(w for _, w, _ in v),
+                max(m for _, _, m in v)) for k, v in got.items()}
+
+
+def big_traces(script: Path, exps: list[int], rounds_for: dict[int, int], tmp: Path) -> None:
+    heading("Big traces as commands: --json against the tables (CPU time, interleaved)")
+    _, _, tiny = run_measured([str(script), "x*2", "--at", "x=1", "--json"])
+    print(f"  KB/node = (peak RSS − {tiny / 1024:.0f} MiB of a one-node --json run) / nodes")
+    rows, growth = [], {}
+    for family in FAMILIES:
+        for exp in exps:
+            path = source_file(family, exp, tmp)
+            base = [str(script), "-f", str(path), "--at", "x=0.5"]
+            m = _medians({"tables": base, "json": base + ["--json"]}, rounds_for[exp])
+            nodes = 10 ** exp
+            (tc, tw, tr), (jc, jw, jr) = m["tables"], m["json"]
+            ratio = jc / tc
+            kb = (jr - tiny) * 1.024 / nodes
+            growth[(family, exp)] = jc / nodes
+            rows.append([family, f"10^{exp}", rounds_for[exp], fmt_s(tc), fmt_s(jc),
+                         f"{ratio:.2f}x", f"{verdict(ratio <= JSON_TARGET)} (≤ {JSON_TARGET}x)",
+                         f"{(tr - tiny) * 1.024 / nodes:.2f}", f"{kb:.2f}",
+                         f"{verdict(kb <= JSON_KB_TARGET)} (≤ {JSON_KB_TARGET})"])
+    print(table(["family", "size", "runs", "tables CPU", "--json CPU", "json/tables", "target",
+                 "tables KB/node", "json KB/node", "target"], rows))
+    for family in FAMILIES:
+        lo, hi = (family, min(exps)), (family, max(exps))
+        if lo != hi:
+            g = growth[hi] / growth[lo]
+            print(f"  {family}: --json µs/node at 10^{max(exps)} over 10^{min(exps)}: "
+                  f"{g:.2f}x  {verdict(g <= GROWTH_TARGET) if (min(exps), max(exps)) == (4, 6) else ''}"
+                  f" (linear: ≤ {GROWTH_TARGET}x from 10^4 to 10^6)")
+
+
+def end_to_end(script: Path, rounds: int, tmp: Path) -> None:
+    heading("10^6 nodes as a command, text to tables (CPU time of the process)")
+    rows = []
+    for family in FAMILIES:
+        path = source_file(family, 6, tmp)
+        m = _medians({family: [str(script), "-f", str(path), "--at", "x=0.5"]}, rounds)
+        cpu, wall, rss = m[family]
+        rows.append([family, rounds, f"{cpu:.2f} s", f"{wall:.2f} s", f"{rss / 1024:.0f}",
+                     f"{verdict(cpu < E2E_TARGET_S)} (< {E2E_TARGET_S:g} s)"])
+    print(table(["family", "runs", "CPU median", "wall median", "peak MiB", "target"], rows))
+
+
+# --------------------------------------------------------------------------------------
+# 6. Sweeps as commands: plots against tables, CSV and JSON Lines against numpy.savetxt
+
+PLOT_TARGET = 1.5  # --plot / the table of the same sweep
+STREAM_TARGET = 2.0  # --format csv|json / numpy.savetxt of the same columns
+SWEEP_ARGS = [LECTURE_F, "--at", "y=1"]
+
+SAVETXT = """import sys, numpy as np
+n = int(sys.argv[1])
+x = np.linspace(-3, 3, n); y = np.ones(n)
+w3 = x ** 2; w4 = x * y; w5 = np.cos(w4); f = w3 * w5 + 1; w4bar = -w3 * np.sin(w4)
+np.savetxt(sys.stdout, np.column_stack([x, y, f, w5 * 2 * x + w4bar * y, w4bar * x]),
+           delimiter=",")
+"""
+
+
+def sweep_commands(script: Path, plot_exps: list[int], stream_exps: list[int],
+                   rounds: int) -> None:
+    heading("Sweeps as commands: --plot against the table; CSV and JSON Lines against "
+            "numpy.savetxt (CPU time, interleaved)")
+    print(f"  backprop sweep \"{LECTURE_F}\" --over x=-3:3:N --at y=1 …; savetxt: the same "
+          "five columns computed by hand in numpy, then np.savetxt(…, delimiter=',')")
+    rows = []
+    for exp in plot_exps:
+        over = ["--over", f"x=-3:3:{10 ** exp}"]
+        table_cmd = [str(script), "sweep", *SWEEP_ARGS, *over]
+        m = _medians({"table": table_cmd, "plot": table_cmd + ["--plot"]},
+                     rounds if exp < 7 else max(1, rounds // 2))
+        ratio = m["plot"][0] / m["table"][0]
+        rows.append([f"10^{exp}", fmt_s(m["table"][0]), fmt_s(m["plot"][0]), f"{ratio:.2f}x",
+                     f"{verdict(ratio <= PLOT_TARGET)} (≤ {PLOT_TARGET}x)"])
+    print(table(["points", "table CPU", "--plot CPU", "plot/table", "target"], rows))
+    print()
+    rows = []
+    for exp in stream_exps:
+        n = 10 ** exp
+        over = ["--over", f"x=-3:3:{n}"]
+        base = [str(script), "sweep", *SWEEP_ARGS, *over, "--format"]
+        m = _medians({"savetxt": [sys.executable, "-c", SAVETXT, str(n)],
+                      "csv": base + ["csv"], "json": base + ["json"]},
+                     rounds if exp < 7 else 1)
+        for kind in ("csv", "json"):
+            ratio = m[kind][0] / m["savetxt"][0]
+            rows.append([f"10^{exp}", kind, fmt_s(m["savetxt"][0]), fmt_s(m[kind][0]),
+                         f"{ratio:.2f}x", f"{verdict(ratio <= STREAM_TARGET)} (≤ {STREAM_TARGET}x)",
+                         f"{m['savetxt'][2] / 1024:.0f}", f"{m[kind][2] / 1024:.0f}"])
+    print(table(["points", "format", "savetxt CPU", "backprop CPU", "ratio", "target",
+                 "savetxt MiB", "backprop MiB"], rows))
+    print("  peak MiB of backprop stays flat from size to size: the points stream in blocks "
+          "of 16,384")
+
+
+# --------------------------------------------------------------------------------------
+# 7. Descent: a step of `backprop descend` against a hand-written numpy loop
+
+DESCENT_TARGET = 1.5
+ROSENBROCK = "(1-x)**2 + 100*(y-x**2)**2"
+
+
+def hand_descent(optimizer: str, lr: float, steps: int):
+    """The loop one writes by hand in numpy for Rosenbrock's function: loss, gradient,
+    its norm, the update (PyTorch's conventions, as backprop's)."""
+    import math
+
+    import numpy as np
+
+    theta = np.array([-1.0, 1.0])
+    v, s = np.zeros(2), np.zeros(2)
+    for k in range(steps):
+        x, y = theta
+        r = y - x * x
+        loss = (1 - x) ** 2 + 100 * r ** 2
+        g = np.array([-2 * (1 - x) - 400 * x * r, 200 * r])
+        math.hypot(*g)
+        if optimizer == "plain":
+            theta = theta - lr * g
+        elif optimizer == "momentum":
+            v = 0.9 * v + g
+            theta = theta - lr * v
+        elif optimizer == "adam":
+            t = k + 1
+            v = 0.9 * v + 0.1 * g
+            s = 0.999 * s + 0.001 * g * g
+            theta = theta - lr * (v / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+        else:  # newton: the Hessian by hand, one solve per step
+            h = np.array([[2 - 400 * r + 800 * x * x, -400 * x], [-400 * x, 200.0]])
+            theta = theta - lr * np.linalg.solve(h, g)
+    return loss
+
+
+def descent_speed(steps: int, rounds: int, script: Path) -> None:
+    from backprop_cli import lower
+    from backprop_cli.tasks.descent import OPTIMIZERS, Descent
+
+    heading(f"Descent: µs per step of {steps:,} steps of Rosenbrock's function, against a "
+            "hand-written numpy loop")
+    program = lower(ROSENBROCK)
+    rates = {"plain": 1e-4, "momentum": 1e-4, "adam": 1e-3, "newton": 1.0}
+    rows = []
+    for optimizer in ("plain", "momentum", "adam", "newton"):
+        if optimizer not in OPTIMIZERS:
+            rows.append([optimizer, "-", "-", "-", "n/a: not an optimizer of this tree"])
+            continue
+        lr = rates[optimizer]
+
+        def ours():
+            run = Descent(program, {"x": -1.0, "y": 1.0}, lr, optimizer)
+            for _ in run.steps(steps - 1, 0.0):
+                pass
+
+        runs = {"hand": lambda: hand_descent(optimizer, lr, steps), "backprop": ours}
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        for r in range(rounds):
+            for name in (list(runs) if r % 2 else list(runs)[::-1]):
+                t0 = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - t0)
+        hand = statistics.median(times["hand"]) / steps
+        mine = statistics.median(times["backprop"]) / steps
+        rows.append([optimizer, f"{hand * 1e6:.1f}", f"{mine * 1e6:.1f}", f"{mine / hand:.2f}x",
+                     f"{verdict(mine / hand <= DESCENT_TARGET)} (≤ {DESCENT_TARGET}x)"])
+    print(f"  {rounds} alternating rounds; in-process: Descent.steps() against the loop a "
+          "person writes in numpy")
+    print(table(["optimizer", "hand µs/step", "backprop µs/step", "ratio", "target"], rows))
+    rows = []
+    for n in (1_000, 100_000):
+        for extra in ([], ["--json"]):
+            cmd = [str(script), "descend", ROSENBROCK, "--from", "x=-1,y=1", "--lr", "1e-4",
+                   "--steps", str(n), "--grad-tol", "0", *extra]
+            _, cpu, rss = run_measured(cmd)
+            rows.append([f"{n:,}", "--json" if extra else "table", fmt_s(cpu),
+                         f"{rss / 1024:.0f}"])
+    print(table(["steps", "output", "CPU", "peak MiB"], rows))
+    print("  peak MiB does not grow with the steps (the table keeps its rows, --json the "
+          "last step; only --plot keeps the path)")
+
+
 def environment() -> None:
     print("backprop benchmarks")
     print(f"  python      {platform.python_version()} ({platform.python_implementation()}) "
@@ -620,6 +871,10 @@ def main() -> None:
                     help="workers per tree and size with --against (default 5)")
     ap.add_argument("--startup-only", action="store_true",
                     help="only the start-up sections (cold start; --version and --help)")
+    ap.add_argument("--only", choices=("json", "e2e", "sweeps", "descent"),
+                    help="only start-up and this section: --json against the tables "
+                         "(10^4 to 10^6 nodes, or --max-exp), the 10^6-node commands, "
+                         "the sweep commands (plots, CSV, JSON Lines), descent")
     ap.add_argument("--_worker", nargs=3, metavar=("FAMILY", "EXP", "REPS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -652,9 +907,38 @@ def main() -> None:
     version_start(script, rounds=7 if args.quick else 21, warmups=1 if args.quick else 2)
     if args.startup_only:
         return
-    scaling(exps, reps_for)
+    if args.only:
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="bench-sources-"))
+        try:
+            if args.only == "json":
+                big_traces(script, [4, 5, 6][:max_exp - 3], {4: 5, 5: 3, 6: 3}, tmp)
+            elif args.only == "e2e":
+                end_to_end(script, 3, tmp)
+            elif args.only == "sweeps":
+                sweep_commands(script, [4, 5, 6, 7], [5, 6, 7], 5)
+            elif args.only == "descent":
+                descent_speed(20_000, 7, script)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sources-"))
+    try:
+        big_exps = [4] if args.quick else [e for e in (4, 5, 6) if e <= max_exp]
+        big_traces(script, big_exps, {4: 5, 5: 3, 6: 3}, tmp)
+        if not args.quick and max_exp >= 6:
+            end_to_end(script, 3, tmp)
+        scaling(exps, reps_for)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     import_check(script)
     sweep_speed(10 ** 5 if args.quick else 10 ** 6, rounds=7 if args.quick else 21)
+    sweep_commands(script, [4, 5] if args.quick else [4, 5, 6, 7],
+                   [5] if args.quick else [5, 6, 7], 3 if args.quick else 5)
+    descent_speed(2_000 if args.quick else 20_000, 3 if args.quick else 7, script)
     print()
     print(f"total benchmark time {time.perf_counter() - t_start:.0f} s; load average now {_load()}")
 

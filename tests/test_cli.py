@@ -484,7 +484,8 @@ def _boom(*args, **kwargs):
     ("backprop_cli.tasks.differentiate.differentiate", [LECTURE, "--at", "x=1,y=2"]),
     # a crash while grading must not read as a wrong answer (1)
     ("backprop_cli.tasks.grading.grade", ["check", G, "--at", "x=1,y=2", "--expect", "w3 = 9"]),
-    ("backprop_cli.tasks.sweep.sweep_program", [LECTURE, "--over", "x=0:1:3", "--at", "y=1"]),
+    # (check_sweep: both the kept sweep of a table and the streamed CSV and JSON Lines)
+    ("backprop_cli.tasks.sweep.check_sweep", [LECTURE, "--over", "x=0:1:3", "--at", "y=1"]),
     ("backprop_cli.render.terminal.render", [LECTURE, "--at", "x=1,y=2"]),
 ])
 def test_an_internal_error_is_exit_3_in_one_line(monkeypatch, target, args, error_validate):

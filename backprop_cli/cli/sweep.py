@@ -77,7 +77,7 @@ def build_parser() -> Parser:
 def run(args):
     from ..language.lower import lower
     from ..tasks.differentiate import parse_point
-    from ..tasks.sweep import parse_range, sweep_program
+    from ..tasks.sweep import parse_range, sweep_blocks, sweep_program
 
     fmt = chosen_format(args)
     image = args.plot or None  # --plot FILE; --plot alone is ""
@@ -89,8 +89,32 @@ def run(args):
     if args.plot is not None and len(ranges) > 2:
         raise UsageError("--plot draws one or two swept inputs, not more")
     program = lower(read_source(args), share=args.share)
+    if fmt != "table" and args.plot is None:
+        # CSV and JSON Lines stream: each block is computed, written and dropped
+        diagnostics = []
+        blocks = sweep_blocks(program, ranges, parse_point(args.at), diagnostics,
+                              hessian=args.hessian)
+        return 0, lambda: _stream(program, blocks, diagnostics, fmt)
     sweep = sweep_program(program, ranges, parse_point(args.at), args.hessian)
     return 0, lambda: _show(args, sweep, fmt, image)
+
+
+def _stream(program, blocks, diagnostics, fmt: str) -> None:
+    from ..render.console import plain
+    from ..render.lines import write_lines
+    from ..render.points import render_diagnostics
+
+    name = program.output_name or "f"
+    if fmt == "json":
+        from ..render.json_doc import sweep_lines
+
+        write_lines(sweep_lines(blocks, program.inputs), sys.stdout)
+    else:
+        from ..render.lines import sweep_csv
+
+        write_lines(sweep_csv(blocks, name), sys.stdout)
+    sys.stdout.flush()  # the data first, then what its points met
+    render_diagnostics(program, diagnostics, plain(stderr=True))
 
 
 def _show(args, sweep, fmt: str, image: str | None) -> None:
@@ -107,7 +131,8 @@ def _show(args, sweep, fmt: str, image: str | None) -> None:
         from ..render.json_doc import sweep_lines
         from ..render.lines import sweep_csv, write_lines
 
-        write_lines(sweep_lines(sweep) if fmt == "json" else sweep_csv(sweep), sys.stdout)
+        write_lines(sweep_lines([sweep], sweep.program.inputs) if fmt == "json"
+                    else sweep_csv([sweep], sweep.output_name), sys.stdout)
         return
     console = plain()
     if args.plot == "":

@@ -32,6 +32,9 @@ class Diagnostic(NamedTuple):
     points: int | None = None  # over points: of how many
 
 
+_POSITION = ((0,), (1,))
+
+
 class Edge(NamedTuple):
     """source → target, as the data flows: node `target` uses node `source`, at the
     operand positions listed (`x*x` is one edge w1 → w2 with two positions)."""
@@ -167,10 +170,18 @@ class Trace(NamedTuple):
         """Every edge once, in the order the backward pass visits them: from the last node
         down, operands left to right."""
         out = []
+        append = out.append
+        make = tuple.__new__  # Edge(…) without its Python-level __new__: 10^6 of them
         nodes = self.program.nodes
         for j in range(len(nodes) - 1, self.program.n_inputs - 1, -1):
+            args = nodes[j].args
+            if len(args) == 1 or (len(args) == 2 and args[0] != args[1]):
+                for k, a in enumerate(args):  # the common case: each operand once
+                    if type(a) is int:
+                        append(make(Edge, (a, j, _POSITION[k])))
+                continue
             seen: dict[int, list[int]] = {}
-            for k, a in enumerate(nodes[j].args):
+            for k, a in enumerate(args):
                 if type(a) is int:
                     seen.setdefault(a, []).append(k)
             out.extend(Edge(i, j, tuple(ks)) for i, ks in seen.items())

@@ -64,56 +64,97 @@ def array(x):
 def trace_document(trace: Trace, expand: bool = False) -> dict:
     """The trace of one run (schema/trace.schema.json). With expand, each gradient entry
     also in terms of the inputs."""
-    from ..symbolic.exact_values import exact_of, output_exact, rounded
-    from ..symbolic.formula import adjoint_formula, edge_formula, node_text, show
-    from ..symbolic.simplify import Adjoints, expanded_gradient
+    rows = _TraceRows(trace)
+    return _trace_head(rows, expand, list(rows.nodes()), list(rows.partials()))
 
-    program = trace.program
-    edges = trace.edges()
-    succ = trace.successors(edges)
-    tensor = trace.tensor
-    shapes = trace.tensor_shapes
-    value = array if tensor else number
-    simple: list = [None] * len(program.nodes)
-    if not tensor:  # simplified forms are of scalar formulas; tensors have their rules
-        simplified = Adjoints(trace, succ)
-        for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors'
-            f = simplified.formula(i)
-            simple[i] = None if f is None else show(f, "ascii")
-    known = exact_of(trace)
-    nodes = []
-    for i, node in enumerate(program.nodes):
-        row = {"id": node_id(i), "op": node.op,
-               "operands": [node_id(a) if type(a) is int else
-                            a.text if type(a.value) is tuple else number(a.value)
-                            for a in node.args],
-               "text": node_text(program, i, "ascii"),
-               "value": value(trace.values[i]),
-               "adjoint": value(trace.adjoints[i]) if trace.has_adjoints else None,
-               "adjoint_formula": adjoint_formula(trace, i, succ[i], "ascii")
-               if trace.has_adjoints else None,
-               "adjoint_simplified": simple[i]}
-        if tensor:
-            row["shape"] = list(shapes[i])
-        _exact_fields(row, trace, i, known, rounded)
-        if node.names:
-            row["name"] = node.names[0]
-            if len(node.names) > 1:
-                row["aliases"] = list(node.names[1:])
-        nodes.append(row)
+
+class _TraceRows:
+    """The rows of a trace's nodes and partials, made one at a time: write_trace streams
+    them, trace_document lists them."""
+
+    def __init__(self, trace: Trace):
+        from ..symbolic.exact_values import exact_of
+        from ..symbolic.formula import show
+        from ..symbolic.simplify import Adjoints
+
+        self.trace = trace
+        self.known = exact_of(trace)  # exact values where the program has them
+        self.program = program = trace.program
+        self.edges = trace.edges()
+        self.succ = trace.successors(self.edges)
+        self.tensor = trace.tensor
+        self.shapes = trace.tensor_shapes
+        self.value = array if self.tensor else number
+        self.simple: list = [None] * len(program.nodes)
+        self.simplified = None
+        if not self.tensor:  # simplified forms are of scalar formulas; tensors have rules
+            self.simplified = Adjoints(trace, self.succ)
+            for i in range(len(program.nodes) - 1, -1, -1):  # each uses its successors'
+                f = self.simplified.formula(i)
+                self.simple[i] = None if f is None else show(f, "ascii")
+
+    def nodes(self):
+        from ..symbolic.exact_values import rounded
+        from ..symbolic.formula import adjoint_formula, adjoint_sum, edge_texts, node_text
+
+        trace, program, succ, value = self.trace, self.program, self.succ, self.value
+        tensor, shapes, simple = self.tensor, self.shapes, self.simple
+        adjoints = trace.has_adjoints
+        for i, node in enumerate(program.nodes):
+            if not adjoints:
+                formula = None
+            elif tensor:
+                formula = adjoint_formula(trace, i, succ[i], "ascii")
+            else:  # the terms of its edges' patterns (edge_texts caches them)
+                formula = adjoint_sum(trace, i, [edge_texts(program, e, "ascii")[1]
+                                                 for e in succ[i]], "ascii")
+            row = {"id": node_id(i), "op": node.op,
+                   "operands": [node_id(a) if type(a) is int else
+                                a.text if type(a.value) is tuple else number(a.value)
+                                for a in node.args],
+                   "text": node_text(program, i, "ascii"),
+                   "value": value(trace.values[i]),
+                   "adjoint": value(trace.adjoints[i]) if adjoints else None,
+                   "adjoint_formula": formula,
+                   "adjoint_simplified": simple[i]}
+            if tensor:
+                row["shape"] = list(shapes[i])
+            _exact_fields(row, trace, i, self.known, rounded)
+            if node.names:
+                row["name"] = node.names[0]
+                if len(node.names) > 1:
+                    row["aliases"] = list(node.names[1:])
+            yield row
+
+    def partials(self):
+        from ..symbolic.exact_values import rounded
+        from ..symbolic.formula import edge_formula, edge_texts
+
+        trace, program, value, tensor = self.trace, self.program, self.value, self.tensor
+        known = self.known
+        for e in self.edges:
+            formula = (edge_formula(program, e, "ascii", self.shapes) if tensor
+                       else edge_texts(program, e, "ascii")[0])
+            row = {"from": node_id(e.source), "to": node_id(e.target), "formula": formula,
+                   "value": value(trace.edge_value(e))}
+            if tensor:
+                row["kind"] = "vjp" if trace.is_rule(e) else "partial"
+            if known is not None and len(e.positions) == 1:
+                exact = rounded(known.partials[e.target][e.positions[0]], trace.edge_value(e))
+                if exact is not None:
+                    row["value_exact"] = exact
+            yield row
+
+
+def _trace_head(rows: _TraceRows, expand: bool, nodes, partials) -> dict:
+    """The document around its nodes and partials (whatever stands in for them)."""
+    from ..symbolic.exact_values import output_exact, rounded
+    from ..symbolic.formula import show
+    from ..symbolic.simplify import expanded_gradient
+
+    trace, program, value, tensor = rows.trace, rows.program, rows.value, rows.tensor
+    known = rows.known
     out = program.output
-    partials = []
-    for e in edges:
-        row = {"from": node_id(e.source), "to": node_id(e.target),
-               "formula": edge_formula(program, e, "ascii", shapes),
-               "value": value(trace.edge_value(e))}
-        if tensor:
-            row["kind"] = "vjp" if trace.is_rule(e) else "partial"
-        if known is not None and len(e.positions) == 1:
-            exact = rounded(known.partials[e.target][e.positions[0]], trace.edge_value(e))
-            if exact is not None:
-                row["value_exact"] = exact
-        partials.append(row)
     doc = {
         "schema": SCHEMA_VERSION,
         "expression": program.source,
@@ -138,7 +179,7 @@ def trace_document(trace: Trace, expand: bool = False) -> dict:
     if expand and not tensor:
         doc["gradient_expanded"] = {
             name: None if f is None else show(f, "ascii")
-            for name, f in expanded_gradient(simplified).items()}
+            for name, f in expanded_gradient(rows.simplified).items()}
     if trace.tangents is not None:
         fw = trace.tangents
         doc["forward"] = {
@@ -226,31 +267,78 @@ def diagnostic_document(program, d) -> dict:
 
 
 def render_trace(trace: Trace, expand: bool = False) -> str:
-    return dumps(trace_document(trace, expand))
+    return "".join(trace_chunks(trace, expand))
+
+
+# Stand-ins for the two long lists in the document's head; its JSON text is cut at them
+_MARKS = ("\x00nodes\x00", "\x00partials\x00")
+CHUNK = 4096  # rows per piece of text
+
+
+def trace_chunks(trace: Trace, expand: bool = False):
+    """The text of dumps(trace_document(trace)), in pieces of CHUNK rows: the document
+    of a 10^6-node trace is never held whole, as a dict or as text."""
+    rows = _TraceRows(trace)
+    head = dumps(_trace_head(rows, expand, *_MARKS))
+    for mark, made in zip(_MARKS, (rows.nodes, rows.partials)):
+        before, head = head.split(dumps(mark), 1)
+        yield before + "["
+        batch: list[dict] = []
+        first = True
+        for row in made():
+            batch.append(row)
+            if len(batch) == CHUNK:  # a batch is one call of the C encoder
+                yield ("" if first else ", ") + dumps(batch)[1:-1]
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ", ") + dumps(batch)[1:-1]
+        yield "]"
+    yield head
 
 
 def emit(trace: Trace, options) -> None:
-    print(render_trace(trace, expand=options.expand))
+    import sys
+
+    write = sys.stdout.write
+    for chunk in trace_chunks(trace, expand=options.expand):
+        write(chunk)
+    write("\n")
 
 
 # --- many points: JSON Lines of a sweep ----------------------------------------------------
 
-def sweep_lines(sweep):
-    """One object per point (schema/sweep.schema.json), in grid order."""
-    inputs = list(sweep.points)
-    points = [sweep.points[k].tolist() for k in inputs]
-    grads = [np.asarray(sweep.gradient[k]).tolist() for k in inputs]
-    second = None if sweep.hessian is None else {
-        a: {b: np.asarray(h).tolist() for b, h in row.items()} for a, row in sweep.hessian.items()}
-    for i, value in enumerate(np.asarray(sweep.value).tolist()):
-        doc = {"schema": SCHEMA_VERSION,
-               "point": {k: number(p[i]) for k, p in zip(inputs, points)},
-               "value": number(value),
-               "gradient": {k: number(g[i]) for k, g in zip(inputs, grads)}}
-        if second is not None:
-            doc["hessian"] = {a: {b: number(h[i]) for b, h in row.items()}
-                              for a, row in second.items()}
-        yield dumps(doc)
+def sweep_lines(blocks, inputs: list[str]):
+    """One object per point (schema/sweep.schema.json), in grid order, a block's lines at
+    a time. Each line fills a template that json.dumps would write for the point's dict
+    (numbers as float repr, the same text), without building the dict per point."""
+    def key(k):
+        return json.dumps(k, ensure_ascii=False).replace("%", "%%")
+
+    per_input = ", ".join(f"{key(k)}: %s" for k in inputs)
+    template = ('{"schema": %s, "point": {%s}, "value": %%s, "gradient": {%s}'
+                % (key(SCHEMA_VERSION), per_input, per_input))
+    hessian = "".join([", \"hessian\": {", ", ".join(f"{key(a)}: {{{per_input}}}"
+                                                     for a in inputs), "}"])
+    for block in blocks:
+        columns = ([block.points[k] for k in inputs] + [block.value]
+                   + [block.gradient[k] for k in inputs])
+        line = template
+        if block.hessian is not None:  # --hessian: every ∂²f/∂a∂b, a row per input
+            columns += [block.hessian[a][b] for a in inputs for b in inputs]
+            line += hessian
+        line += "}"
+        texts = [_numbers(np.asarray(c, dtype=np.float64)) for c in columns]
+        if texts and texts[0]:
+            yield "\n".join([line % row for row in zip(*texts)])
+
+
+def _numbers(values: np.ndarray) -> list[str]:
+    """number() of each entry, as JSON text."""
+    texts = list(map(repr, values.tolist()))
+    bad = np.flatnonzero(~np.isfinite(values))
+    for i in bad.tolist():
+        texts[i] = dumps(number(values[i]))
+    return texts
 
 
 # --- errors --------------------------------------------------------------------------------

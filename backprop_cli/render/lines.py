@@ -9,13 +9,14 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ..tasks.sweep import Sweep
+from ..tasks.sweep import Block, Sweep
 
 
-def sweep_columns(sweep: Sweep) -> list[tuple[str, np.ndarray]]:
+def sweep_columns(sweep: Sweep | Block, name: str | None = None
+                  ) -> list[tuple[str, np.ndarray]]:
     """(header, values) per column: the inputs, the output, then ∂output/∂input each,
-    and with --hessian each second derivative."""
-    name = sweep.output_name
+    and with --hessian each second derivative. A whole sweep or one block of it."""
+    name = name or sweep.output_name
     columns = ([(k, v) for k, v in sweep.points.items()] + [(name, sweep.value)]
                + [(f"d{name}/d{k}", g) for k, g in sweep.gradient.items()])
     if sweep.hessian is not None:  # each pair once: the Hessian is symmetric
@@ -30,14 +31,19 @@ def second_header(name: str, a: str, b: str) -> str:
     return f"d2{name}/d{a}2" if a == b else f"d2{name}/d{a}d{b}"
 
 
-def sweep_csv(sweep: Sweep) -> Iterator[str]:
-    columns = sweep_columns(sweep)
-    yield ",".join(h for h, _ in columns)
-    lists = [np.asarray(v, dtype=np.float64).tolist() for _, v in columns]
-    for row in zip(*lists):
-        yield ",".join(map(repr, row))
-
-
+def sweep_csv(blocks: Iterable[Block], name: str) -> Iterator[str]:
+    """The header, then each block's rows as one text: a block's columns become lists of
+    reprs at C speed, and the rows are joined from them, no Python loop per number."""
+    header = None
+    for block in blocks:
+        columns = sweep_columns(block, name)
+        if header is None:
+            header = ",".join(h for h, _ in columns)
+            yield header
+        texts = [list(map(repr, np.asarray(v, dtype=np.float64).tolist()))
+                 for _, v in columns]
+        if texts and texts[0]:
+            yield "\n".join(map(",".join, zip(*texts)))
 
 
 def write_lines(lines: Iterable[str], out) -> None:

@@ -22,6 +22,7 @@ from .numbers import fmt
 
 HEIGHT = 12  # rows of characters per curve
 LABEL = 10  # width of the y-axis labels
+CURVE_BLOCK = 1 << 16  # points rasterised at a time
 # Braille: dot (dx, dy) of a 2×4 cell is this bit of U+2800.
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 SHADES = " ░▒▓█"
@@ -48,30 +49,65 @@ def curve(x: np.ndarray, ys: np.ndarray, width: int, height: int = HEIGHT,
     y = np.log10(ys) if log else np.asarray(ys, dtype=np.float64)
     ok = np.isfinite(y) & np.isfinite(x)
     px_w, px_h = 2 * width, 4 * height
-    cells = np.zeros((height, width), dtype=np.int64)
     if not ok.any():
         return [" " * width] * height
-    lo, hi = float(y[ok].min()), float(y[ok].max())
+    every = bool(ok.all())  # the common case: no copy of the finite points needed
+    finite_y = y if every else y[ok]
+    lo, hi = float(finite_y.min()), float(finite_y.max())
     # the x axis of every point, as the labels under it say: nan points leave a gap
-    x0, x1 = float(np.nanmin(x)), float(np.nanmax(x))
+    x0, x1 = (float(x.min()), float(x.max())) if every else \
+        (float(np.nanmin(x)), float(np.nanmax(x)))
     span_y = hi - lo or 1.0
     span_x = x1 - x0 or 1.0
-    px = np.where(ok, (x - x0) / span_x * (px_w - 1), 0.0)
-    py = np.where(ok, (hi - y) / span_y * (px_h - 1), 0.0)
-    # join each finite neighbour pair with enough samples to leave no hole
-    segments = ok[:-1] & ok[1:]
-    xs, ys_ = [px[ok]], [py[ok]]
-    for a, b in zip(np.nonzero(segments)[0], np.nonzero(segments)[0] + 1):
-        n = int(2 * max(abs(px[b] - px[a]), abs(py[b] - py[a]))) + 2
-        if n > 1:
-            t = np.linspace(0.0, 1.0, n)
-            xs.append(px[a] + t * (px[b] - px[a]))
-            ys_.append(py[a] + t * (py[b] - py[a]))
-    ax = np.rint(np.concatenate(xs)).astype(np.int64)
-    ay = np.rint(np.concatenate(ys_)).astype(np.int64)
-    bits = np.array(_DOTS)[ay % 4, ax % 2]
-    np.bitwise_or.at(cells, (ay // 4, ax // 2), bits)
-    return ["".join(chr(0x2800 + c) if c else " " for c in row) for row in cells]
+    dots = np.zeros((px_h, px_w), dtype=bool)
+    # in blocks of points, each with the first point of the next (their segment): the
+    # temporaries stay in the CPU's caches, as a sweep's do
+    for start in range(0, len(y), CURVE_BLOCK):
+        end = min(start + CURVE_BLOCK + 1, len(y))
+        _dots(x[start:end], y[start:end], None if every else ok[start:end],
+              (x0, span_x, hi, span_y), dots)
+    # a cell is 4 dots high and 2 wide: its braille bits by where its dots are
+    cells = (dots.reshape(height, 4, width, 2)
+             * np.array(_DOTS, dtype=np.int64)[None, :, None, :]).sum(axis=(1, 3))
+    return ["".join(chr(0x2800 + c) if c else " " for c in row) for row in cells.tolist()]
+
+
+def _dots(x: np.ndarray, y: np.ndarray, ok: np.ndarray | None, scale: tuple,
+          dots: np.ndarray) -> None:
+    """Set the dots of points x, y and of the segments between neighbours (ok: which
+    points are finite, None for all)."""
+    x0, span_x, hi, span_y = scale
+    px_h, px_w = dots.shape
+    # (x - x0) / span_x * (px_w - 1), in place: the same roundings, fewer arrays
+    px = np.subtract(x, x0, dtype=np.float64)
+    px /= span_x
+    px *= px_w - 1
+    py = np.subtract(hi, y)
+    py /= span_y
+    py *= px_h - 1
+    if ok is not None:
+        px[~ok] = 0.0
+        py[~ok] = 0.0
+    # join each finite neighbour pair with n = 2·(its longer side in dots) + 2 samples,
+    # as many as leave no hole; all segments at once, never a Python loop per point.
+    # Along a segment the rounded dot moves monotonically, so a pair within half a dot
+    # (most pairs of a dense sweep: n = 2) adds nothing beyond its two ends.
+    dx, dy = np.diff(px), np.diff(py)
+    need = np.maximum(np.abs(dx), np.abs(dy)) >= 0.5
+    if ok is not None:
+        need &= ok[:-1] & ok[1:]
+    a = np.flatnonzero(need)
+    dx, dy = dx[a], dy[a]
+    n = (2 * np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64) + 2
+    inner = n - 2  # the samples strictly between the ends
+    seg = np.repeat(np.arange(len(a)), inner)
+    first = np.cumsum(inner) - inner  # each segment's first sample
+    k = np.arange(len(seg)) - first[seg] + 1  # 1 … n-2
+    t = k * (1.0 / (n[seg] - 1))  # np.linspace(0, 1, n)'s own steps
+    ends_x, ends_y = (px, py) if ok is None else (px[ok], py[ok])
+    dots[np.rint(ends_y).astype(np.intp), np.rint(ends_x).astype(np.intp)] = True
+    dots[np.rint(py[a][seg] + t * dy[seg]).astype(np.intp),
+         np.rint(px[a][seg] + t * dx[seg]).astype(np.intp)] = True
 
 
 def ascii_rows(rows: list[str]) -> list[str]:

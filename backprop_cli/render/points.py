@@ -3,6 +3,7 @@ and gradient descent's table every k steps. Rich, like terminal.py."""
 
 from __future__ import annotations
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -66,9 +67,10 @@ def render_sweep(sweep: Sweep, console: Console, precision: int = 6, max_rows: i
                                            f"∂²{name}/∂{a}∂{b}" for a, b in pairs]
     table = _table(*shown)
     rows = thinned(sweep.size, max_rows)
-    lists = [v.tolist() for _, v in columns]
-    for i in rows:
-        table.add_row(*[fmt(values[i], precision) for values in lists])
+    shown_rows = np.asarray(rows, dtype=np.intp)  # only these become Python floats
+    lists = [np.asarray(v)[shown_rows].tolist() for _, v in columns]
+    for row in zip(*lists):
+        table.add_row(*[fmt(value, precision) for value in row])
     what = "gradient and Hessian" if sweep.hessian is not None else "gradient"
     _print(console, f"{name} and its {what} at {sweep.size} points", table)
     if len(rows) < sweep.size:

@@ -140,7 +140,8 @@ MAX_OPENED = 80
 
 @lru_cache(maxsize=4096)  # a big graph holds the same few constants many times
 def _opened_text(text: str) -> Formula | None:
-    if text in CONSTANTS or exact.DECIMAL.fullmatch(text) or len(text) > MAX_OPENED:
+    if (text in CONSTANTS or exact.DECIMAL.fullmatch(text) or len(text) > MAX_OPENED
+            or text.startswith(_NUMBER_HOLE)):  # a number, as a number hole is
         return None
     from ..language.parser import parse
 
@@ -162,19 +163,166 @@ def second_partial(program: Program, j: int, k: int, m: int) -> Formula:
 
 
 def _in_ws(program: Program, j: int, f: Formula) -> Formula:
-    node = program.nodes[j]
-    env = {name: operand(a) for name, a in zip(OPERAND_NAMES, node.args)}
+    return _in_args(program.nodes[j].args, j, f)
+
+
+def _in_args(args: tuple, j: int, f: Formula) -> Formula:
+    """A template f in a, b, out, with node j's operands args and out = w_j."""
+    env = {name: operand(a) for name, a in zip(OPERAND_NAMES, args)}
     env["out"] = Var(j)
     return substitute(f, env)
 
 
+def _partial(op: str, args: tuple, j: int, k: int) -> Formula:
+    return _in_args(args, j, template(op, k))
+
+
 def edge_partial(program: Program, edge) -> Formula:
     """The partial of an edge; `x*x` uses w1 twice, and its partial is the sum."""
-    terms = [partial(program, edge.target, k) for k in edge.positions]
+    node = program.nodes[edge.target]
+    return _edge_partial(node.op, node.args, edge.target, edge.positions)
+
+
+def _edge_partial(op: str, args: tuple, j: int, positions: tuple) -> Formula:
+    terms = [_partial(op, args, j, k) for k in positions]
     total = terms[0]
     for t in terms[1:]:
         total = make("add", (total, t))
     return total
+
+
+# --- the texts of a big trace, derived once per pattern ------------------------------------
+# An edge's partial, its term in an adjoint's sum and a node's definition depend on the op,
+# the operand positions, which operands are the same node and the constants, not on the
+# nodes' numbers: a 10^6-node trace has a handful of such patterns. Each is derived once
+# with stand-ins (holes) for the nodes, printed, and cut at the holes; an edge's text is
+# the pieces joined around its own nodes' numbers. ascii and unicode name nodes w<number>
+# whatever the number, so a text's shape does not depend on it; LaTeX's w_1 / w_{12} does,
+# and is derived per edge.
+# In ascii a plain positive number (x*2, x*17, x/3) is a hole too, so sin(x*1) + … +
+# sin(x*333333) is one pattern, not one per constant. That holds only where no rule of
+# make() looked at the number: a number is folded only in an operator whose other
+# operands are numbers too (2*3, -(3), 3-1), so a text where the hole sits in such an
+# operator is derived again with its numbers (_folds_hole); the rules that compare with 0
+# and 1 or read a sign see the same answer for the hole (7) as for any number > 0, ≠ 1.
+
+_HOLE = 4_611_686_018_427_387_900  # w{_HOLE + 1 + slot} stands for a pattern's node
+_NUMBER_HOLE = "zzhole"  # zzhole<slot> stands for a pattern's number, in ascii
+_HOLES = re.compile(r"46116860184273879(\d\d)|zzhole(\d+)")
+_CACHED_STYLES = ("ascii", "unicode")
+_DECIMAL_FULL = exact.DECIMAL.fullmatch
+
+
+def _pattern(program: Program, j: int, positions: tuple, numbers: bool
+             ) -> tuple[tuple, list[int], list[str]] | None:
+    """Node j's pattern (with the operand positions of an edge into it), its nodes by
+    slot (slot 0: node j) and, with `numbers`, its numbers by slot; None where a
+    constant's text could be mistaken for a hole."""
+    nodes = [j]
+    texts: list[str] = []
+    key = []
+    for a in program.nodes[j].args:
+        if type(a) is int:
+            if a in nodes:  # a list of at most three: faster than a dict
+                key.append(nodes.index(a))
+            else:
+                key.append(len(nodes))
+                nodes.append(a)
+            continue
+        text, value = a.text, a.value
+        if type(value) is not float or "46116860184273879" in text or _NUMBER_HOLE in text:
+            return None
+        if numbers and value > 0 and value != 1 and _DECIMAL_FULL(text):
+            if text not in texts:
+                texts.append(text)
+            key.append(("#", texts.index(text)))
+        else:
+            key.append((text, value))
+    return (program.nodes[j].op, positions, tuple(key)), nodes, texts
+
+
+def _holed(key: tuple) -> tuple[str, tuple, int, tuple]:
+    """The op, its operands with holes for nodes and numbers, the hole of node j."""
+    op, positions, args = key
+    return op, tuple(_HOLE + a if type(a) is int
+                     else Const(7.0, f"{_NUMBER_HOLE}{a[1]}") if a[0] == "#"
+                     else Const(a[1], a[0]) for a in args), _HOLE, positions
+
+
+def _folds_hole(f: Formula) -> bool:
+    """Whether a number hole sits where make() would fold a number: in an operator whose
+    other operands are all numbers. (A template-sized formula: the walk is short.)"""
+    stack = [f]
+    while stack:
+        g = stack.pop()
+        if type(g) is not App:
+            continue
+        if OPS[g.op].infix and any(type(a) is Const and a.text.startswith(_NUMBER_HOLE)
+                                   for a in g.args):
+            others = [a for a in g.args if not (type(a) is Const
+                                                and a.text.startswith(_NUMBER_HOLE))]
+            if all(rational(a) is not None for a in others):
+                return True
+        stack.extend(g.args)
+    return False
+
+
+def _template_of(text: str, key: tuple) -> str:
+    """A pattern's text as a str.format template: each node hole becomes {slot}, each
+    number hole {n + slot}, n the pattern's count of nodes."""
+    n = 1 + max((a for a in key[2] if type(a) is int), default=0)
+    parts = _HOLES.split(text)
+    out = []
+    for k in range(0, len(parts), 3):
+        out.append(parts[k].replace("{", "{{").replace("}", "}}"))
+        if k + 1 < len(parts):
+            node, number = parts[k + 1], parts[k + 2]
+            out.append(f"{{{int(node) - 1}}}" if node is not None else f"{{{n + int(number)}}}")
+    return "".join(out)
+
+
+def _fill_holes(template: str, nodes: list[int], texts: list[str]) -> str:
+    return template.format(*[i + 1 for i in nodes], *texts)
+
+
+@lru_cache(maxsize=4096)
+def _edge_template(key: tuple, style: str) -> str | None:
+    f = _edge_partial(*_holed(key))
+    return None if _folds_hole(f) else _template_of(show(f, style), key)
+
+
+@lru_cache(maxsize=4096)
+def _term_template(key: tuple, style: str) -> tuple | None:
+    """(sign, template) of the adjoint term; (None, "") for a zero term; None when a
+    number hole would have been folded."""
+    op, args, j, positions = _holed(key)
+    p = _edge_partial(op, args, j, positions)
+    if _folds_hole(p):
+        return None
+    term = scaled_term(Var(j, True), p, style)
+    return (None, "") if term is None else (term[0], _template_of(term[1], key))
+
+
+@lru_cache(maxsize=4096)
+def _node_template(key: tuple, style: str) -> str:
+    op, args, _, _ = _holed(key)
+    return _template_of(show(App(op, tuple(operand(a) for a in args)), style), key)
+
+
+def _cached(derive, program: Program, j: int, positions: tuple, style: str):
+    """(key, derive's template, nodes, numbers) for node j's pattern: numbers as holes
+    where that is sound (ascii), else with its numbers; None where no pattern applies."""
+    for numbers in ((True, False) if style == "ascii" else (False,)):
+        found = _pattern(program, j, positions, numbers)
+        if found is None:
+            return None
+        key, nodes, texts = found
+        template = derive(key, style)
+        if template is not None:
+            return key, template, nodes, texts
+        if not texts:
+            break  # no number was a hole: nothing to derive again
+    return None
 
 
 # --- simplification, as a person writes it --------------------------------------------
@@ -508,6 +656,10 @@ def node_text(program: Program, i: int, style: str = "unicode") -> str:
     node = program.nodes[i]
     if i < program.n_inputs:
         return node.names[0]
+    if style in _CACHED_STYLES:
+        found = _cached(_node_template, program, i, (), style)
+        if found is not None:
+            return _fill_holes(*found[1:])
     return show(node_formula(program, i), style)
 
 
@@ -516,7 +668,9 @@ def edge_formula(program: Program, edge, style: str = "unicode", shapes=None) ->
     what the edge adds to the operand's adjoint: `w̄2 += w1ᵀ·w̄3`."""
     if OPS[program.nodes[edge.target].op].vjp is not None:
         return f"{var_name(edge.source, True, style)} += {rule_text(program, edge, shapes, style)}"
-    return show(edge_partial(program, edge), style)
+    if style not in _CACHED_STYLES:
+        return show(edge_partial(program, edge), style)
+    return edge_texts(program, edge, style)[0]
 
 
 @lru_cache(maxsize=1)
@@ -549,35 +703,30 @@ def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
     return text.translate(ascii_) if style == "ascii" else text
 
 
-def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
-                    max_terms: int | None = None) -> str:
-    """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1.
-    With max_terms, a longer sum shows its first terms and how many there are."""
+def edge_texts(program: Program, edge, style: str = "unicode"
+               ) -> tuple[str, tuple[str, str] | None]:
+    """An edge of scalars (no vector–Jacobian rule): its partial, and its term
+    w̄_j·∂w_j/∂w_i in w_i's adjoint (a sign and a text; None where the partial is 0),
+    from one look-up of its pattern."""
+    found = (_cached(_edge_template, program, edge.target, edge.positions, style)
+             if style in _CACHED_STYLES else None)
+    if found is not None:
+        key, partial, nodes, texts = found
+        sign, term = _term_template(key, style)  # not None: the same partial did not fold
+        return (_fill_holes(partial, nodes, texts),
+                None if sign is None else (sign, _fill_holes(term, nodes, texts)))
+    p = edge_partial(program, edge)
+    return show(p, style), scaled_term(Var(edge.target, True), p, style)
+
+
+def adjoint_sum(trace, i: int, terms: list, style: str = "unicode", more: str = "") -> str:
+    """w̄_i from the terms (sign, text) of its successors, None for a zero term; the
+    output's is the seed 1."""
     if trace.program.output == i:
         seed = trace.seed
         return "v" if seed is not None and (np.ndim(seed) or seed != 1) else "1"
-    if not successors:
-        return "0"
-    parts = []
-    more = ""
-    if max_terms is not None and len(successors) > max_terms:
-        more = (f" + \\dots \\text{{ ({len(successors)} terms)}}" if style == "latex"
-                else f" + … ({len(successors)} terms)")
-        successors = successors[:max_terms]
-    shapes = trace.tensor_shapes
-    for edge in successors:
-        if shapes is not None and OPS[trace.program.nodes[edge.target].op].vjp is not None:
-            parts.append(("+", rule_text(trace.program, edge, shapes, style)))
-            continue
-        scaled = scaled_term(Var(edge.target, True), edge_partial(trace.program, edge), style)
-        if scaled is None:
-            continue
-        sign, term = scaled
-        if shapes is not None and shapes[edge.source] != shapes[edge.target]:
-            # broadcasting undone: summed back to w_i's shape
-            term = f"\\sum\\left({term}\\right)" if style == "latex" else f"sum({term})"
-        parts.append((sign, term))
-    return signed_sum(parts, style) + more
+    parts = [t for t in terms if t is not None]
+    return signed_sum(parts, style) + more if parts else "0"
 
 
 def scaled_term(symbol: Formula, p: Formula, style: str) -> tuple[str, str] | None:
@@ -613,3 +762,33 @@ def signed_sum(parts: list[tuple[str, str]], style: str) -> str:
     for sign, term in parts[1:]:
         out += f" {minus if sign == '-' else '+'} {term}"
     return out
+
+
+def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
+                    max_terms: int | None = None) -> str:
+    """w̄_i = Σ_j w̄_j · ∂w_j/∂w_i over the nodes j that use w_i; the output's is the seed 1.
+    With max_terms, a longer sum shows its first terms and how many there are."""
+    if trace.program.output == i or not successors:
+        return adjoint_sum(trace, i, [], style)
+    more = ""
+    if max_terms is not None and len(successors) > max_terms:
+        more = (f" + \\dots \\text{{ ({len(successors)} terms)}}" if style == "latex"
+                else f" + … ({len(successors)} terms)")
+        successors = successors[:max_terms]
+    shapes = trace.tensor_shapes
+    program = trace.program
+    terms = []
+    for edge in successors:
+        if shapes is not None and OPS[program.nodes[edge.target].op].vjp is not None:
+            terms.append(("+", rule_text(program, edge, shapes, style)))
+            continue
+        term = edge_texts(program, edge, style)[1] if style in _CACHED_STYLES else \
+            scaled_term(Var(edge.target, True), edge_partial(program, edge), style)
+        if term is not None and shapes is not None \
+                and shapes[edge.source] != shapes[edge.target]:
+            # broadcasting undone: summed back to w_i's shape
+            text = term[1]
+            term = (term[0], f"\\sum\\left({text}\\right)" if style == "latex"
+                    else f"sum({text})")
+        terms.append(term)
+    return adjoint_sum(trace, i, terms, style, more)

@@ -14,7 +14,7 @@ is one number per point.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -41,6 +41,30 @@ class Range(NamedTuple):
 
     def values(self) -> np.ndarray:
         return np.linspace(self.start, self.stop, self.count)
+
+    def at(self, k: np.ndarray) -> np.ndarray:
+        """values()[k] without making all of values(): numpy.linspace's own arithmetic on
+        the indices k, so a block of a stream holds the same numbers as the whole."""
+        div = self.count - 1
+        step = (self.stop - self.start) / div
+        y = k.astype(np.float64)
+        if step == 0:  # as linspace: subnormal steps
+            y /= div
+            y *= self.stop - self.start
+        else:
+            y *= step
+        y += self.start
+        y[k == div] = self.stop
+        return y
+
+
+class Block(NamedTuple):
+    """Points lo…hi-1 of a sweep, as the passes left them: arrays of hi - lo entries."""
+
+    points: dict[str, np.ndarray]  # every input's value at each point, in program order
+    value: np.ndarray
+    gradient: dict[str, np.ndarray]
+    hessian: dict[str, dict[str, np.ndarray]] | None = None
 
 
 class Sweep(NamedTuple):
@@ -114,14 +138,12 @@ def parse_range(text: str) -> Range:
     return Range(name, start, stop, int(count))
 
 
-def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float],
-                  hessian: bool = False) -> Sweep:
-    """Forward and reverse over every point of the grid the ranges span, in one pass."""
+def check_sweep(program: Program, ranges: list[Range], fixed: dict[str, float]) -> int:
+    """The number of points of the grid, once the ranges and fixed values fit the program."""
     from ..engine.shapes import scalars_only
 
     scalars_only(program, fixed, "a sweep")  # its arrays are points, not vectors
     names = [r.name for r in ranges]
-    inputs = program.inputs
     twice = [n for k, n in enumerate(names) if n in names[:k]]
     if twice:
         raise InputError(f"{twice[0]} is swept twice", hint="give each input one --over")
@@ -135,13 +157,87 @@ def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float]
         size *= r.count
     if size > MAX_POINTS:
         raise UsageError(f"the sweep has {size:,} points; at most {MAX_POINTS:,}")
+    return size
 
-    axes = np.meshgrid(*[r.values() for r in ranges], indexing="ij")
-    swept = {r.name: axis.ravel() for r, axis in zip(ranges, axes)}
-    points = {name: swept[name] if name in swept else np.full(size, fixed[name])
-              for name in inputs}
-    return evaluate_points(program, points, ranges, {k: fixed[k] for k in inputs if k in fixed},
+
+def grid_points(program: Program, ranges: list[Range], fixed: dict[str, float], lo: int,
+                hi: int) -> dict[str, np.ndarray]:
+    """Points lo…hi-1 of the grid (the last range varying fastest), per input."""
+    index = np.arange(lo, hi)
+    swept = {}
+    for r in reversed(ranges):
+        index, k = np.divmod(index, r.count)
+        swept[r.name] = r.at(k)
+    return {name: swept[name] if name in swept else np.full(hi - lo, float(fixed[name]))
+            for name in program.inputs}
+
+
+def sweep_program(program: Program, ranges: list[Range], fixed: dict[str, float],
+                  hessian: bool = False) -> Sweep:
+    """Forward and reverse over every point of the grid the ranges span, kept whole (for
+    a table or a plot; sweep_blocks streams them)."""
+    size = check_sweep(program, ranges, fixed)
+    points = grid_points(program, ranges, fixed, 0, size)
+    return evaluate_points(program, points, ranges,
+                           {k: fixed[k] for k in program.inputs if k in fixed},
                            hessian=hessian)
+
+
+def sweep_blocks(program: Program, ranges: list[Range], fixed: dict[str, float],
+                 diagnostics: list[Diagnostic], block: int = BLOCK,
+                 hessian: bool = False) -> Iterator[Block]:
+    """The same passes block by block, making each block's points as it goes: memory stays
+    that of one block however many points there are (CSV and JSON Lines stream them).
+    `diagnostics` receives the warnings, counted over all points, when the last block is
+    done. The checks run at the call, before any block."""
+    return _stream(program, ranges, fixed, diagnostics, block,
+                   check_sweep(program, ranges, fixed), hessian)
+
+
+def _stream(program, ranges, fixed, diagnostics, block, size, hessian) -> Iterator[Block]:
+    lay = layout(program)
+    found = []
+    for lo in range(0, size, block):
+        hi = min(lo + block, size)
+        seen: list[Diagnostic] = []
+        yield _block(program, lay, grid_points(program, ranges, fixed, lo, hi), seen, hessian)
+        found.append(seen)
+    diagnostics.extend(_merge(found, size) if found else [])
+
+
+def _block(program: Program, lay, points: dict[str, np.ndarray],
+           diagnostics: list[Diagnostic], hessian: bool = False) -> Block:
+    """One forward and one reverse pass over arrays of points (with `hessian`, a
+    forward-over-reverse pass per input too)."""
+    outside: list = []  # per node that left its domain, the points where it did
+    vals = forward(program, points, lay, diagnostics, points=True, outside=outside)
+    partials, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
+    kinks(program, vals, lay, diagnostics, points=True)
+    out = program.output
+    n = len(next(iter(points.values()))) if points else 1
+    second = None
+    if hessian:
+        second = {a: {b: np.empty(n) for b in program.inputs} for a in program.inputs}
+        _second(program, vals, lay, partials, adj, second, 0, n, diagnostics)
+    # a constant, or an adjoint that met only constant partials, fills its block
+    value = np.empty(n)
+    value[:] = vals[out] if type(out) is int else out.value
+    gradient = {}
+    for k, name in enumerate(program.inputs):
+        gradient[name] = g = np.empty(n)
+        g[:] = adj[k]
+    if outside:  # as one point there is a domain error: nan, whatever came after
+        # (log(x)**0 would give 1 at x = -1, since nan**0 is 1)
+        value[np.logical_or.reduce([mask for _, mask in outside])] = np.nan
+    if np.isnan(np.add.reduce(value)):
+        # where the value is nan (a node left its domain), so is the gradient
+        lost = np.isnan(value)
+        for g in gradient.values():
+            g[lost] = np.nan
+        for row in (second or {}).values():
+            for h in row.values():
+                h[lost] = np.nan
+    return Block(points, value, gradient, second)
 
 
 def evaluate_points(program: Program, points: dict[str, np.ndarray],
@@ -153,7 +249,6 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     lay = layout(program)
     point = {name: np.asarray(points[name], dtype=np.float64) for name in program.inputs}
     size = len(next(iter(point.values()))) if point else 1
-    out = program.output
     value = np.empty(size)
     gradient = {name: np.empty(size) for name in program.inputs}
     second = {a: {b: np.empty(size) for b in program.inputs} for a in program.inputs} \
@@ -162,29 +257,15 @@ def evaluate_points(program: Program, points: dict[str, np.ndarray],
     for lo in range(0, size, block):
         hi = min(lo + block, size)
         diagnostics: list[Diagnostic] = []
-        outside: list = []  # per node that left its domain, the points where it did
-        vals = forward(program, {k: v[lo:hi] for k, v in point.items()}, lay, diagnostics,
-                       points=True, outside=outside)
-        partials, adj = reverse(program, vals, lay, diagnostics=diagnostics, points=True)
-        kinks(program, vals, lay, diagnostics, points=True)
-        if second is not None:
-            _second(program, vals, lay, partials, adj, second, lo, hi, diagnostics)
-        # a constant, or an adjoint that met only constant partials, fills its block
-        value[lo:hi] = vals[out] if type(out) is int else out.value
-        for k, name in enumerate(program.inputs):
-            gradient[name][lo:hi] = adj[k]
-        if outside:  # as one point there is a domain error: nan, whatever came after
-            # (log(x)**0 would give 1 at x = -1, since nan**0 is 1)
-            value[lo:hi][np.logical_or.reduce([mask for _, mask in outside])] = np.nan
+        part = _block(program, lay, {k: v[lo:hi] for k, v in point.items()}, diagnostics,
+                      hessian)
+        value[lo:hi] = part.value
+        for name in program.inputs:
+            gradient[name][lo:hi] = part.gradient[name]
+        for a, row in (second or {}).items():
+            for b, h in row.items():
+                h[lo:hi] = part.hessian[a][b]
         blocks.append(diagnostics)
-    if size and np.isnan(np.add.reduce(value)):
-        # where the value is nan (a node left its domain), so is the gradient
-        lost = np.isnan(value)
-        for g in gradient.values():
-            g[lost] = np.nan
-        for row in (second or {}).values():
-            for h in row.values():
-                h[lost] = np.nan
     return Sweep(program, ranges or [], fixed or {}, point, value, gradient,
                  _merge(blocks, size), second)
 
