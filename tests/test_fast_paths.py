@@ -208,7 +208,7 @@ def test_a_descents_table_keeps_its_rows_only():
         [0, 300, 600, 900, 1000] and kept.rows_every() == 300
 
 
-def test_descent_with_python_floats_is_torch_s_adam():
+def test_descent_keeping_only_the_rows_still_runs_torch_s_adam():
     """Adam by hand in numpy arrays (torch.optim.Adam's update), step for step."""
     program = lower("(1-x)**2 + 100*(y-x**2)**2")
     run = Descent(program, {"x": -1.0, "y": 1.0}, 1e-3, "adam")
