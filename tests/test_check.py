@@ -15,6 +15,7 @@ from backprop_cli.render.json_doc import report_document
 from backprop_cli.render.sentences import undefined_words, verdict_reason
 
 G = "x*y*exp(x*y)"  # the lecture exercise g(x, y) = xy·e^{xy}
+LECTURE = "x**2*cos(x*y)+1"
 F = "x**2*cos(x*y)+1"  # the lecture's f, graded at x = -1, y = π/3
 F_AT = "x=-1,y=pi/3"
 
@@ -244,6 +245,35 @@ def test_a_derivative_of_another_node_than_the_output_is_refused(text, column):
     assert info.value.position() == (1, column)
 
 
+def test_local_partials_of_the_lecture_against_its_edges():
+    # f = x²cos(xy) + 1 at (2, π/2): ∂w5/∂w4 = −sin(w4) = 0 … as a formula and a number
+    import math
+    report = check(LECTURE, "x=2,y=pi/2",
+                   ["dw5/dw4 = -sin(w4)", "∂w6/∂w3 = w5", "dw4/dw2 = w1", "dw3/dw1 = 2*w1",
+                    f"dw5/dw4 = {-math.sin(math.pi):.6f}", "dw6/dw5 = 4"])
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts]
+    assert not one(LECTURE, "x=2,y=pi/2", "dw6/dw3 = w3").right
+
+
+def test_a_partial_into_the_output_written_with_its_w_is_the_edge_not_the_adjoint():
+    # g = w3·w4: ∂w5/∂w3 on the edge is w4, while dg/dw3 = w̄3 = w4 + w3·w4 adds the path
+    # through w4 = exp(w3)
+    report = check(G, "x=1,y=2", ["dw5/dw3 = w4", "dg/dw3 = w4 + w3*w4", "∂w5/∂w4 = w3"])
+    assert report.all_right, [verdict_reason(v) for v in report.problems[0].verdicts]
+    assert [v.id for v in report.problems[0].verdicts] == ["dw5/dw3", "w3bar", "dw5/dw4"]
+
+
+@pytest.mark.parametrize("text, column, message", [
+    ("dc/dd = 1", 5, "d is not an operand of w3"),
+    ("dc/dc = 1", 5, "c is not an operand of w3"),
+])
+def test_a_partial_off_the_edges_is_refused(text, column, message):
+    with pytest.raises(AnswerError) as info:
+        check("c = a + b; d = c + a", "a=1,b=2", [text])
+    assert message in info.value.message
+    assert info.value.position() == (1, column)
+
+
 @pytest.mark.parametrize("text", ["dc/da = 1", "dw3/da = 1", "∂w3/∂w1 = 1", "dc/db = 1"])
 def test_a_derivative_of_a_statement_by_its_operand_is_the_local_partial(text):
     # c = a + b is not the output: dc/da is the edge's local partial (1), not dd/da (2)
@@ -430,8 +460,8 @@ def test_answers_out_then_answers_grades_all_right(tmp_path, suffix, expression,
     run = json.loads(run_cli(expression, "--at", at, "--json").stdout)
     n = len(run["nodes"])
     inputs = len(doc["problems"][0]["at"])
-    edges = len([p for p in run["partials"] if p["to"] != run["output"]["node"]])
-    # every value, adjoint, gradient entry, f, and the local partials off the output
+    edges = len(run["partials"])
+    # every value, adjoint, gradient entry, f, and every local partial
     assert doc["total"] == 2 * n + inputs + 1 + edges
 
 
@@ -542,11 +572,55 @@ EVERY_OUTCOME = {
 }
 
 
+# A class template's rules (backprop grade): significant digits, a number or a formula
+CLASS_OUTCOMES = {
+    "significant": ("x", "x=-0.0931003178", "f = -0.093104", 3, None),
+    "insignificant": ("x", "x=-0.0931003178", "f = -0.0935", 3, None),
+    "formula_not_number": (G, "x=1,y=2", "w3 = w1*w2", 3, "number"),
+    "number_not_formula": (G, "x=1,y=2", "dg/dx = 44.33", 3, "formula"),
+}
+
+
+def judged(source, at, text, digits=None, form=None):
+    """One answer graded as `backprop grade` grades it."""
+    from backprop_cli.tasks.differentiate import differentiate
+    from backprop_cli.tasks.grading import Digits, _Points, judge, parse_answer, parse_target
+
+    trace = differentiate(source, at)
+    k = text.index("=")
+    written = text[:k].strip()
+    target = parse_target(written, trace.program, text, 0, "test")
+    answer = parse_answer(text, k + 1, trace.program, "test")
+    return judge(written, target, answer, _Points(trace), digits and Digits(digits), form)
+
+
 def _every_outcome():
     from backprop_cli.tasks.grading import Tolerance
 
-    return {outcome: one(source, at, text, tolerance=tol and Tolerance(*tol))
-            for outcome, (source, at, text, tol) in EVERY_OUTCOME.items()}
+    verdicts = {outcome: one(source, at, text, tolerance=tol and Tolerance(*tol))
+                for outcome, (source, at, text, tol) in EVERY_OUTCOME.items()}
+    verdicts.update({outcome: judged(*case) for outcome, case in CLASS_OUTCOMES.items()})
+    return verdicts
+
+
+@pytest.mark.parametrize("truth, answer, right, reason", [
+    (-0.0931003178, "-0.0931", True, "right to 3 significant digits"),
+    (-0.0931003178, "-0.0931003178", True, "right to 3 significant digits"),
+    (-0.0931003178, "-0.09315", True, "right to 3 significant digits"),  # within half a unit
+    (-0.0931003178, "-0.0932", False, "wrong: right to 2 significant digits, 3 asked"),
+    (-0.0931003178, "0.0931", False, "wrong: the sign is wrong"),
+    (-0.0931003178, "7", False, "wrong: not right to even one significant digit (3 asked)"),
+    (2.0, "2", True, "right to 3 significant digits"),
+    (2.0004, "2", True, "right to 3 significant digits"),
+    (2.006, "2", False, "wrong: right to 2 significant digits, 3 asked"),
+    (0.0, "0.0004", True, "right to 3 significant digits"),  # a zero: the 3rd decimal place
+    (0.0, "0.001", False, "wrong: right to 2 significant digits, 3 asked"),
+    (1234.6, "1235", True, "right to 3 significant digits"),
+    (1234.6, "1.23e3", True, "right to 3 significant digits"),
+])
+def test_significant_digits_count_whatever_is_written(truth, answer, right, reason):
+    v = judged("x", f"x={truth!r}", f"f = {answer}", 3)
+    assert v.right is right and verdict_reason(v) == reason
 
 
 def _strings(value):

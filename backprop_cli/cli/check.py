@@ -20,7 +20,8 @@ examples:
   backprop check "x*y" --at x=1,y=2 --expect 'f = 2' --answers-out key.toml
 
 targets: f (the value), df/dx or ∂f/∂x, w4 (a node's value), w4bar or w̄4
-(an adjoint), a statement's or an input's name (c, cbar). Answers: a number
+(an adjoint), dw5/dw4 or ∂w5/∂w4 (a local partial), a statement's or an
+input's name (c, cbar). Answers: a number
 (right to the digits written, or within --rtol/--atol), an exact value (1,
 pi/3), or a formula in the inputs and the w's (checked at the point and 12
 more).

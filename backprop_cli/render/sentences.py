@@ -134,12 +134,34 @@ def _rounded_truth(v: Verdict) -> str:
     return fmt(v.truth, -v.place, "fixed")
 
 
+def rounding_hint(v: Verdict) -> str:
+    """How far a number is from the truth without giving the truth away: the digits it
+    has right against those asked, or that it is the truth with the wrong sign."""
+    from ..tasks.grading import agreeing_digits
+
+    asked = v.tolerance.n
+    if v.truth and agreeing_digits(-v.value, v.truth, asked) >= asked:
+        return "the sign is wrong"
+    k = agreeing_digits(v.value, v.truth, asked)
+    if k:
+        return f"right to {plural(k, 'significant digit')}, {asked} asked"
+    return f"not right to even one significant digit ({asked} asked)"
+
+
 def verdict_reason(v: Verdict) -> str:
     """The sentence after ✓ or ✗ in the report, and the JSON's `reason`."""
     outcome = v.outcome
     if outcome in ("within_tolerance", "outside_tolerance"):
         word = "right" if outcome == "within_tolerance" else "wrong"
         return f"{word} within {tolerance_words(v.tolerance)}"
+    if outcome == "significant":
+        return f"right to {plural(v.tolerance.n, 'significant digit')}"
+    if outcome == "insignificant":
+        return f"wrong: {rounding_hint(v)}"
+    if outcome == "formula_not_number":
+        return "wrong: a number is asked for, not a formula"
+    if outcome == "number_not_formula":
+        return "wrong: a formula is asked for, not a number"
     if outcome == "exact":
         return "right (exact)"
     if outcome == "not_exact_integer":

@@ -2,10 +2,11 @@
 
 A target names a quantity of the run: the output's value (`f`, `value`, the output's name),
 a node's value (`w4`, a statement's or input's name), an adjoint (`w4bar`, `w̄4`), a
-gradient component (`df/dx`, `∂g/∂x`: any letter for the function, the input must exist)
-or a second derivative (`d2f/dxdy`, `d2f/dx2`, `∂²f/∂x∂y`, `∂²f/∂x²`), an entry of the
+gradient component (`df/dx`, `∂g/∂x`: any letter for the function, the input must exist),
+a second derivative (`d2f/dxdy`, `d2f/dx2`, `∂²f/∂x∂y`, `∂²f/∂x²`), an entry of the
 Hessian that forward over reverse computes (engine.evaluate.second_order), graded by the
-same rules.
+same rules, or a local partial on an edge (`∂w5/∂w4`, `dc/da` for a statement c and its
+operand a).
 An answer is parsed by the grammar and read one of three ways:
 
 - a decimal number (`-0.0931`, `0.50`, `1e-3`): a rounded value. It is right when it is
@@ -113,6 +114,11 @@ class Target(NamedTuple):
         return float((trace.adjoints if self.kind == "adjoint" else trace.values)[self.index])
 
 
+def operands(program: Program, j: int) -> list[int]:
+    """The nodes w_j uses, once each, in operand order: its local partials' w_i."""
+    return list(dict.fromkeys(a for a in program.nodes[j].args if type(a) is int))
+
+
 def _node_names(n: int) -> list[str]:
     """How the n nodes and their adjoints are named, for hints: w1…w7, w1bar…w7bar."""
     if n <= 1:
@@ -206,11 +212,11 @@ def _node_index(name: str, names: dict[str, int], n: int) -> int | None:
 def parse_target(text: str, program: Program, source: str, start: int, origin: str) -> Target:
     """The target written at source[start:start+len(text)] (text already stripped)."""
     span = (start, start + max(1, len(text)))
-    unknown = f"targets here: {targets_text(program)}"
+    unknown = lambda: f"targets here: {targets_text(program)}"  # noqa: E731 (on error only)
     n = len(program.nodes)
     if not text:
         raise AnswerError("no target before the =", source=source, span=span, origin=origin,
-                          hint=unknown)
+                          hint=unknown())
     names = _statement_names(program)
     ref = _ref(text, names)
     if ref is not None and (ref[0] == "adjoint" or text not in names):
@@ -218,7 +224,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         if not 0 <= i < n:
             raise AnswerError(f"there is no node {node_id(i)}: the program has "
                               f"{_node_names(n)[0]}" if n else "the expression has no nodes",
-                              source=source, span=span, origin=origin, hint=unknown)
+                              source=source, span=span, origin=origin, hint=unknown())
         return Target(kind, i, None)
     m = _D2_TARGET.fullmatch(text)
     if m:
@@ -230,7 +236,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
                               "is written d2f/dx2 or d2f/dxdy (the inputs are "
                               f"{', '.join(program.inputs) or 'none'})",
                               source=source, span=(at, at + len(m.group(2))), origin=origin,
-                              hint=unknown)
+                              hint=unknown())
         return Target("second", None, *pair)
     m = _D_TARGET.fullmatch(text)
     if m:
@@ -241,6 +247,11 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
                                    origin, unknown)
         _not_the_output(m, program, names, source, start, origin, unknown)
         xi = _node_index(x, names, n)
+        if fi is not None and f not in names and xi in operands(program, fi):
+            # ∂w5/∂w3 written with the output's w: the lecture's partial on the edge (w4
+            # for g = w3·w4, part 2 of its exercise), not the total dg/dw3 = w̄3 (which
+            # adds the path through w4); dg/dw3 and dd/dc stay the adjoints
+            return Target("partial", fi, None, operand=xi)
         if x not in program.inputs and xi is not None:
             return Target("adjoint", xi, None)  # the notes' dd/dc: ∂d/∂c is c's adjoint
         if x not in program.inputs:
@@ -248,7 +259,7 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
             at = start + m.start(2)
             raise AnswerError(f"{x} is not an input (the inputs are {have})",
                               source=source,
-                              span=(at, at + len(x)), origin=origin, hint=unknown)
+                              span=(at, at + len(x)), origin=origin, hint=unknown())
         return Target("gradient", None, x)
     if text in ("value", "f", program.output_name):
         return Target("value", None, None)
@@ -258,11 +269,11 @@ def parse_target(text: str, program: Program, source: str, start: int, origin: s
         return Target("value", None, None)
     raise AnswerError(f"unknown target {text!r}", source=source, span=span,
                       origin=origin,
-                      hint=unknown)
+                      hint=unknown())
 
 
 def _not_the_output(m, program: Program, names: dict, source: str, start: int, origin: str,
-                    unknown: str) -> None:
+                    unknown) -> None:
     """A derivative of a node other than the output that is not a local partial (d2c/da2,
     da/db for an input a) is not graded: read as the output's, it would mark a right
     answer wrong."""
@@ -271,7 +282,7 @@ def _not_the_output(m, program: Program, names: dict, source: str, start: int, o
         at = start + m.start(1)
         raise AnswerError(f"{f} is not the output: only the derivatives of "
                           f"{program.output_name or 'f'} are graded", source=source,
-                          span=(at, at + len(f)), origin=origin, hint=unknown)
+                          span=(at, at + len(f)), origin=origin, hint=unknown())
 
 
 def _second_inputs(text: str, inputs: list[str]) -> tuple[str, str] | None:
@@ -288,17 +299,17 @@ def _second_inputs(text: str, inputs: list[str]) -> tuple[str, str] | None:
 
 
 def _partial_target(program: Program, j: int, f: str, x: str, names, source: str, at: int,
-                    origin: str, unknown: str) -> Target:
+                    origin: str, unknown) -> Target:
     """∂w5/∂w4 for a node w5 that is not the output: the local partial on the edge from
     its operand w4 (the output's ∂f/∂w4 is w4's adjoint, as the notes' dd/dc)."""
-    n = len(program.nodes)
-    i = _node_index(x, names, n)
-    operands = [a for a in program.nodes[j].args if type(a) is int]
-    if i is None or i not in operands:
-        have = ", ".join(dict.fromkeys(node_id(a) for a in operands))
+    i = _node_index(x, names, len(program.nodes))
+    ops = operands(program, j)
+    if i is None or i not in ops:
+        have = ", ".join(node_id(a) for a in ops)
         raise AnswerError(f"{x} is not an operand of {node_id(j)}: ∂{f}/∂{x} is a local "
                           f"partial, on an edge into {node_id(j)} (from {have})",
-                          source=source, span=(at, at + len(x)), origin=origin, hint=unknown)
+                          source=source, span=(at, at + len(x)), origin=origin,
+                          hint=unknown())
     return Target("partial", j, None, operand=i)
 
 
@@ -315,10 +326,12 @@ class Answer(NamedTuple):
     getters: list | None  # for formula: per input of `program`, trace -> value
 
 
-def _getter(name: str, problem: Program):
+def _getter(name: str, problem: Program, allow=None):
+    """trace → the value a name of an answer stands for; None for no name of the problem,
+    or one that `allow(kind, index)` refuses."""
     ref = _ref(name, _statement_names(problem))
     n = len(problem.nodes)
-    if ref is not None and 0 <= ref[1] < n:
+    if ref is not None and 0 <= ref[1] < n and (allow is None or allow(*ref)):
         kind, i = ref
         return (lambda t: t.adjoints[i]) if kind == "adjoint" else (lambda t: t.values[i])
     return None
@@ -331,8 +344,11 @@ def names_text(program: Program) -> str:
     return ", ".join(parts + _bar_hint(program)) + ", pi, e"
 
 
-def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answer:
-    """The answer written at source[start:] (the text after `TARGET =`)."""
+def parse_answer(source: str, start: int, problem: Program, origin: str, allow=None,
+                 allowed_text: str | None = None) -> Answer:
+    """The answer written at source[start:] (the text after `TARGET =`). A formula may
+    use the names `allow(kind, index)` accepts ("node" or "adjoint"; every name when None),
+    which allowed_text lists for the error."""
     text = source[start:].strip()
     if not text:
         raise AnswerError("no answer after the =", source=source,
@@ -360,12 +376,14 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
         return Answer(text, "exact", float(program.output.value), None, None, False, None, None)
     getters = []
     for k, name in enumerate(program.inputs):
-        get = _getter(name, problem)
+        get = _getter(name, problem, allow)
         if get is None:
             node = program.nodes[k]
-            raise AnswerError(f"{name!r} is not a name of this problem", source=source,
+            known = allow is not None and _getter(name, problem) is not None
+            raise AnswerError(f"{name!r} is not a name of this problem" if not known else
+                              f"{name!r} may not be used in this answer", source=source,
                               span=(node.start, node.end), origin=origin,
-                              hint=f"an answer may use {names_text(problem)}")
+                              hint=f"an answer may use {allowed_text or names_text(problem)}")
         getters.append(get)
     return Answer(text, "formula", None, None, None, False, program, getters)
 
@@ -375,6 +393,7 @@ def parse_answer(source: str, start: int, problem: Program, origin: str) -> Answ
 # What grading an answer found. The first five are right, the rest wrong.
 RIGHT_OUTCOMES = (
     "within_tolerance",    # --rtol/--atol: |answer − truth| ≤ atol + rtol·|truth|
+    "significant",         # a template's digits: the truth to that many significant digits
     "exact",               # an integer or a constant expression, equal up to rounding
     "rounded",             # a number: the truth rounded to the digits written
     "function",            # a formula, equal at the point and at the random points
@@ -382,6 +401,9 @@ RIGHT_OUTCOMES = (
 )
 WRONG_OUTCOMES = (
     "outside_tolerance",
+    "insignificant",       # … not to the significant digits asked (Verdict.agree says how many)
+    "formula_not_number",  # a formula where a number is asked for
+    "number_not_formula",  # a number where a formula is asked for
     "not_exact_integer",   # an integer claims an exact value, and it is not the truth
     "not_exact",           # nor is a constant expression's
     "misrounded",          # the truth rounds to another number at the digits written
@@ -396,6 +418,30 @@ OUTCOMES = RIGHT_OUTCOMES + WRONG_OUTCOMES
 class Tolerance(NamedTuple):
     rtol: float = 0.0
     atol: float = 0.0
+
+
+class Digits(NamedTuple):
+    """A class template's tolerance: a number is right when it agrees with the truth to
+    `n` significant digits, however many it writes (|a − t| ≤ half a unit of the truth's
+    n-th digit; for a zero truth, of the n-th decimal place)."""
+
+    n: int
+
+
+def agreeing_digits(a: float, truth: float, most: int = 17) -> int:
+    """How many significant digits of the truth the number a has right (0 for none)."""
+    for k in range(most, 0, -1):
+        if _within_digits(a, truth, k):
+            return k
+    return 0
+
+
+def _within_digits(a: float, truth: float, n: int) -> bool:
+    if not (math.isfinite(a) and math.isfinite(truth)):
+        return a == truth
+    top = math.floor(math.log10(abs(truth))) if truth else -1  # zero: decimal places
+    half = 0.5 * 10.0 ** (top - n + 1)
+    return abs(a - truth) <= half * (1 + SLACK) + 4e-16 * abs(truth)
 
 
 class Undefined(NamedTuple):
@@ -427,7 +473,8 @@ class Verdict(NamedTuple):
     digits: int | None  # significant digits written, for a number
     place: int | None  # the power of ten of the last digit written, for a number
     scientific: bool  # the number was written with an exponent: its truth is shown so
-    tolerance: Tolerance | None  # --rtol/--atol, where they replaced the digit rule
+    tolerance: Tolerance | Digits | None  # --rtol/--atol or a template's digits, where
+    # they replaced the digit rule
     points: int  # points compared (1 for a number)
     counterexample: Counterexample | None  # a formula's first point where it differs
 
@@ -472,9 +519,12 @@ def _close(a: float, t: float, rtol: float, atol: float) -> bool:
     return abs(a - t) <= atol + rtol * max(abs(a), abs(t))
 
 
-def grade_number(answer: Answer, truth: float, tolerance: Tolerance | None = None) -> str:
+def grade_number(answer: Answer, truth: float,
+                 tolerance: Tolerance | Digits | None = None) -> str:
     """A number or exact answer against the truth: the outcome."""
     a = answer.value
+    if isinstance(tolerance, Digits):
+        return "significant" if _within_digits(a, truth, tolerance.n) else "insignificant"
     if tolerance is not None:
         within = abs(a - truth) <= tolerance.atol + tolerance.rtol * abs(truth)
         return "within_tolerance" if within else "outside_tolerance"
@@ -623,24 +673,32 @@ def grade(trace: Trace, entries: list[Entry], tolerance: Tolerance | None = None
     if second and (trace.second is None or trace.second.hessian is None):
         trace = second_order(trace)
     points = _Points(trace, second)
-    verdicts = []
-    for e, target, answer in parsed:
-        truth = target.truth(trace)
-        written = e.source[:e.source.find("=")].strip()
-        common = dict(target=written, id=target.label(trace), answer=answer.text,
-                      kind=answer.kind, truth=truth, digits=answer.digits,
-                      place=answer.place, scientific=answer.scientific)
-        if answer.kind == "formula":
-            outcome, value, checked, example = grade_formula(answer, target, points)
-            verdicts.append(Verdict(**common, right=outcome in RIGHT_OUTCOMES,
-                                    outcome=outcome, value=value, tolerance=None,
-                                    points=checked, counterexample=example))
-        else:
-            outcome = grade_number(answer, truth, tolerance)
-            verdicts.append(Verdict(**common, right=outcome in RIGHT_OUTCOMES,
-                                    outcome=outcome, value=answer.value, tolerance=tolerance,
-                                    points=1, counterexample=None))
+    verdicts = [judge(e.source[:e.source.find("=")].strip(), target, answer, points, tolerance)
+                for e, target, answer in parsed]
     return ProblemReport(name, program.source, dict(trace.point), verdicts)
+
+
+def judge(written: str, target: Target, answer: Answer, points: _Points,
+          tolerance: Tolerance | Digits | None = None, form: str | None = None) -> Verdict:
+    """One answer against its target's truth at the point (a formula also at the random
+    points). form "number" or "formula" refuses the other (a class template asks for one)."""
+    trace = points.trace
+    truth = target.truth(trace)
+    common = dict(target=written, id=target.label(trace), answer=answer.text,
+                  kind=answer.kind, truth=truth, digits=answer.digits,
+                  place=answer.place, scientific=answer.scientific)
+    is_formula = answer.kind == "formula"
+    if form is not None and is_formula != (form == "formula"):
+        outcome = "formula_not_number" if is_formula else "number_not_formula"
+        return Verdict(**common, right=False, outcome=outcome, value=answer.value,
+                       tolerance=None, points=0, counterexample=None)
+    if is_formula:
+        outcome, value, checked, example = grade_formula(answer, target, points)
+        return Verdict(**common, right=outcome in RIGHT_OUTCOMES, outcome=outcome,
+                       value=value, tolerance=None, points=checked, counterexample=example)
+    outcome = grade_number(answer, truth, tolerance)
+    return Verdict(**common, right=outcome in RIGHT_OUTCOMES, outcome=outcome,
+                   value=answer.value, tolerance=tolerance, points=1, counterexample=None)
 
 
 def expect_entries(expect) -> list[Entry]:
@@ -695,9 +753,10 @@ def check_problems(problems: list[Problem], tolerance: Tolerance | None = None) 
 
 
 def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> dict:
-    """Every node value, every adjoint, every local partial on an edge into a node that
-    is not the output, the gradient and the value of a run, as a problem of an answers
-    file. Numbers are written in full (repr), so the key grades right;
+    """Every node value, every adjoint, every local partial on an edge (dwn/dwi into the
+    output too: written with its w it is the edge's), the gradient and the value of a run,
+    as a problem of an answers file. Numbers are written in full (repr), so the key grades
+    right;
     values that are not finite cannot be written as answers and are left out."""
     _scalars_only(trace)
     program = trace.program
@@ -716,9 +775,8 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
         put(Target("node", i, None))
     for i in range(len(program.nodes)):
         put(Target("adjoint", i, None))
-    for e in reversed(trace.edges()):  # the local partials, w3 first; the output's
-        if e.target != program.output:  # dwn/dwi would read as wi's adjoint
-            put(Target("partial", e.target, None, operand=e.source))
+    for e in reversed(trace.edges()):  # the local partials, w3 first
+        put(Target("partial", e.target, None, operand=e.source))
     if trace.second is not None and trace.second.hessian is not None:  # with --hessian
         for k, x in enumerate(program.inputs):
             for y in program.inputs[k:]:
@@ -731,5 +789,6 @@ def answer_key(trace: Trace, at_text: str | None, name: str = "answer key") -> d
 
 
 __all__ = ["check", "check_problems", "grade", "answer_key", "Report", "ProblemReport",
-           "Verdict", "Counterexample", "Undefined", "OUTCOMES", "Tolerance", "Problem",
+           "Verdict", "Counterexample", "Undefined", "OUTCOMES", "Tolerance", "Digits",
+           "Problem", "judge",
            "Entry", "parse_point"]
