@@ -5,6 +5,7 @@ check that the interactive path imports no heavy framework.
     python benchmarks/bench.py --quick    # sizes 10^3 … 10^4, fewer rounds (under 30 s)
     python benchmarks/bench.py --max-exp 5
     python benchmarks/bench.py --against e143617   # the passes beside another commit's
+    python benchmarks/bench.py --grade-only        # backprop grade of 1000 submissions
 
 Run it with the interpreter of the environment that has backprop installed: the console
 script is looked up next to sys.executable. Each size of the scaling benchmark runs in its
@@ -839,6 +840,75 @@ def descent_speed(steps: int, rounds: int, script: Path) -> None:
           "last step; only --plot keeps the path)")
 
 
+GRADE_TARGET = 10.0  # seconds for 1000 submissions of the example template (issue 12)
+
+
+def grading_speed(students: int, rounds: int) -> None:
+    """`backprop grade` of the example class: a submission per student, a third of them
+    the key, a third with a number wrong, a third with a formula wrong (a counterexample to
+    find), timed as the whole command, start-up included, and in-process."""
+    import tempfile
+
+    from backprop_cli.tasks.classroom import dump_submission, key, load_template, variant
+    from backprop_cli.tasks.submissions import grade_class
+
+    heading(f"Grading a class: {students:,} submissions of examples/class/template.toml")
+    template_path = str(Path(__file__).resolve().parent.parent / "examples" / "class"
+                        / "template.toml")
+    template = load_template(template_path)
+    secret = "bench"
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        paths = []
+        for k in range(students):
+            sid = f"s{k:05d}"
+            doc = key(variant(template, secret.encode(), sid))
+            if k % 3 == 1:
+                doc["f"]["w1bar"] = "0.5"
+            elif k % 3 == 2:
+                doc["g"]["dg/dx"] = "y*exp(x*y)"
+            path = os.path.join(folder, f"{sid}.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(dump_submission(doc))
+            paths.append(path)
+        made = time.perf_counter() - t0
+        command = [str(console_script()), "grade", template_path, *paths, "--secret", secret,
+                   "--format", "csv"]
+        whole, one, inside, cpu = [], [], [], []
+
+        def children_cpu() -> float:
+            use = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return use.ru_utime + use.ru_stime
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True)
+            whole.append(time.perf_counter() - t0)
+            t0, c0 = time.perf_counter(), children_cpu()
+            subprocess.run([*command, "--jobs", "1"], capture_output=True, text=True)
+            one.append(time.perf_counter() - t0)
+            cpu.append(children_cpu() - c0)
+            t0 = time.perf_counter()
+            report = grade_class(template, secret.encode(), paths)
+            inside.append(time.perf_counter() - t0)
+        rows = done.stdout.count("\n") - 1
+        full = sum(r.full_marks for r in report.students)
+    print(f"  {students:,} variants and keys made in {fmt_s(made)}; {rounds} rounds of grading; "
+          f"{os.cpu_count()} CPUs, load average {_load()}")
+    print(table(["run", "median", "min", "max", "per submission"],
+                [[name, fmt_s(statistics.median(t)), fmt_s(min(t)), fmt_s(max(t)),
+                  f"{statistics.median(t) / students * 1e3:.2f} ms"]
+                 for name, t in (("backprop grade … --format csv (a process)", whole),
+                                 ("  the same with --jobs 1", one),
+                                 ("grade_class (in-process, one process)", inside))]))
+    print(f"  exit code {done.returncode} (1: not every submission has full marks); "
+          f"{rows:,} gradebook rows; {full:,} with full marks")
+    print(f"  CPU time of the --jobs 1 process (user + sys, what the load of others does not "
+          f"stretch): median {fmt_s(statistics.median(cpu))}")
+    med = statistics.median(whole)
+    print(f"  {students:,} submissions in {med:.2f} s: {verdict(med <= GRADE_TARGET)} "
+          f"(≤ {GRADE_TARGET:g} s)")
+
+
 def environment() -> None:
     print("backprop benchmarks")
     print(f"  python      {platform.python_version()} ({platform.python_implementation()}) "
@@ -880,6 +950,8 @@ def main() -> None:
                          "and 10^5, or up to --max-exp), in alternating workers")
     ap.add_argument("--rounds", type=int, default=5, metavar="N",
                     help="workers per tree and size with --against (default 5)")
+    ap.add_argument("--grade-only", action="store_true",
+                    help="only the grading of 1000 submissions (backprop grade)")
     ap.add_argument("--startup-only", action="store_true",
                     help="only the start-up sections (cold start; --version and --help)")
     ap.add_argument("--only", choices=("json", "e2e", "sweeps", "descent"),
@@ -911,6 +983,9 @@ def main() -> None:
         return
     if args.sweep_only:
         sweep_speed(10 ** 6, rounds=21)
+        return
+    if args.grade_only:
+        grading_speed(1000, rounds=3 if args.quick else 5)
         return
     print(f"  mode        {'--quick' if args.quick else 'full'}; sizes "
           f"{', '.join(f'10^{e}' for e in exps)}; console script {script}")
@@ -950,6 +1025,7 @@ def main() -> None:
     sweep_commands(script, [4, 5] if args.quick else [4, 5, 6, 7],
                    [5] if args.quick else [5, 6, 7], 3 if args.quick else 5)
     descent_speed(2_000 if args.quick else 20_000, 3 if args.quick else 7, script)
+    grading_speed(1000, rounds=3 if args.quick else 5)
     print()
     print(f"total benchmark time {time.perf_counter() - t_start:.0f} s; load average now {_load()}")
 
