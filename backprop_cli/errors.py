@@ -189,3 +189,10 @@ def printable(text: str) -> str:
 def printable_lines(text: str) -> str:
     """Text for a terminal that may hold lines: controls escaped, new lines and tabs kept."""
     return _IN_LINES.sub(_escape, text)
+
+
+class TemplateError(BackpropError):
+    """A class template or roster that cannot be used (backprop variants, backprop grade):
+    bad TOML, a missing or unknown key, a range whose points all leave the domain."""
+
+    kind = "template_error"

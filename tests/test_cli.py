@@ -458,7 +458,8 @@ def test_an_option_of_another_command_says_whose_it_is(args, message, hint):
     assert r.returncode == 2 and json.loads(r.stdout)["error"]["message"] == message
 
 
-@pytest.mark.parametrize("command", [[], ["check"], ["sweep"], ["descend"]])
+@pytest.mark.parametrize("command", [[], ["check"], ["sweep"], ["descend"], ["variants"],
+                                     ["grade"]])
 def test_every_command_has_help_with_its_exit_codes(command):
     r = run_cli(*command, "--help")
     assert r.returncode == 0 and r.stderr == ""

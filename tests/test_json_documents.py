@@ -46,6 +46,8 @@ def _lines(stdout: str) -> list[dict]:
     ("sweep", [LECTURE, "--over", "x=-1:1:5", "--at", "y=1"]),
     ("descent", ["descend", "(x-3)**2", "--from", "x=0", "--steps", "3"]),
     ("report", [LECTURE, "--at", "x=2,y=pi/2", "--expect", "f = -3"]),
+    ("grades", ["grade", "examples/class/template.toml", "examples/class/submissions/ada.toml",
+                "--secret", "demo"]),
 ])
 def test_documents_of_every_command_validate(kind, args):
     r = run_cli(*args, "--json")
@@ -64,6 +66,7 @@ def test_documents_of_every_command_validate(kind, args):
     ("sweep", ["log(x)", "--over", "x=-1:1:two"]),
     ("descent", ["descend", "log(x)", "--from", "x=-1"]),
     ("report", ["x*y", "--at", "x=1,y=2", "--expect", "w9 = 1"]),
+    ("grades", ["grade", "examples/class/roster.csv", "ada.toml", "--secret", "demo"]),
 ])
 def test_failures_are_one_error_document(kind, args):
     """Under --json a failure is exactly one document on stdout, the error schema's, which

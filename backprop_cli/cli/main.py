@@ -4,10 +4,13 @@
     backprop check EXPR --at … --expect …,  backprop check --answers FILE   (cli/check.py)
     backprop sweep EXPR --over x=-3:3:121 …                                   (cli/sweep.py)
     backprop descend EXPR --from x=0 …                                        (cli/descend.py)
+    backprop variants TEMPLATE --roster R --secret S --out DIR               (cli/variants.py)
+    backprop grade TEMPLATE SUBMISSION… --secret S                            (cli/grade.py)
 
-A subcommand is one only as the very first argument; anywhere else check, sweep and descend
-are names like any other. The spellings from before the subcommands still work: `backprop
-EXPR --over …` is a sweep, `backprop EXPR --expect …` and `backprop --answers FILE` a check.
+A subcommand is one only as the very first argument; anywhere else check, sweep, descend,
+variants and grade are names like any other. The spellings from before the subcommands
+still work: `backprop EXPR --over …` is a sweep, `backprop EXPR --expect …` and `backprop
+--answers FILE` a check.
 
 Exit codes: 0 success; 1 a check found a wrong answer, or a descent diverged; 2 bad input
 or usage; 3 an internal error, a bug (one line saying so, never a traceback unless --debug:
@@ -31,7 +34,7 @@ from typing import NamedTuple
 from ..errors import BackpropError, printable
 
 DEFAULT = "show"
-SUBCOMMANDS = ("check", "sweep", "descend")
+SUBCOMMANDS = ("check", "sweep", "descend", "variants", "grade")
 # The spellings from before the subcommands: an option that only one command has names it.
 ROUTES = (("sweep", ("--over",)), ("check", ("--expect", "--answers")))
 INTERNAL, INTERRUPTED = 3, 130

@@ -32,6 +32,8 @@ the other commands (each has its --help):
   backprop check --answers homework.toml             grade an answers file
   backprop sweep EXPR --over x=-3:3:121 --plot       many points, plots
   backprop descend EXPR --from x=0,y=0 --lr 0.1      gradient descent
+  backprop variants TEMPLATE --roster R --secret S --out D   a class's sheets
+  backprop grade TEMPLATE SUBMISSION… --secret S     grade a class
 A command is one only as the first argument: backprop "(check)" --at check=1
 differentiates a variable named check. The spellings from before the commands
 still work: backprop EXPR --expect …, backprop --answers FILE, backprop EXPR

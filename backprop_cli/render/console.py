@@ -4,6 +4,8 @@ encode Unicode."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import rich.box
 import rich.console
 from rich.segment import Segment
@@ -104,14 +106,26 @@ def ascii_only(console: rich.console.Console) -> bool:
 
 def progress(steps, total: int, what: str):
     """A progress bar on stderr while the steps run, only when stderr is a terminal."""
+    with bar(total, what) as update:
+        for step in steps:
+            if update is not None:
+                update(step.step, total)
+            yield step
+
+
+@contextmanager
+def bar(total: int, what: str):
+    """A progress bar on stderr while a block runs, only when stderr is a terminal: the
+    block calls update(done, total); None when there is no bar."""
     console = plain(stderr=True)
     if not console.file.isatty():
-        yield from steps
+        yield None
         return
     from rich.progress import Progress
 
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(ascii_renderable(what) if ascii_only(console) else what, total=total)
-        for step in steps:
-            bar.update(task, completed=step.step)
-            yield step
+    # refreshed on each update, from this thread: no thread of Rich's own, so a command
+    # may fork its workers while the bar runs
+    with Progress(console=console, transient=True, auto_refresh=False) as progress:
+        task = progress.add_task(ascii_renderable(what) if ascii_only(console) else what,
+                                 total=total)
+        yield lambda done, _total: progress.update(task, completed=done, refresh=True)

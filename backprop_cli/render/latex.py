@@ -113,6 +113,12 @@ class _Lazy(list):
 
 
 def text_of(trace: Trace, options: Options) -> str:
+    return "\n".join([PREAMBLE, *sections(trace, options), r"\end{document}"]) + "\n"
+
+
+def sections(trace: Trace, options: Options) -> list[str]:
+    """The document's body: its lines between the preamble and \\end{document}, so that
+    a worksheet of several problems holds one after the other."""
     program, p, blank = trace.program, options.precision, options.blank
     nodes = program.nodes
     n_in = program.n_inputs
@@ -133,7 +139,7 @@ def text_of(trace: Trace, options: Options) -> str:
     point = ", ".join(f"${name_math(k)} = {number(fmt(v, p))}$" for k, v in trace.point.items())
     # a long expression breaks at its spaces, ragged, rather than run into the margin
     source = re.sub(r"([-+*/,;)])", r"\1\\allowbreak{}", text(source_line(trace)))
-    doc = [PREAMBLE, rf"\section*{{\raggedright Backpropagation of \texttt{{{source}}}}}"]
+    doc = [rf"\section*{{\raggedright Backpropagation of \texttt{{{source}}}}}"]
     if point:
         doc += [f"At {point}.", ""]
     if blank:
@@ -173,8 +179,7 @@ def text_of(trace: Trace, options: Options) -> str:
         doc += [r"\paragraph{Warnings}", r"\begin{itemize}"]
         doc += [rf"\item {text(diagnostic_message(trace.program, d))}" for d in trace.diagnostics]
         doc += [r"\end{itemize}", ""]
-    doc.append(r"\end{document}")
-    return "\n".join(doc) + "\n"
+    return doc
 
 
 def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.ops import OPS
 from ..engine.program import node_id
-from ..errors import BackpropError
+from ..errors import BackpropError, printable
 from ..symbolic.formula import node_text
 from .numbers import fmt
 
@@ -191,6 +191,73 @@ def verdict_reason(v: Verdict) -> str:
         where = ", ".join(f"{x} = {fmt(value)}" for x, value in c.at.items())
         return f"right at the point only; differs at {where}: {got}, truth {fmt(c.truth)}"
     raise ValueError(f"no words for the outcome {outcome!r}")
+
+
+# --- a class: feedback on a target, why a submission was not graded -----------------
+
+_MISTAKES = {
+    "formula_not_number": "a number is asked for, not a formula",
+    "number_not_formula": "a formula is asked for, not a number",
+    "differs_at_point": "as a function it differs at your point",
+    "differs_elsewhere": "right at your point only: as a function it differs elsewhere",
+    "truth_not_finite": "the truth is not finite here",
+}
+
+
+def feedback(t, reveal: str) -> str:
+    """What a student reads about one target (a TargetResult), by the hint tier: score
+    (right or wrong), hint (+ the kind of mistake and the template's hint), counterexample
+    (+ where a formula differs), truth (+ the truth). Never the truth below that tier."""
+    from ..tasks.classroom import REVEAL
+
+    level = REVEAL.index(reveal)
+    if t.status == "missing":
+        return "no answer"
+    if t.status == "unreadable":
+        return f"cannot be read: {printable(t.error)}"
+    v = t.verdict
+    if t.status == "right":
+        return verdict_reason(v)
+    parts = ["wrong" if t.status == "wrong" else
+             f"partial credit, {fmt(t.score)} of {fmt(t.points)} points"]
+    if level >= 1:
+        mistake = rounding_hint(v) if v.outcome == "insignificant" else _MISTAKES.get(v.outcome)
+        if mistake:
+            parts.append(mistake)
+        if t.hint:
+            parts.append(f"hint: {t.hint}")
+    c = v.counterexample
+    if level >= 2 and c is not None:
+        where = ", ".join(f"{x} = {fmt(value)}" for x, value in c.at.items())
+        got = (f"undefined ({undefined_words(c.undefined)})" if c.answer is None
+               else fmt(c.answer))
+        parts.append(f"at {where} your formula gives {got}, the truth is {fmt(c.truth)}")
+    if level >= 3:
+        parts.append(f"the truth is {fmt(v.truth)}")
+    return parts[0] + (": " + "; ".join(parts[1:]) if len(parts) > 1 else "")
+
+
+def status_reason(row) -> str | None:
+    """Why a student's row (a StudentResult) was not graded; None when it was."""
+    files = ", ".join(printable(f) for f in row.files)
+    if row.status == "graded":
+        return None
+    if row.status == "unreadable":
+        return f"the submission cannot be read: {printable(row.detail)}"
+    if row.status == "no_id":
+        return f"{files}: no student = \"ID\" at the top of the file"
+    if row.status == "bad_id":
+        return (f"{files}: the student id '{printable(row.detail)}' is not an id (letters, "
+                "digits and . _ @ + -, at most 64)")
+    if row.status == "unknown_student":
+        return f"{files}: {row.student} is not on the roster"
+    if row.status == "duplicate":
+        return f"{len(row.files)} submissions name {row.student}: {files}; none is graded"
+    if row.status == "missing":
+        return "no submission"
+    if row.status == "time_limit":
+        return f"{files}: grading took over the limit of {row.detail} s"
+    raise ValueError(f"no words for the status {row.status!r}")
 
 
 # --- descent ------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The JSON Schemas of every JSON document backprop writes, shipped with the package, one
 per kind: trace (--json), sweep (JSON Lines of --over … --json), descent (JSON Lines of
-descend --json), report (grading with --json) and error (what any of them prints instead
-when it fails; the others refer to it, and to trace's numbers, by $id)."""
+descend --json), report (grading with --json), grades (backprop grade --json) and error
+(what any of them prints instead when it fails; the others refer to it, and to trace's
+numbers, by $id)."""
 
 from importlib import resources
 import json
 
-KINDS = ("trace", "sweep", "descent", "report", "error")
+KINDS = ("trace", "sweep", "descent", "report", "grades", "error")
 
 
 def load(name: str) -> dict:
