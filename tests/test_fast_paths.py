@@ -22,7 +22,11 @@ from backprop_cli.render.plot_text import _DOTS, curve
 from backprop_cli.symbolic import formula
 from backprop_cli.symbolic.formula import (Var, edge_partial, edge_texts, node_formula,
                                            node_text, scaled_term, show)
-from backprop_cli.tasks.descent import Descent, Kept
+from backprop_cli.engine.evaluate import evaluate, second_order
+from backprop_cli.engine.floats import prepare
+from backprop_cli.engine.passes import layout
+from backprop_cli.errors import DomainError
+from backprop_cli.tasks.descent import Descent, Kept, newton_direction
 from backprop_cli.tasks.sweep import Range, parse_range, sweep_blocks, sweep_program
 
 CONSTANTS = ["2", "3", "0.5", "1", "0", "1.5", "10", "1e-3", "2.", "pi", "e", "2*pi", "1/3",
@@ -221,6 +225,94 @@ def test_descent_keeping_only_the_rows_still_runs_torch_s_adam():
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
         theta = theta - 1e-3 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+
+
+def test_the_float_passes_give_the_drivers_numbers():
+    """engine/floats.py against evaluate() and second_order(): the loss, the gradient and
+    the Hessian of random programs at random points, to the last digits where math's
+    functions and numpy's round differently; where the drivers raise a domain error the
+    floats do not answer."""
+    rng = random.Random(140)
+    answered = 0
+    for program in _programs(300):
+        floats = prepare(program, layout(program))
+        if floats is None:
+            continue
+        point = {name: rng.uniform(-2, 2) for name in program.inputs}
+        got = floats.gradient([point[name] for name in program.inputs])
+        try:
+            trace = second_order(evaluate(program, point))
+        except DomainError:
+            assert got is None, program.source
+            continue
+        want = [float(trace.value)] + [float(trace.gradient[k]) for k in program.inputs]
+        if got is None:  # math raised (exp's overflow in sigmoid's -x), or not finite
+            continue
+        answered += 1
+        assert [got[0], *got[1]] == pytest.approx(want, rel=1e-11, abs=1e-12), program.source
+        hessian = floats.hessian()
+        if hessian is None:
+            continue
+        names = program.inputs
+        h = trace.second.hessian
+        assert hessian == [pytest.approx([float(h[a][b]) for b in names], rel=1e-11, abs=1e-12)
+                           for a in names], program.source
+    assert answered > 150
+
+
+def test_programs_the_floats_leave_to_the_drivers():
+    for source in ["max(x, y)", "where(x > 0, x, y)", "floor(x) + y", "sum(x)", "relu(x)"]:
+        assert prepare(lower(source), layout(lower(source))) is None, source
+    assert prepare(lower("x*y + sin(x)"), layout(lower("x*y + sin(x)"))) is not None
+
+
+@pytest.mark.parametrize("expr, start, lr, optimizer, words", [
+    ("log(x)", {"x": 1.0}, 2.0, "plain", "left the function's domain"),  # a DomainError
+    ("exp(x**2)", {"x": 3.0}, 1.0, "plain", "is inf"),  # math.exp raises, numpy gives inf
+    ("sqrt(x) + x", {"x": 1.0}, 0.5, "momentum", None),  # steps onto sqrt(0): 1/0 partial
+])
+def test_descent_on_the_floats_stops_as_on_the_drivers(expr, start, lr, optimizer, words):
+    """Where a step leaves what floats can say, the drivers take it: the same stop."""
+    from backprop_cli.render.sentences import stop_message
+
+    run = Descent(lower(expr), start, lr, optimizer)
+    path = list(run.steps(50))
+    slow = Descent(lower(expr), start, lr, optimizer)
+    slow.floats = None
+    slow_path = list(slow.steps(50))
+    assert [s.step for s in path] == [s.step for s in slow_path]
+    assert [s.loss for s in path] == pytest.approx([s.loss for s in slow_path], rel=1e-12)
+    assert run.stop._replace(error=None) == slow.stop._replace(error=None)
+    if words:
+        assert words in stop_message(run.stop)
+
+
+def test_newton_on_the_floats_takes_the_drivers_steps():
+    """Rosenbrock from (-1.2, 1) takes 21 steps; the Hessian and its Cholesky solve in
+    floats give the path of the numpy drivers and LAPACK, to the last digits."""
+    program = lower("(1-x)**2 + 100*(y-x**2)**2")
+    fast = list(Descent(program, {"x": -1.2, "y": 1.0}, 1.0, "newton").steps(100))
+    slow_run = Descent(program, {"x": -1.2, "y": 1.0}, 1.0, "newton")
+    slow_run.floats = None
+    slow = list(slow_run.steps(100))
+    assert len(fast) == len(slow) == 22
+    assert [(s.update, s.step_size) for s in fast] == [(s.update, s.step_size) for s in slow]
+    for a, b in zip(fast, slow):
+        assert list(a.point.values()) == pytest.approx(list(b.point.values()), rel=1e-9,
+                                                       abs=1e-12)
+
+
+def test_the_newton_direction_is_lapacks():
+    rng = np.random.default_rng(14)
+    for n in (1, 2, 3, 6):
+        a = rng.normal(size=(n, n))
+        h = a @ a.T + n * np.eye(n)
+        g = rng.normal(size=n)
+        d = newton_direction(h.tolist(), g.tolist())
+        assert d == pytest.approx((-np.linalg.solve(h, g)).tolist(), rel=1e-12)
+    assert newton_direction([[1.0, 2.0], [2.0, 1.0]], [1.0, 1.0]) is None  # indefinite
+    assert newton_direction([[0.0]], [1.0]) is None
+    assert newton_direction([[math.inf]], [1.0]) is None
 
 
 @pytest.mark.parametrize("argv,quiet", [

@@ -148,6 +148,38 @@ def test_sample_points_are_in_domain_and_off_kinks(name):
         assert math.isfinite(op.forward(*pt))
 
 
+FLOAT_ROWS = sorted(name for name, op in OPS.items() if op.floats is not None)
+
+
+@pytest.mark.parametrize("name", FLOAT_ROWS)
+def test_a_rows_float_form_gives_its_array_forms_numbers(name):
+    """Op.floats (math, for descent's float passes) against the row's numpy functions: the
+    value, the partials and the second partials, to the last digits where math and numpy
+    round differently."""
+    op = OPS[name]
+    forward, partials, second = op.floats
+    partials, second = partials or op.partials, second or op.second
+    for pt in points(name):
+        xs = [float(v) for v in pt]
+        out, want = forward(*xs), op.forward(*pt)
+        assert type(out) is float and out == pytest.approx(float(want), rel=4e-16, abs=1e-300)
+        for got, array in [(partials, op.partials), (second, op.second)]:
+            for f, g in zip(got, array):
+                value = f(*xs, out)
+                assert type(value) is float, (name, f)
+                assert value == pytest.approx(float(g(*pt, want)), rel=1e-14, abs=1e-300)
+
+
+@pytest.mark.parametrize("name,at", [("log", (-1.0,)), ("log", (0.0,)), ("sqrt", (-1.0,)),
+                                     ("asin", (1.5,)), ("acos", (-2.0,)), ("div", (1.0, 0.0)),
+                                     ("pow", (-8.0, 1 / 3)), ("pow", (0.0, -1.0)),
+                                     ("log1p", (-1.0,)), ("log2", (0.0,)), ("exp", (1000.0,))])
+def test_a_float_form_raises_where_the_array_form_leaves_the_finite(name, at):
+    """The float passes hand such a point to the numpy drivers, which say why."""
+    with pytest.raises((ValueError, ArithmeticError)):
+        OPS[name].floats[0](*at)
+
+
 # --- (a) numeric partials against central differences -----------------------------------
 
 def central_difference(f, pt, k):

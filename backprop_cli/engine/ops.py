@@ -78,6 +78,19 @@ class Op(NamedTuple):  # not a dataclass: those cost milliseconds to create at i
     # For where: the operands a point needs, per operand True or a mask (the branch not
     # taken is not needed: its values may be outside their domain, and it gets no adjoint).
     taken: Callable | None = None
+    # The same row over Python floats, for the passes compiled once per program
+    # (engine/floats.py: descent's steps): (forward, partials, second) with the math
+    # module; None for partials or second where the row's own are arithmetic, which
+    # floats run as they are. Each raises (ValueError, ArithmeticError) wherever the
+    # array form's value would leave its domain, so such a point goes back to the numpy
+    # drivers, which say why. No float form: the row runs through numpy only.
+    floats: tuple | None = None
+
+
+def _as_floats(op: Op) -> Op:
+    """A row whose own functions are arithmetic, which Python floats run as they are (and
+    raise ZeroDivisionError where numpy gives inf)."""
+    return op._replace(floats=(op.forward, None, None))
 
 
 def second_index(k: int, m: int, arity: int = 2) -> int:
@@ -91,6 +104,10 @@ def second_index(k: int, m: int, arity: int = 2) -> int:
 
 def _sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
+
+
+def _sigmoid_float(a):
+    return 1.0 / (1.0 + math.exp(-a))
 
 
 def _step(a):
@@ -149,6 +166,7 @@ def _per_entry(f):
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)  # np.log's values too
 
 
 def _atan2_partial(k):
@@ -309,23 +327,24 @@ def _logsumexp(a):
 # name, arity, forward, partials, templates, doc, **more
 OPS: dict[str, Op] = {op.name: op for op in [
     # --- arithmetic: written as operators --------------------------------------------
-    Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0), ("1", "1"),
-       "a + b", callable=False, infix=(1, "+", "+"), latex="#1 + #2",
-       second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0")),
-    Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0), ("1", "-1"),
-       "a - b", callable=False, infix=(1, "-", "−"), latex="#1 - #2",
-       second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0")),
-    Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a), ("b", "a"),
-       "a * b", callable=False, second=(_zero2, lambda a, b, out: 1.0, _zero2),
-       second_templates=("0", "1", "0"), infix=(2, "*", "·"), latex=r"#1 \cdot #2"),
-    Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
+    _as_floats(Op("add", 2, operator.add, (lambda a, b, out: 1.0, lambda a, b, out: 1.0),
+       ("1", "1"), "a + b", callable=False, infix=(1, "+", "+"), latex="#1 + #2",
+       second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"))),
+    _as_floats(Op("sub", 2, operator.sub, (lambda a, b, out: 1.0, lambda a, b, out: -1.0),
+       ("1", "-1"), "a - b", callable=False, infix=(1, "-", "−"), latex="#1 - #2",
+       second=(_zero2, _zero2, _zero2), second_templates=("0", "0", "0"))),
+    _as_floats(Op("mul", 2, operator.mul, (lambda a, b, out: b, lambda a, b, out: a),
+       ("b", "a"), "a * b", callable=False, second=(_zero2, lambda a, b, out: 1.0, _zero2),
+       second_templates=("0", "1", "0"), infix=(2, "*", "·"), latex=r"#1 \cdot #2")),
+    _as_floats(Op("div", 2, operator.truediv, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
        ("1/b", "-a/b^2"), "a / b",
        second=(_zero2, lambda a, b, out: -1.0 / (b * b), lambda a, b, out: 2.0 * out / (b * b)),
        second_templates=("0", "-1/b^2", "2*a/b^3"), domain=lambda a, b: b != 0,
-       domain_text="division by zero", callable=False, infix=(2, "/", "/"), latex=r"\frac{#1}{#2}"),
-    Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a", callable=False,
-       second=(lambda a, out: 0.0,), second_templates=("0",),
-       infix=(3, "-", "−"), latex="-#1"),
+       domain_text="division by zero", callable=False, infix=(2, "/", "/"),
+       latex=r"\frac{#1}{#2}")),
+    _as_floats(Op("neg", 1, operator.neg, (lambda a, out: -1.0,), ("-1",), "-a",
+       callable=False, second=(lambda a, out: 0.0,), second_templates=("0",),
+       infix=(3, "-", "−"), latex="-#1")),
     # At base 0 the formulas give 0·inf; the derivatives there are 0 (PyTorch's masks).
     Op("pow", 2, np.power,
        (lambda a, b, out: _where(b == 0, 0.0, b * a ** (b - 1)),
@@ -337,67 +356,84 @@ OPS: dict[str, Op] = {op.name: op for op in [
        second_templates=("b*(b-1)*a^(b-2)", "a^(b-1)*(1 + b*log(a))", "out*log(a)^2"),
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
        domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",
-       infix=(4, "**", "^"), latex="#1^{#2}"),
+       infix=(4, "**", "^"), latex="#1^{#2}",
+       floats=(math.pow, (lambda a, b, out: 0.0 if b == 0 else b * math.pow(a, b - 1),
+                          lambda a, b, out: 0.0 if a == 0 else out * math.log(a)),
+               (lambda a, b, out: 0.0 if b == 0 or b == 1 else
+                b * (b - 1) * math.pow(a, b - 2),
+                lambda a, b, out: 0.0 if a == 0 else
+                math.pow(a, b - 1) * (1.0 + b * math.log(a)),
+                lambda a, b, out: 0.0 if a == 0 else out * math.log(a) ** 2))),
     # --- elementary functions --------------------------------------------------------
     Op("sin", 1, np.sin, (lambda a, out: np.cos(a),), ("cos(a)",), "sine",
        second=(lambda a, out: -out,), second_templates=("-sin(a)",),
-       latex=r"\sin(#1)"),
+       latex=r"\sin(#1)", floats=(math.sin, (lambda a, out: math.cos(a),), None)),
     Op("cos", 1, np.cos, (lambda a, out: -np.sin(a),), ("-sin(a)",), "cosine",
        second=(lambda a, out: -out,), second_templates=("-cos(a)",),
-       latex=r"\cos(#1)"),
+       latex=r"\cos(#1)", floats=(math.cos, (lambda a, out: -math.sin(a),), None)),
     Op("tan", 1, np.tan, (lambda a, out: 1.0 + out * out,), ("1 + out^2",), "tangent",
        second=(lambda a, out: 2.0 * out * (1.0 + out * out),),
        second_templates=("2*out*(1 + out^2)",),
-       latex=r"\tan(#1)"),
+       latex=r"\tan(#1)", floats=(math.tan, None, None)),
     Op("asin", 1, np.arcsin, (lambda a, out: 1.0 / np.sqrt((1.0 - a) * (1.0 + a)),),
        ("1/sqrt(1 - a^2)",), "inverse sine", *_unit_domain("asin"),
        second=(lambda a, out: a / np.sqrt((1.0 - a) * (1.0 + a)) ** 3,),
        second_templates=("a/sqrt(1 - a^2)^3",),
-       latex=r"\arcsin(#1)"),
+       latex=r"\arcsin(#1)",
+       floats=(math.asin, (lambda a, out: 1.0 / math.sqrt((1.0 - a) * (1.0 + a)),),
+               (lambda a, out: a / math.sqrt((1.0 - a) * (1.0 + a)) ** 3,))),
     Op("acos", 1, np.arccos, (lambda a, out: -1.0 / np.sqrt((1.0 - a) * (1.0 + a)),),
        ("-1/sqrt(1 - a^2)",), "inverse cosine", *_unit_domain("acos"),
        second=(lambda a, out: -a / np.sqrt((1.0 - a) * (1.0 + a)) ** 3,),
        second_templates=("-a/sqrt(1 - a^2)^3",),
-       latex=r"\arccos(#1)"),
+       latex=r"\arccos(#1)",
+       floats=(math.acos, (lambda a, out: -1.0 / math.sqrt((1.0 - a) * (1.0 + a)),),
+               (lambda a, out: -a / math.sqrt((1.0 - a) * (1.0 + a)) ** 3,))),
     Op("atan", 1, np.arctan, (lambda a, out: 1.0 / (1.0 + a * a),), ("1/(1 + a^2)",),
        "inverse tangent",
        second=(lambda a, out: -2.0 * a / (1.0 + a * a) ** 2,),
-       second_templates=("-2*a/(1 + a^2)^2",), latex=r"\arctan(#1)"),
+       second_templates=("-2*a/(1 + a^2)^2",), latex=r"\arctan(#1)",
+       floats=(math.atan, None, None)),
     Op("sinh", 1, np.sinh, (lambda a, out: np.cosh(a),), ("cosh(a)",), "hyperbolic sine",
        second=(lambda a, out: out,), second_templates=("sinh(a)",),
-       latex=r"\sinh(#1)"),
+       latex=r"\sinh(#1)", floats=(math.sinh, (lambda a, out: math.cosh(a),), None)),
     Op("cosh", 1, np.cosh, (lambda a, out: np.sinh(a),), ("sinh(a)",), "hyperbolic cosine",
        second=(lambda a, out: out,), second_templates=("cosh(a)",),
-       latex=r"\cosh(#1)"),
+       latex=r"\cosh(#1)", floats=(math.cosh, (lambda a, out: math.sinh(a),), None)),
     # 1 - out² would cancel where tanh is near ±1 (a relative error of 1e-4 at a = 15,
     # and 0 from a = 19 on): 1/cosh² keeps every digit, and is 0 only where cosh overflows;
     # so tanh'' = -2·tanh/cosh².
     Op("tanh", 1, np.tanh, (lambda a, out: 1.0 / np.cosh(a) ** 2,), ("1/cosh(a)^2",),
        "hyperbolic tangent",
        second=(lambda a, out: -2.0 * out / np.cosh(a) ** 2,),
-       second_templates=("-2*out/cosh(a)^2",), latex=r"\tanh(#1)"),
+       second_templates=("-2*out/cosh(a)^2",), latex=r"\tanh(#1)",
+       floats=(math.tanh, (lambda a, out: 1.0 / math.cosh(a) ** 2,),
+               (lambda a, out: -2.0 * out / math.cosh(a) ** 2,))),
     Op("exp", 1, np.exp, (lambda a, out: out,), ("out",), "e to the a",
-       second=(lambda a, out: out,), second_templates=("out",), latex="e^{#1}"),
+       second=(lambda a, out: out,), second_templates=("out",), latex="e^{#1}",
+       floats=(math.exp, None, None)),
     Op("log", 1, np.log, (lambda a, out: 1.0 / a,), ("1/a",), "natural logarithm",
        *_log_domain("log"), latex=r"\log(#1)",
-       second=(lambda a, out: -1.0 / (a * a),), second_templates=("-1/a^2",)),
-    Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * np.log(2.0)),), ("1/(a*log(2))",),
+       second=(lambda a, out: -1.0 / (a * a),), second_templates=("-1/a^2",),
+       floats=(math.log, None, None)),
+    Op("log2", 1, np.log2, (lambda a, out: 1.0 / (a * _LN2),), ("1/(a*log(2))",),
        "base-2 logarithm", *_log_domain("log2"), latex=r"\log_{2}(#1)",
-       second=(lambda a, out: -1.0 / (a * a * np.log(2.0)),),
-       second_templates=("-1/(a^2*log(2))",)),
-    Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * np.log(10.0)),), ("1/(a*log(10))",),
+       second=(lambda a, out: -1.0 / (a * a * _LN2),),
+       second_templates=("-1/(a^2*log(2))",), floats=(math.log2, None, None)),
+    Op("log10", 1, np.log10, (lambda a, out: 1.0 / (a * _LN10),), ("1/(a*log(10))",),
        "base-10 logarithm", *_log_domain("log10"), latex=r"\log_{10}(#1)",
-       second=(lambda a, out: -1.0 / (a * a * np.log(10.0)),),
-       second_templates=("-1/(a^2*log(10))",)),
+       second=(lambda a, out: -1.0 / (a * a * _LN10),),
+       second_templates=("-1/(a^2*log(10))",), floats=(math.log10, None, None)),
     Op("sqrt", 1, np.sqrt, (lambda a, out: 0.5 / out,), ("1/(2*out)",), "square root",
        lambda a: a >= 0, "sqrt needs a non-negative argument", latex=r"\sqrt{#1}",
        second=(lambda a, out: -0.25 / (out * out * out),),
-       second_templates=("-1/(4*out^3)",)),
+       second_templates=("-1/(4*out^3)",), floats=(math.sqrt, None, None)),
     # --- piecewise: a kink where the derivative jumps; the convention is PyTorch's ----
     Op("abs", 1, np.abs, (lambda a, out: np.sign(a),), ("sign(a)",), "absolute value",
        kink=lambda a: a == 0, kink_text="abs'(0) is taken as 0",
        kink2_text="abs''(0) is taken as 0", second=(lambda a, out: 0.0,),
-       second_templates=("0",), latex="|#1|"),
+       second_templates=("0",), latex="|#1|",
+       floats=(abs, (lambda a, out: math.copysign(1.0, a) if a else 0.0,), None)),
     Op("relu", 1, lambda a: np.maximum(a, 0.0), (lambda a, out: _step(a),), ("step(a)",),
        "max(a, 0)", kink=lambda a: a == 0, kink_text="relu'(0) is taken as 0",
        kink2_text="relu''(0) is taken as 0", second=(lambda a, out: 0.0,),
@@ -408,7 +444,9 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("sigmoid", 1, _sigmoid, (lambda a, out: out * _sigmoid(-a),), ("out*sigmoid(-a)",),
        "1 / (1 + exp(-a))",
        second=(lambda a, out: -out * _sigmoid(-a) * np.tanh(0.5 * a),),
-       second_templates=("-out*sigmoid(-a)*tanh(a/2)",), latex=r"\sigma(#1)"),
+       second_templates=("-out*sigmoid(-a)*tanh(a/2)",), latex=r"\sigma(#1)",
+       floats=(_sigmoid_float, (lambda a, out: out * _sigmoid_float(-a),),
+               (lambda a, out: -out * _sigmoid_float(-a) * math.tanh(0.5 * a),))),
     # At a tie the whole adjoint goes to the first operand (TensorFlow's convention).
     Op("max", 2, np.maximum, (lambda a, b, out: 1.0 - _step(b - a), lambda a, b, out: _step(b - a)),
        ("1 - step(b - a)", "step(b - a)"), "the larger of a and b",
@@ -467,10 +505,12 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("log1p", 1, np.log1p, (lambda a, out: 1.0 / (1.0 + a),), ("1/(1 + a)",),
        "log(1 + a), accurate for small a", lambda a: a > -1,
        "log1p needs an argument greater than -1", latex=r"\log(1 + #1)",
-       second=(lambda a, out: -1.0 / ((1.0 + a) * (1.0 + a)),), second_templates=("-1/(1 + a)^2",)),
+       second=(lambda a, out: -1.0 / ((1.0 + a) * (1.0 + a)),), second_templates=("-1/(1 + a)^2",),
+       floats=(math.log1p, None, None)),
     Op("expm1", 1, np.expm1, (lambda a, out: np.exp(a),), ("exp(a)",),
        "exp(a) - 1, accurate for small a", latex=r"(e^{#1} - 1)",
-       second=(lambda a, out: np.exp(a),), second_templates=("exp(a)",)),
+       second=(lambda a, out: np.exp(a),), second_templates=("exp(a)",),
+       floats=(math.expm1, (lambda a, out: math.exp(a),), (lambda a, out: math.exp(a),))),
     Op("erf", 1, _per_entry(math.erf), (lambda a, out: _TWO_OVER_SQRT_PI * np.exp(-a * a),),
        ("2/sqrt(pi)*exp(-a^2)",), "the error function", latex=r"\operatorname{erf}(#1)",
        second=(lambda a, out: -2.0 * a * _TWO_OVER_SQRT_PI * np.exp(-a * a),),

@@ -1,8 +1,10 @@
 """Gradient descent with the gradient from the reverse pass: θ(k+1) = θ(k) − τ·∇E(θ(k)).
 
 The expression is lowered and laid out once; each step is one forward and one reverse
-pass at the current point (passes.py, scalar path). Three update rules, with PyTorch's
-conventions so that numbers can be held against torch.optim:
+pass at the current point, in Python floats (engine/floats.py), or by the numpy drivers
+where those cannot say (a domain error, an overflow); the updates are in floats too.
+The update rules, with PyTorch's conventions so that numbers can be held against
+torch.optim:
 
 - plain:    θ ← θ − τ·g
 - momentum: v ← μ·v + g;  θ ← θ − τ·v                          (torch.optim.SGD)
@@ -26,9 +28,8 @@ from __future__ import annotations
 import math
 from typing import Iterator, NamedTuple
 
-import numpy as np
-
 from ..errors import DomainError, InputError
+from ..engine.floats import prepare
 from ..engine.passes import forward, layout, reverse
 from ..engine.program import Program
 
@@ -99,132 +100,183 @@ class Descent:
             raise InputError("--momentum and --betas take numbers in [0, 1)")
         self.program = program
         self.layout = layout(program)  # once: each step is only the two passes
-        self.theta = np.array([start[name] for name in inputs], dtype=np.float64)
+        self.floats = prepare(program, self.layout)  # they in Python floats, where they can
+        self.theta = [float(start[name]) for name in inputs]
         self.lr, self.optimizer, self.momentum, self.betas = lr, optimizer, momentum, betas
         self.stop: Stop | None = None
 
-    def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """E(θ) and ∇E(θ): one forward and one reverse pass."""
+    def by_drivers(self, theta: list) -> tuple[float, list]:
+        """E(θ) and ∇E(θ): one forward and one reverse pass of the numpy drivers, where
+        the float passes do not answer (a domain error, an overflow, 0·inf)."""
         program = self.program
-        point = dict(zip(program.inputs, theta.tolist()))
-        vals = forward(program, point, self.layout)
+        vals = forward(program, dict(zip(program.inputs, theta)), self.layout)
         _, adj = reverse(program, vals, self.layout)
         out = program.output
         loss = float(vals[out]) if type(out) is int else out.value
-        return loss, np.array(adj[:program.n_inputs], dtype=np.float64)
+        return loss, [float(a) for a in adj[:program.n_inputs]]
 
-    def loss(self, theta: np.ndarray) -> float:
+    def loss(self, theta: list) -> float:
         """E(θ), one forward pass; inf outside the domain (a line search steps back)."""
+        if self.floats is not None:
+            value = self.floats.loss(theta)
+            if value is not None:
+                return value
         program = self.program
         try:
-            vals = forward(program, dict(zip(program.inputs, theta.tolist())), self.layout)
+            vals = forward(program, dict(zip(program.inputs, theta)), self.layout)
         except DomainError:
             return math.inf
         out = program.output
         value = float(vals[out]) if type(out) is int else out.value
         return value if math.isfinite(value) else math.inf
 
-    def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """∇²E(θ): one forward-over-reverse pass per input."""
+    def hessian(self, theta: list) -> list[list[float]]:
+        """∇²E(θ): one forward-over-reverse pass per input; over floats where the float
+        passes took the gradient at θ and can say."""
         from ..engine.evaluate import evaluate, second_order
 
+        if self.floats is not None and self.floats.vals is not None \
+                and self.floats.vals[:len(theta)] == theta:
+            h = self.floats.hessian()
+            if h is not None:
+                return h
         names = self.program.inputs
-        trace = second_order(evaluate(self.program, dict(zip(names, theta.tolist()))))
+        trace = second_order(evaluate(self.program, dict(zip(names, theta))))
         h = trace.second.hessian
-        return np.array([[float(h[a][b]) for b in names] for a in names])
+        return [[float(h[a][b]) for b in names] for a in names]
 
-    def newton_step(self, theta: np.ndarray, loss: float, g: np.ndarray
-                    ) -> tuple[np.ndarray, str, float]:
+    def newton_step(self, theta: list, loss: float, g: list) -> tuple[list, str, float]:
         """θ + t·d, how d was chosen ("newton" or "gradient") and t."""
         h = self.hessian(theta)
-        how = "gradient"
-        d = -g
-        if np.all(np.isfinite(h)):
-            try:
-                c = np.linalg.cholesky(h)  # fails where H is not positive definite
-                d = -np.linalg.solve(c.T, np.linalg.solve(c, g))
-                how = "newton"
-            except np.linalg.LinAlgError:
-                pass
-        slope = float(g @ d)
+        d = newton_direction(h, g)
+        how = "newton"
+        if d is None:  # not positive definite
+            how, d = "gradient", [-x for x in g]
+        slope = sum(a * b for a, b in zip(g, d))
         t = 1.0
         for _ in range(HALVINGS):
-            if self.loss(theta + t * d) <= loss + ARMIJO * t * slope:
+            if self.loss([a + t * b for a, b in zip(theta, d)]) <= loss + ARMIJO * t * slope:
                 break
             t *= 0.5
-        return theta + t * d, how, t
+        return [a + t * b for a, b in zip(theta, d)], how, t
 
     def steps(self, max_steps: int = 1000, grad_tol: float = 1e-8,
               loss_tol: float | None = None) -> Iterator[Step]:
         """θ(0), θ(1), …, each with its loss and gradient, until a stopping rule holds."""
         names = self.program.inputs
-        theta = self.theta.copy()
-        velocity = np.zeros_like(theta)  # momentum's v, Adam's first moment m
-        second = np.zeros_like(theta)  # Adam's v
+        theta = self.theta[:]
+        velocity = [0.0] * len(theta)  # momentum's v, Adam's first moment m
+        second = [0.0] * len(theta)  # Adam's v
         b1, b2 = self.betas
+        lr, mu, optimizer = self.lr, self.momentum, self.optimizer
+        isfinite = math.isfinite
         start = prev = None
         how = size = None  # how the newton step to θ(k) was taken
+        fast = self.floats.gradient if self.floats is not None else None
         for k in range(max_steps + 1):
             try:
-                loss, g = self.evaluate(theta)
+                got = fast(theta) if fast is not None else None
+                loss, g = got if got is not None else self.by_drivers(theta)
             except DomainError as error:
                 if k == 0:
                     raise  # the start itself is outside the domain: bad input
                 self.stop = Stop("diverged", k, self.lr, "domain", error=error)
                 return
-            norm = math.hypot(*g.tolist())  # no overflow for a gradient of 1e200
-            if k == 0 and not (math.isfinite(loss) and math.isfinite(norm)):
+            norm = math.hypot(*g)  # no overflow for a gradient of 1e200
+            if k == 0 and not (isfinite(loss) and isfinite(norm)):
                 # sqrt at 0: no learning rate helps, as for a start outside the domain
-                what, value = (("the loss", loss) if not math.isfinite(loss)
+                what, value = (("the loss", loss) if not isfinite(loss)
                                else ("the gradient", norm))
-                where = ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, theta.tolist()))
+                where = ", ".join(f"{n} = {v:.6g}" for n, v in zip(names, theta))
                 elsewhere = ",".join(f"{n}=…" for n in names)
                 raise InputError(f"{what} is {value} at the start {where}: gradient "
                                  "descent cannot start there",
                                  hint=f"start elsewhere: --from {elsewhere}")
-            yield Step(k, dict(zip(names, theta.tolist())), loss,
-                       dict(zip(names, g.tolist())), norm, how, size)
+            yield Step(k, dict(zip(names, theta)), loss, dict(zip(names, g)), norm, how, size)
             if start is None:
                 start = loss
-            at = dict(step=k, lr=self.lr, loss=loss, start=start, grad_norm=norm)
-            if loss == -math.inf or loss < -DIVERGED * max(1.0, abs(start)):
-                self.stop = Stop("diverged", cause="no_minimum", **at)
-                return
-            if not (math.isfinite(loss) and math.isfinite(norm)):
-                cause = "loss_not_finite" if not math.isfinite(loss) else "gradient_not_finite"
-                self.stop = Stop("diverged", cause=cause, **at)
-                return
-            if loss > DIVERGED * max(1.0, abs(start)):
-                self.stop = Stop("diverged", cause="loss_grew", **at)
-                return
-            if norm <= grad_tol:
-                self.stop = Stop("grad_norm", tolerance=grad_tol, **at)
-                return
-            if loss_tol is not None and prev is not None and abs(loss - prev) <= loss_tol:
-                self.stop = Stop("loss_change", change=abs(loss - prev), tolerance=loss_tol,
-                                 **at)
-                return
-            if k == max_steps:
-                self.stop = Stop("steps", **at)
+                bound = DIVERGED * max(1.0, abs(start))
+            if loss < -bound or loss > bound or not (isfinite(loss) and isfinite(norm)) \
+                    or norm <= grad_tol or k == max_steps \
+                    or loss_tol is not None and prev is not None and abs(loss - prev) <= loss_tol:
+                self.stop = _stop(k, loss, start, norm, prev, bound, self.lr, grad_tol,
+                                  loss_tol)
                 return
             prev = loss
-            if self.optimizer == "plain":
-                theta = theta - self.lr * g
-            elif self.optimizer == "newton":
+            if optimizer == "plain":
+                theta = [a - lr * b for a, b in zip(theta, g)]
+            elif optimizer == "newton":
                 theta, how, size = self.newton_step(theta, loss, g)
-            elif self.optimizer == "momentum":
-                velocity = self.momentum * velocity + g
-                theta = theta - self.lr * velocity
+            elif optimizer == "momentum":
+                velocity = [mu * v + b for v, b in zip(velocity, g)]
+                theta = [a - lr * v for a, v in zip(theta, velocity)]
             else:
                 t = k + 1
-                velocity = b1 * velocity + (1 - b1) * g
-                second = b2 * second + (1 - b2) * g * g
-                m_hat = velocity / (1 - b1 ** t)
-                v_hat = second / (1 - b2 ** t)
-                theta = theta - self.lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
-            if not np.all(np.isfinite(theta)):
-                self.stop = Stop("diverged", cause="point_not_finite", **at)
+                velocity = [b1 * v + (1 - b1) * b for v, b in zip(velocity, g)]
+                second = [b2 * v + (1 - b2) * b * b for v, b in zip(second, g)]
+                c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+                theta = [a - lr * (m / c1) / (math.sqrt(v / c2) + ADAM_EPS)
+                         for a, m, v in zip(theta, velocity, second)]
+            if not all(map(isfinite, theta)):
+                self.stop = Stop("diverged", k, self.lr, "point_not_finite", loss=loss,
+                                 start=start, grad_norm=norm)
                 return
+
+
+def _stop(k, loss, start, norm, prev, bound, lr, grad_tol, loss_tol) -> Stop:
+    """Which stopping rule holds at step k, in the order they are asked."""
+    at = dict(step=k, lr=lr, loss=loss, start=start, grad_norm=norm)
+    if loss == -math.inf or loss < -bound:
+        return Stop("diverged", cause="no_minimum", **at)
+    if not (math.isfinite(loss) and math.isfinite(norm)):
+        cause = "loss_not_finite" if not math.isfinite(loss) else "gradient_not_finite"
+        return Stop("diverged", cause=cause, **at)
+    if loss > bound:
+        return Stop("diverged", cause="loss_grew", **at)
+    if norm <= grad_tol:
+        return Stop("grad_norm", tolerance=grad_tol, **at)
+    if loss_tol is not None and prev is not None and abs(loss - prev) <= loss_tol:
+        return Stop("loss_change", change=abs(loss - prev), tolerance=loss_tol, **at)
+    return Stop("steps", **at)
+
+
+def newton_direction(h: list[list[float]], g: list[float]) -> list[float] | None:
+    """d = −H⁻¹g by the Cholesky factorization H = LLᵀ (LAPACK's order of operations), or
+    None where H is not finite or not positive definite (a pivot ≤ 0). Loops over
+    floats: a Newton step's system is as small as its inputs are few."""
+    n = len(g)
+    for row in h:
+        if not all(map(math.isfinite, row)):
+            return None
+    chol: list[list[float]] = []  # L's rows, each as long as its index + 1
+    for j in range(n):
+        row = h[j][:j + 1]
+        for k in range(j + 1):
+            done = chol[k] if k < j else row
+            total = row[k]
+            for m in range(k):
+                total -= row[m] * done[m]
+            if k < j:
+                row[k] = total / done[k]
+            elif not total > 0:
+                return None
+            else:
+                row[k] = math.sqrt(total)
+        chol.append(row)
+    y = []  # L·y = g, then Lᵀ·x = y
+    for i in range(n):
+        total = g[i]
+        row = chol[i]
+        for m in range(i):
+            total -= row[m] * y[m]
+        y.append(total / row[i])
+    x = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        total = y[i]
+        for m in range(i + 1, n):
+            total -= chol[m][i] * x[m]
+        x[i] = total / chol[i][i]
+    return [-v for v in x]
 
 
 class Kept:
