@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from json.encoder import encode_basestring as _string  # a str as JSON, as dumps writes it
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +32,10 @@ HESSIAN = True  # and the second derivatives
 def dumps(doc: dict) -> str:
     # allow_nan=False: inf and nan were already spelled as strings; JSON has no others.
     # json escapes the C0 controls; the C1 and format controls get the same \\u escape.
-    text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    return _printable(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+
+
+def _printable(text: str) -> str:
     return text if text.isprintable() else _CONTROLS.sub(_json_escape, text)
 
 
@@ -50,6 +54,25 @@ def number(x) -> float | str:
     return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
 
 
+def _number(x) -> str:
+    """number(x) as JSON text: a float's repr, as the encoder writes it."""
+    x = float(x)
+    if x - x == 0:  # finite
+        return repr(x)
+    return '"NaN"' if x != x else '"Infinity"' if x > 0 else '"-Infinity"'
+
+
+def _array(x) -> str:
+    return dumps(array(x))
+
+
+def _texts(values: list, tensor: bool) -> list[str]:
+    """Values as JSON text: a block of scalars at once (_numbers), arrays one by one."""
+    if tensor:
+        return [_array(v) for v in values]
+    return _numbers(np.asarray(values, dtype=np.float64))
+
+
 def array(x):
     """A value as JSON: a number, or nested lists of numbers for an array."""
     if x is None:
@@ -63,9 +86,9 @@ def array(x):
 
 def trace_document(trace: Trace, expand: bool = False) -> dict:
     """The trace of one run (schema/trace.schema.json). With expand, each gradient entry
-    also in terms of the inputs."""
-    rows = _TraceRows(trace)
-    return _trace_head(rows, expand, list(rows.nodes()), list(rows.partials()))
+    also in terms of the inputs. The document trace_chunks writes, read back: its rows
+    are made as text."""
+    return json.loads(render_trace(trace, expand))
 
 
 class _TraceRows:
@@ -85,6 +108,8 @@ class _TraceRows:
         self.tensor = trace.tensor
         self.shapes = trace.tensor_shapes
         self.value = array if self.tensor else number
+        self.text = _array if self.tensor else _number  # the same, as JSON text
+        self.kept: list | None = None  # the partials' texts nodes() derived
         self.simple: list = [None] * len(program.nodes)
         self.simplified = None
         if not self.tensor:  # simplified forms are of scalar formulas; tensors have rules
@@ -94,56 +119,96 @@ class _TraceRows:
                 self.simple[i] = None if f is None else show(f, "ascii")
 
     def nodes(self):
+        """Each node's row, as JSON text: what dumps() writes for its dict, put together
+        from strings, as a 10^6-node trace has 10^6 of them."""
         from ..symbolic.exact_values import rounded
         from ..symbolic.formula import adjoint_formula, adjoint_sum, edge_texts, node_text
 
-        trace, program, succ, value = self.trace, self.program, self.succ, self.value
+        trace, program, succ = self.trace, self.program, self.succ
         tensor, shapes, simple = self.tensor, self.shapes, self.simple
         adjoints = trace.has_adjoints
-        for i, node in enumerate(program.nodes):
-            if not adjoints:
-                formula = None
-            elif tensor:
-                formula = adjoint_formula(trace, i, succ[i], "ascii")
-            else:  # the terms of its edges' patterns (edge_texts caches them)
-                formula = adjoint_sum(trace, i, [edge_texts(program, e, "ascii")[1]
-                                                 for e in succ[i]], "ascii")
-            row = {"id": node_id(i), "op": node.op,
-                   "operands": [node_id(a) if type(a) is int else
-                                a.text if type(a.value) is tuple else number(a.value)
-                                for a in node.args],
-                   "text": node_text(program, i, "ascii"),
-                   "value": value(trace.values[i]),
-                   "adjoint": value(trace.adjoints[i]) if adjoints else None,
-                   "adjoint_formula": formula,
-                   "adjoint_simplified": simple[i]}
-            if tensor:
-                row["shape"] = list(shapes[i])
-            _exact_fields(row, trace, i, self.known, rounded)
-            if node.names:
-                row["name"] = node.names[0]
-                if len(node.names) > 1:
-                    row["aliases"] = list(node.names[1:])
-            yield row
+        values, adjoint_values = trace.values, trace.adjoints
+        kept = self.kept = [None] * (3 * len(program.nodes)) if adjoints and not tensor \
+            else None  # each edge's partial, by target and first position, for partials()
+        ops: dict = {}
+        memos: dict = {}  # per node whose edges were written and whose row was not yet
+        exact = self.known is not None or trace.untaken is not None
+        n = len(program.nodes)
+        for first in range(0, n, CHUNK):  # numbers as text a block at a time
+            block = range(first, min(n, first + CHUNK))
+            shown = _texts(values[first:block.stop], tensor)
+            adjoint = _texts(adjoint_values[first:block.stop], tensor) if adjoints \
+                else ["null"] * len(block)
+            for i, v, g in zip(block, shown, adjoint):
+                node = program.nodes[i]
+                if not adjoints:
+                    formula = "null"
+                elif tensor:
+                    formula = _string(adjoint_formula(trace, i, succ[i], "ascii"))
+                else:  # the terms of its edges' patterns (edge_texts caches them)
+                    terms = []
+                    for e in succ[i]:
+                        memo = memos.get(e.target)
+                        if memo is None:
+                            memo = memos[e.target] = {}
+                        partial, term = edge_texts(program, e, "ascii", memo)
+                        kept[3 * e.target + e.positions[0]] = partial
+                        terms.append(term)
+                    formula = _string(adjoint_sum(trace, i, terms, "ascii"))
+                op = ops.get(node.op)
+                if op is None:
+                    op = ops[node.op] = _string(node.op)
+                operands = ", ".join([_string(node_id(a)) if type(a) is int else
+                                      _string(a.text) if type(a.value) is tuple else
+                                      _number(a.value) for a in node.args])
+                more: dict = {}
+                if tensor:
+                    more["shape"] = list(shapes[i])
+                if exact:
+                    _exact_fields(more, trace, i, self.known, rounded)
+                if node.names:
+                    more["name"] = node.names[0]
+                    if len(node.names) > 1:
+                        more["aliases"] = list(node.names[1:])
+                text = _string(node_text(program, i, "ascii", memos.pop(i, None)))
+                yield (f'{{"id": "{node_id(i)}", "op": {op}, "operands": [{operands}], '
+                       f'"text": {text}, "value": {v}, "adjoint": {g}, '
+                       f'"adjoint_formula": {formula}, "adjoint_simplified": '
+                       f'{"null" if simple[i] is None else _string(simple[i])}'
+                       + (f", {dumps(more)[1:-1]}}}" if more else "}"))
 
     def partials(self):
+        """Each edge's row, as JSON text, in the order of trace.edges(); the partials'
+        texts are those nodes() derived for the adjoint formulas, where it ran."""
         from ..symbolic.exact_values import rounded
         from ..symbolic.formula import edge_formula, edge_texts
 
-        trace, program, value, tensor = self.trace, self.program, self.value, self.tensor
-        known = self.known
+        trace, program, value, tensor = self.trace, self.program, self.text, self.tensor
+        known, kept = self.known, self.kept
+        ps = trace.partials
+        lists = (ps.first, ps.second, ps.third)
         for e in self.edges:
-            formula = (edge_formula(program, e, "ascii", self.shapes) if tensor
-                       else edge_texts(program, e, "ascii")[0])
-            row = {"from": node_id(e.source), "to": node_id(e.target), "formula": formula,
-                   "value": value(trace.edge_value(e))}
             if tensor:
-                row["kind"] = "vjp" if trace.is_rule(e) else "partial"
+                formula = edge_formula(program, e, "ascii", self.shapes)
+            elif kept is not None and kept[3 * e.target + e.positions[0]] is not None:
+                formula = kept[3 * e.target + e.positions[0]]
+                kept[3 * e.target + e.positions[0]] = None  # written once: let it go
+            else:
+                formula = edge_texts(program, e, "ascii")[0]
+            if tensor or len(e.positions) > 1:
+                v = trace.edge_value(e)
+            else:  # one operand's partial, from the pass's flat lists
+                v = lists[e.positions[0]][e.target]
+            more: dict = {}
+            if tensor:
+                more["kind"] = "vjp" if trace.is_rule(e) else "partial"
             if known is not None and len(e.positions) == 1:
-                exact = rounded(known.partials[e.target][e.positions[0]], trace.edge_value(e))
+                exact = rounded(known.partials[e.target][e.positions[0]], v)
                 if exact is not None:
-                    row["value_exact"] = exact
-            yield row
+                    more["value_exact"] = exact
+            yield (f'{{"from": "{node_id(e.source)}", "to": "{node_id(e.target)}", '
+                   f'"formula": {_string(formula)}, "value": {value(v)}'
+                   + (f", {dumps(more)[1:-1]}}}" if more else "}"))
 
 
 def _trace_head(rows: _TraceRows, expand: bool, nodes, partials) -> dict:
@@ -276,22 +341,23 @@ CHUNK = 4096  # rows per piece of text
 
 
 def trace_chunks(trace: Trace, expand: bool = False):
-    """The text of dumps(trace_document(trace)), in pieces of CHUNK rows: the document
-    of a 10^6-node trace is never held whole, as a dict or as text."""
+    """The trace's JSON text in pieces of CHUNK rows: the document of a 10^6-node trace is
+    never held whole, as a dict or as text. The head is dumps() of its dict; the rows
+    are text as dumps() writes it, with the same escapes of control characters."""
     rows = _TraceRows(trace)
     head = dumps(_trace_head(rows, expand, *_MARKS))
     for mark, made in zip(_MARKS, (rows.nodes, rows.partials)):
         before, head = head.split(dumps(mark), 1)
         yield before + "["
-        batch: list[dict] = []
+        batch: list[str] = []
         first = True
         for row in made():
             batch.append(row)
-            if len(batch) == CHUNK:  # a batch is one call of the C encoder
-                yield ("" if first else ", ") + dumps(batch)[1:-1]
+            if len(batch) == CHUNK:
+                yield ("" if first else ", ") + _printable(", ".join(batch))
                 batch, first = [], False
         if batch:
-            yield ("" if first else ", ") + dumps(batch)[1:-1]
+            yield ("" if first else ", ") + _printable(", ".join(batch))
         yield "]"
     yield head
 

@@ -211,13 +211,19 @@ _NUMBER_HOLE = "zzhole"  # zzhole<slot> stands for a pattern's number, in ascii
 _HOLES = re.compile(r"46116860184273879(\d\d)|zzhole(\d+)")
 _CACHED_STYLES = ("ascii", "unicode")
 _DECIMAL_FULL = exact.DECIMAL.fullmatch
+# per pattern (op, operands), its templates by (derivation, an edge's positions, style):
+# a pattern is hashed once per node, and its edges look up small keys
+_TEMPLATES: dict[tuple, dict] = {}
+_MAX_PATTERNS = 4096
+_MISSING = object()
 
 
-def _pattern(program: Program, j: int, positions: tuple, numbers: bool
-             ) -> tuple[tuple, list[int], list[str]] | None:
-    """Node j's pattern (with the operand positions of an edge into it), its nodes by
-    slot (slot 0: node j) and, with `numbers`, its numbers by slot; None where a
-    constant's text could be mistaken for a hole."""
+def _pattern(program: Program, j: int, numbers: bool) -> tuple | None:
+    """Node j's pattern, without an edge's operand positions: (op, its operands with
+    node slots (slot 0: node j) and, with `numbers`, number slots); what fills its
+    templates' holes, the nodes' numbers by slot then the numbers' texts; whether any
+    number is a hole; and the pattern's templates derived so far (_TEMPLATES). None
+    where a constant's text could be mistaken for a hole."""
     nodes = [j]
     texts: list[str] = []
     key = []
@@ -238,7 +244,13 @@ def _pattern(program: Program, j: int, positions: tuple, numbers: bool
             key.append(("#", texts.index(text)))
         else:
             key.append((text, value))
-    return (program.nodes[j].op, positions, tuple(key)), nodes, texts
+    pattern = (program.nodes[j].op, tuple(key))
+    templates = _TEMPLATES.get(pattern)
+    if templates is None:
+        if len(_TEMPLATES) >= _MAX_PATTERNS:  # adversarial programs: bounded memory
+            _TEMPLATES.clear()
+        templates = _TEMPLATES[pattern] = {}
+    return pattern, [i + 1 for i in nodes] + texts, bool(texts), templates
 
 
 def _holed(key: tuple) -> tuple[str, tuple, int, tuple]:
@@ -281,17 +293,11 @@ def _template_of(text: str, key: tuple) -> str:
     return "".join(out)
 
 
-def _fill_holes(template: str, nodes: list[int], texts: list[str]) -> str:
-    return template.format(*[i + 1 for i in nodes], *texts)
-
-
-@lru_cache(maxsize=4096)
 def _edge_template(key: tuple, style: str) -> str | None:
     f = _edge_partial(*_holed(key))
     return None if _folds_hole(f) else _template_of(show(f, style), key)
 
 
-@lru_cache(maxsize=4096)
 def _term_template(key: tuple, style: str) -> tuple | None:
     """(sign, template) of the adjoint term; (None, "") for a zero term; None when a
     number hole would have been folded."""
@@ -303,24 +309,35 @@ def _term_template(key: tuple, style: str) -> tuple | None:
     return (None, "") if term is None else (term[0], _template_of(term[1], key))
 
 
-@lru_cache(maxsize=4096)
 def _node_template(key: tuple, style: str) -> str:
     op, args, _, _ = _holed(key)
     return _template_of(show(App(op, tuple(operand(a) for a in args)), style), key)
 
 
-def _cached(derive, program: Program, j: int, positions: tuple, style: str):
-    """(key, derive's template, nodes, numbers) for node j's pattern: numbers as holes
-    where that is sound (ascii), else with its numbers; None where no pattern applies."""
+def _cached(derive, program: Program, j: int, positions: tuple, style: str,
+            memo: dict | None = None):
+    """(derive's template, what fills it, the pattern's templates, the key it was derived
+    from) for node j's pattern:
+    numbers as holes where that is sound (ascii), else with its numbers; None where no
+    pattern applies. `memo` keeps node j's patterns for its other look-ups (its text,
+    its other edges)."""
     for numbers in ((True, False) if style == "ascii" else (False,)):
-        found = _pattern(program, j, positions, numbers)
+        if memo is None:
+            found = _pattern(program, j, numbers)
+        elif numbers in memo:
+            found = memo[numbers]
+        else:
+            found = memo[numbers] = _pattern(program, j, numbers)
         if found is None:
             return None
-        key, nodes, texts = found
-        template = derive(key, style)
+        (op, args), fill, holes, templates = found
+        template = templates.get((derive, positions, style), _MISSING)
+        if template is _MISSING:
+            template = templates[derive, positions, style] = derive((op, positions, args),
+                                                                   style)
         if template is not None:
-            return key, template, nodes, texts
-        if not texts:
+            return template, fill, templates, (op, positions, args)
+        if not holes:
             break  # no number was a hole: nothing to derive again
     return None
 
@@ -651,15 +668,17 @@ def node_formula(program: Program, i: int) -> Formula:
     return App(node.op, tuple(operand(a) for a in node.args))
 
 
-def node_text(program: Program, i: int, style: str = "unicode") -> str:
-    """The definition of node i: `w1**2`, `cos(w4)`, `w6 + 1`; an input's name."""
+def node_text(program: Program, i: int, style: str = "unicode", memo: dict | None = None
+              ) -> str:
+    """The definition of node i: `w1**2`, `cos(w4)`, `w6 + 1`; an input's name. `memo`:
+    as for edge_texts."""
     node = program.nodes[i]
     if i < program.n_inputs:
         return node.names[0]
     if style in _CACHED_STYLES:
-        found = _cached(_node_template, program, i, (), style)
+        found = _cached(_node_template, program, i, (), style, memo)
         if found is not None:
-            return _fill_holes(*found[1:])
+            return found[0].format(*found[1])
     return show(node_formula(program, i), style)
 
 
@@ -703,18 +722,23 @@ def rule_text(program: Program, edge, shapes, style: str = "unicode") -> str:
     return text.translate(ascii_) if style == "ascii" else text
 
 
-def edge_texts(program: Program, edge, style: str = "unicode"
+def edge_texts(program: Program, edge, style: str = "unicode", memo: dict | None = None
                ) -> tuple[str, tuple[str, str] | None]:
     """An edge of scalars (no vector–Jacobian rule): its partial, and its term
     w̄_j·∂w_j/∂w_i in w_i's adjoint (a sign and a text; None where the partial is 0),
-    from one look-up of its pattern."""
-    found = (_cached(_edge_template, program, edge.target, edge.positions, style)
+    from one look-up of its pattern. `memo`, a dict kept per target node, shares the
+    look-up of the node's pattern between its edges and its text."""
+    found = (_cached(_edge_template, program, edge.target, edge.positions, style, memo)
              if style in _CACHED_STYLES else None)
     if found is not None:
-        key, partial, nodes, texts = found
-        sign, term = _term_template(key, style)  # not None: the same partial did not fold
-        return (_fill_holes(partial, nodes, texts),
-                None if sign is None else (sign, _fill_holes(term, nodes, texts)))
+        partial, fill, templates, key = found
+        slot = (_term_template, edge.positions, style)
+        term = templates.get(slot)
+        if term is None:  # not None once derived: the same partial did not fold
+            term = templates[slot] = _term_template(key, style)
+        sign, term = term
+        return (partial.format(*fill),
+                None if sign is None else (sign, term.format(*fill)))
     p = edge_partial(program, edge)
     return show(p, style), scaled_term(Var(edge.target, True), p, style)
 
@@ -758,10 +782,13 @@ def signed_sum(parts: list[tuple[str, str]], style: str) -> str:
     if not parts:
         return "0"
     minus = "−" if style == "unicode" else "-"
-    out = (minus if parts[0][0] == "-" else "") + parts[0][1]
-    for sign, term in parts[1:]:
-        out += f" {minus if sign == '-' else '+'} {term}"
-    return out
+    sign, term = parts[0]
+    first = minus + term if sign == "-" else term
+    if len(parts) == 1:
+        return first
+    less = f" {minus} "
+    return "".join([first, *[(less if sign == "-" else " + ") + term
+                             for sign, term in parts[1:]]])
 
 
 def adjoint_formula(trace, i: int, successors: list, style: str = "unicode",
