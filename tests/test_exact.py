@@ -194,3 +194,13 @@ def test_a_constant_output_from_statements_prints_simplified():
     r = run_cli("u = 1/3; u*2")
     assert r.returncode == 0, r.stderr
     assert "f = 2/3 = 0.666667" in r.stdout
+
+
+def test_an_exact_value_past_the_largest_float_is_an_overflow_not_a_crash():
+    """1/y at y = 1e-320 is exactly 10^320: its float is inf, as the pass's value (float()
+    of such a Fraction raises OverflowError: an internal error, exit 3, before)."""
+    r = run_cli("1/y", "--at", "y=1e-320", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["value"] == "Infinity" and doc["gradient"] == {"y": "-Infinity"}
+    assert [w["kind"] for w in doc["warnings"]] == ["overflow"]

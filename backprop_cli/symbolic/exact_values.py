@@ -61,7 +61,16 @@ def text(v: Exact) -> str:
 
 
 def _float(v: Exact) -> float:
-    return float(v[0]) + float(v[1]) * math.pi
+    return _rounded_float(v[0]) + _rounded_float(v[1]) * math.pi
+
+
+def _rounded_float(q) -> float:
+    """The float a rational rounds to: ±inf past the largest (1/y at y = 1e-320 is
+    exactly 10^320), where float() raises."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
 
 
 def _sign(v: Exact) -> int:
