@@ -80,31 +80,29 @@ class Floats:
 
     def gradient(self, point: list) -> tuple[float, list] | None:
         """E(θ) and ∇E(θ), one forward and one reverse pass; or None: the drivers decide.
-        The values, adjoints and partials stay for hessian()."""
+        The values and adjoints stay for hessian()."""
         try:
             v = self._forward(point)
             adj = self.zero_adj[:]
             adj[self.out] = 1.0
-            first, second = self.no_partials[:], self.no_partials[:]
             for j, a, b, pa, pb in self.back:
                 g = adj[j]
                 if b < 0:
-                    p = first[j] = pa(v[a], v[j])
-                    adj[a] += g * p
+                    adj[a] += g * pa(v[a], v[j])
                     continue
                 x, y, o = v[a], v[b], v[j]
                 if pa is not None:
-                    p = first[j] = pa(x, y, o)
-                    adj[a] += g * p
+                    adj[a] += g * pa(x, y, o)
                 if pb is not None:
-                    p = second[j] = pb(x, y, o)
-                    adj[b] += g * p
+                    adj[b] += g * pb(x, y, o)
         except _FAILS:
             return None
         loss, grad = v[self.out], adj[:self.n_in]
-        if not (math.isfinite(loss) and all(map(math.isfinite, grad))):
+        # one sum for all: it is inf or nan where any is (or, rarely, by overflow: then
+        # the drivers take the point, and say the same)
+        if not math.isfinite(loss + sum(grad)):
             return None
-        self.vals, self.adj, self.first, self.second = v, adj, first, second
+        self.vals, self.adj = v, adj
         return loss, grad
 
     def hessian(self) -> list[list[float]] | None:
@@ -118,7 +116,7 @@ class Floats:
         if self.columns is None:
             self.columns = [self._column_code(k) for k in range(n_in)]
         try:
-            first, second, sec = self.first, self.second, self._seconds(v)
+            first, second, sec = self._locals(v)
             columns = []
             for tangents, backs, blank in self.columns:
                 dot = self.no_dots[:]
@@ -178,21 +176,26 @@ class Floats:
                 return None
         return h
 
-    def _seconds(self, v: list) -> list:
-        """Per node the output's adjoint reaches, its second partials (aa, ab, bb), each
-        None where an operand is a constant."""
-        n = self.n
-        sec = self.no_partials[:]
+    def _locals(self, v: list) -> tuple[list, list, list]:
+        """Per node the output's adjoint reaches, its partials as the reverse pass computed
+        them, and its second partials (aa, ab, bb); None where an operand is a constant."""
+        first, second, sec = self.no_partials[:], self.no_partials[:], self.no_partials[:]
         for j, a, b, pa, pb in self.back:
             secs = self.seconds[j]
             if b < 0:
-                sec[j] = (secs[0](v[a], v[j]), None, None)
+                x, o = v[a], v[j]
+                first[j] = pa(x, o)
+                sec[j] = (secs[0](x, o), None, None)
                 continue
             x, y, o = v[a], v[b], v[j]
+            if pa is not None:
+                first[j] = pa(x, y, o)
+            if pb is not None:
+                second[j] = pb(x, y, o)
             sec[j] = (secs[0](x, y, o) if pa is not None else None,
                       secs[1](x, y, o) if pa is not None and pb is not None else None,
                       secs[2](x, y, o) if pb is not None else None)
-        return sec
+        return first, second, sec
 
     def _column_code(self, k: int) -> tuple[list, list, list]:
         """The terms of the Hessian's column k, fixed by the program's structure: the

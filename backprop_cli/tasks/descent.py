@@ -169,7 +169,7 @@ class Descent:
         second = [0.0] * len(theta)  # Adam's v
         b1, b2 = self.betas
         lr, mu, optimizer = self.lr, self.momentum, self.optimizer
-        isfinite = math.isfinite
+        isfinite, make = math.isfinite, tuple.__new__
         start = prev = None
         how = size = None  # how the newton step to θ(k) was taken
         fast = self.floats.gradient if self.floats is not None else None
@@ -192,7 +192,9 @@ class Descent:
                 raise InputError(f"{what} is {value} at the start {where}: gradient "
                                  "descent cannot start there",
                                  hint=f"start elsewhere: --from {elsewhere}")
-            yield Step(k, dict(zip(names, theta)), loss, dict(zip(names, g)), norm, how, size)
+            # tuple.__new__: Step(…) without its Python-level __new__, once a step
+            yield make(Step, (k, dict(zip(names, theta)), loss, dict(zip(names, g)), norm,
+                              how, size))
             if start is None:
                 start = loss
                 bound = DIVERGED * max(1.0, abs(start))
