@@ -134,39 +134,16 @@ class Floats:
                     # Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m over the operands that move
                     g = adj[j]
                     aa, ab, bb = sec[j]
+                    if m1 is None:  # one operand, multiplied as passes' loop does
+                        term = g * aa * dot[a] if m0 else None
+                        bar[a] += _plus(term, hj, bar[j], first[j])
+                        continue
                     if a >= 0:
-                        if m0:
-                            if m1 is None:  # one operand, multiplied as passes' loop does
-                                term = g * aa * dot[a]
-                            else:
-                                term = aa * dot[a]
-                                if m1:
-                                    term = term + ab * dot[b]
-                                term = g * term
-                            if hj:
-                                term = term + bar[j] * first[j]
-                        elif m1:
-                            term = g * (ab * dot[b])
-                            if hj:
-                                term = term + bar[j] * first[j]
-                        else:
-                            term = bar[j] * first[j]
-                        bar[a] += term
+                        bar[a] += _plus(_moving(g, aa, ab, dot, a, b, m0, m1), hj, bar[j],
+                                        first[j])
                     if b >= 0:
-                        if m0:
-                            term = ab * dot[a]
-                            if m1:
-                                term = term + bb * dot[b]
-                            term = g * term
-                            if hj:
-                                term = term + bar[j] * second[j]
-                        elif m1:
-                            term = g * (bb * dot[b])
-                            if hj:
-                                term = term + bar[j] * second[j]
-                        else:
-                            term = bar[j] * second[j]
-                        bar[b] += term
+                        bar[b] += _plus(_moving(g, ab, bb, dot, a, b, m0, m1), hj, bar[j],
+                                        second[j])
                 columns.append(bar)
         except _FAILS:
             return None
@@ -233,6 +210,24 @@ class Floats:
                 if i >= 0:
                     has[i] = True
         return tangents, backs, [-0.0 if h else 0.0 for h in has]
+
+
+def _moving(g, ca, cb, dot, a, b, m0, m1):
+    """w̄_j·(ca·ȧ + cb·ḃ) over the operands that move (passes._binary_terms' order), or
+    None where neither does."""
+    if m0:
+        term = ca * dot[a]
+        if m1:
+            term = term + cb * dot[b]
+        return g * term
+    return g * (cb * dot[b]) if m1 else None
+
+
+def _plus(term, hj, bar_j, p):
+    """term + ẇ̄_j·∂w_j/∂w_i, where ẇ̄_j is not a structural zero."""
+    if not hj:
+        return term
+    return bar_j * p if term is None else term + bar_j * p
 
 
 def prepare(program: Program, lay: Layout) -> Floats | None:
