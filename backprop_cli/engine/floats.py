@@ -40,7 +40,8 @@ class Floats:
             self.code.append((f, s[0], s[1] if len(s) == 2 else -1, j))
         reached = [False] * n  # whether the output's adjoint reaches the node, by structure
         reached[self.out] = True
-        self.back = []  # reached nodes, last first: (node, a, b or -1, ∂/∂a or None, ∂/∂b or None)
+        # the reached nodes, last first: (node, a, b or -1, ∂/∂a, ∂/∂b; None for a constant)
+        self.back = []
         for j in range(n - 1, n_in - 1, -1):
             if not reached[j]:
                 continue
@@ -121,7 +122,7 @@ class Floats:
             for tangents, backs, blank in self.columns:
                 dot = self.no_dots[:]
                 dot[tangents[0][0]] = 1.0  # the seeded input
-                for j, a, b in tangents[1:]:  # ẇ_j = Σ ∂w_j/∂w_i·ẇ_i over operands that move
+                for j, a, b in tangents[1:]:  # ẇ_j = Σ ∂w_j/∂w_i·ẇ_i, operands that move
                     if b < 0:
                         dot[j] = first[j] * dot[a]
                     elif a < 0:
@@ -130,8 +131,8 @@ class Floats:
                         dot[j] = first[j] * dot[a] + second[j] * dot[b]
                 bar = blank[:]
                 for j, a, b, m0, m1, hj in backs:
-                    # ẇ̄_i += w̄_j·(∂w_j/∂w_i)˙ + ẇ̄_j·∂w_j/∂w_i, the partial's tangent
-                    # Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m over the operands that move
+                    # ẇ̄_i += w̄_j·(∂w_j/∂w_i)˙ + ẇ̄_j·∂w_j/∂w_i, the partial's
+                    # tangent Σ_m ∂²w_j/∂w_i∂w_m·ẇ_m over the operands that move
                     g = adj[j]
                     aa, ab, bb = sec[j]
                     if m1 is None:  # one operand, multiplied as passes' loop does
