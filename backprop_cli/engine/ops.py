@@ -106,6 +106,18 @@ def _sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
+def _pow_float(a, b):
+    """a ** b as np.power computes it: a square, a root and a reciprocal exactly so (the
+    common exponents of a loss), else C's pow; raises where np.power leaves the finite."""
+    if b == 2.0:
+        return a * a
+    if b == 0.5:
+        return math.sqrt(a)
+    if b == -1.0:
+        return 1.0 / a
+    return math.pow(a, b)
+
+
 def _sigmoid_float(a):
     return 1.0 / (1.0 + math.exp(-a))
 
@@ -357,7 +369,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        domain=lambda a, b: ~(((a < 0) & _not_integer(b)) | ((a == 0) & (b < 0))),
        domain_text="pow needs a base ≥ 0 for a non-integer power and a base ≠ 0 for a negative one",
        infix=(4, "**", "^"), latex="#1^{#2}",
-       floats=(math.pow, (lambda a, b, out: 0.0 if b == 0 else b * math.pow(a, b - 1),
+       floats=(_pow_float, (lambda a, b, out: 0.0 if b == 0 else b * math.pow(a, b - 1),
                           lambda a, b, out: 0.0 if a == 0 else out * math.log(a)),
                (lambda a, b, out: 0.0 if b == 0 or b == 1 else
                 b * (b - 1) * math.pow(a, b - 2),
