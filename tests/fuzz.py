@@ -12,7 +12,10 @@ examples each. What must hold for every input (issue 15):
 - values and gradients of well-conditioned programs match mpmath at 50 digits.
 
 Inputs: grammar soups (tokens of the language in any order), mutated valid expressions,
-option values, answers files, vector programs, numeric edge cases.
+option values, answers files, vector programs, numeric edge cases; the language of issue
+11 among them (comparisons, where, user functions and their errors, the new functions,
+graded local partials and node values) and second derivatives (--hessian, --hvp, d2f
+targets, Newton's method), in every format (html too).
 """
 
 from __future__ import annotations
@@ -39,24 +42,40 @@ CONTROLS = ["\x1b[2J", "\x1b]0;t\x07", "\x00", "\x9b31m", "\u202e", "\r", "\x7f"
 NUMBERS = ["0", "1", "2", "-1", "0.5", "1e308", "1e309", "1e-320", "4.9e-324", "1e-5",
            "710", "-710", "1000", "999999999999999999999", "9" * 400, "0.1", "3.", ".5",
            "1_0", "0x1", "1e", "nan", "inf", "pi", "e", "π", "2*pi", "-0"]
-NAMES = ["x", "y", "z", "w1", "w1bar", "f", "θ", "x²", "a_b", "sum", "log", "e", "pi"]
+NAMES = ["x", "y", "z", "w1", "w1bar", "f", "θ", "x²", "a_b", "sum", "log", "e", "pi",
+         "g", "a", "b"]
 SYMBOLS = ["+", "-", "*", "/", "**", "^", "@", ".T", ",", ";", "=", "(", ")", "[", "]",
-           ":", "#", "\n", " ", "·", "−", "²", "√", "'", '"', "\\", "$", "{", "}"]
+           ":", "#", "\n", " ", "·", "−", "²", "√", "'", '"', "\\", "$", "{", "}",
+           "<", "<=", ">", ">=", "==", "!=", "≤", "≥", "≠", "f(a) = ", "g(a, b) = "]
 FUNCTIONS = sorted([name for name, op in OPS.items() if op.callable]
-                   + ["max", "min", "zeros", "ones", "arange", "linspace", "nope"])
+                   + ["max", "min", "zeros", "ones", "arange", "linspace", "nope", "ln", "f",
+                      "g"])
 SEEDS = ["x**2*cos(x*y)+1", "x*y*exp(x*y)", "c = a + b; d = c + a", "sigmoid(x - y)",
          "log(x) + sqrt(y)", "max(x, y) + abs(x - y)", "tanh(x)**3 / (1 + y**2)",
          "u = sin(x); v = u*u; v + x", "min(x, cosh(y))", "x ** y ** 2", "-x**2",
          "sum(A @ x)", "dot(x, x) + norm(x)", "softmax(x)[0]", "x[1:] @ x[:2]",
-         "logsumexp(A @ x) - x[0]", "mean(x * x)"]
+         "logsumexp(A @ x) - x[0]", "mean(x * x)",
+         # issue 11: comparisons, where (the branch not taken outside its domain), user
+         # functions and their errors (recursion, arity, shadowing, free names), new rows
+         "where(x > 0, sqrt(x), 0)", "where(x >= y, log(x - y), exp(y - x)) * (x != y)",
+         "(x < y) + (x <= y)*x - (x == y)", "f(a, b) = a*sin(b); f(x, y) + f(y, x)",
+         "g(a) = a*a; h(a) = g(a) + 1; h(x) * h(y)", "f(a) = where(a > 1, log(a - 1), a); f(x)",
+         "f(a) = f(a); f(x)", "f(a) = a; f(x, y)", "sin(a) = a; sin(x)", "f(a) = a*x; f(y)",
+         "f(a) = a; g(a) = f(a); f(g(x)) + g(y)", "f(x) = x; f(x)",
+         "atan2(y, x) + hypot(x, y)", "softplus(x) + erf(y) - erfc(x)",
+         "clip(x, -1, 1) + floor(x) + ceil(y) + round(x)",
+         "cbrt(x) + log1p(x) + expm1(y) + ln(y)", "where(x > 0, x, -x)[0]",
+         "where(x > 0, softplus(x), sigmoid(x)) * hypot(x, 1e200)"]
 AT_SCALARS = "x={},y={},z={},a={},b={},c={},d={},u={},v={},f={},θ={}"
 VECTOR_AT = "x=[1,-2],A=[[1,2],[3,4]],y=[0.5,2]"
+HVP = ["x=1,y=0", "x=1", "x=[1,0],y=[0,1]", "y=nan", "x=1e308,y=-1e308", "v=1", "x=1,x=2"]
 FORMATS = ["table", "json", "latex", "markdown", "dot", "mermaid", "html"]
 OPTION_VALUES = ["0", "1", "3", "-1", "", "x", "1e309", "nan", "1e400", "17", "18",
                  "99999999999999999999", "10000001", "1000001", "0.1", "1/0", "--json",
                  "x=1", "log(-1)", "\x1b[2J", "ones(1e6,1e6)"]
 TARGETS = ["f", "df/dx", "df/dy", "∂f/∂x", "w1", "w2bar", "w̄3", "dg/dz", "d2f/dx2", "x",
-           "grad f", "", "=", "df/dx[0]"]
+           "grad f", "", "=", "df/dx[0]", "d2f/dxdy", "∂²f/∂x∂y", "d2f/dy2", "∂w3/∂w2",
+           "∂w5/∂w4", "dw4/dw1", "∂w2/∂w9", "w4", "w99"]
 
 token = st.one_of(st.sampled_from(NUMBERS), st.sampled_from(NAMES), st.sampled_from(SYMBOLS),
                   st.sampled_from(FUNCTIONS).map(lambda f: f + "("),
@@ -82,7 +101,30 @@ def mutated(draw):
     return text
 
 
-expression = st.one_of(soup, mutated(), st.sampled_from(SEEDS))
+@st.composite
+def definitions(draw):
+    """User functions: a few definitions (names and parameters from the names, the
+    built-ins and control characters), then calls of any arity, the program's or not."""
+    label = st.one_of(st.sampled_from(NAMES + FUNCTIONS), st.sampled_from(CONTROLS).map(
+        lambda c: "f" + c), st.text(max_size=3))
+    known = []
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = draw(label)
+        params = draw(st.lists(st.sampled_from(["a", "b", "c", "x", "pi", "a"]), max_size=3))
+        body = draw(st.one_of(mutated(), st.sampled_from(
+            ["a", "a*b", "where(a > b, log(a), b)", "sin(a) + c", "x"] + [
+                f"{k}(a)" for k in known])))
+        parts.append(f"{name}({', '.join(params)}) = {body}")
+        known.append(name)
+    calls = draw(st.lists(st.tuples(st.sampled_from(known + ["f"]),
+                                    st.lists(st.sampled_from(["x", "y", "1", "x*y", "pi"]),
+                                             max_size=4)), min_size=1, max_size=3))
+    parts.append(" + ".join(f"{n}({', '.join(a)})" for n, a in calls))
+    return draw(st.sampled_from(["; ", "\n"])).join(parts)
+
+
+expression = st.one_of(soup, mutated(), st.sampled_from(SEEDS), definitions())
 number = st.one_of(st.sampled_from(NUMBERS),
                    st.floats(allow_nan=False, allow_infinity=False).map(repr))
 scalar_at = st.lists(number, min_size=11, max_size=11).map(lambda v: AT_SCALARS.format(*v))
@@ -114,10 +156,12 @@ SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database
        extra=st.lists(st.sampled_from(["--no-share", "--mode", "both", "forward", "--expand",
                                         "--blank", "--graph", "--precision", "17", "--seed",
                                         "1", "--jacobian", "--max-rows", "1", "--hessian",
-                                        "--hvp", "x=1"]), max_size=3))
-def show_never_crashes(source, at, fmt, extra):
+                                        "--step"]), max_size=3),
+       hvp=st.one_of(st.none(), st.sampled_from(HVP), soup))
+def show_never_crashes(source, at, fmt, extra, hvp):
     # options first: after a source of "--" every word is an argument, not an option
-    args = ["--format", fmt, *extra, source, "--at", at]
+    args = ["--format", fmt, *extra, *(["--hvp", hvp] if hvp is not None else []),
+            source, "--at", at]
     _check(run_cli(*args), as_json=fmt == "json" and "--json" not in extra)
 
 
@@ -191,71 +235,108 @@ def answers_files_never_crash(name, source, at, target, answer, fmt, junk):
 
 # --- numbers against mpmath ----------------------------------------------------------------
 
-# Well-conditioned pieces: (text, mpmath function) of operands already so.
-UNARY = [("sin({})", mpmath.sin), ("cos({})", mpmath.cos), ("tanh({})", mpmath.tanh),
-         ("exp({})", mpmath.exp), ("sigmoid({})", lambda a: 1 / (1 + mpmath.exp(-a))),
-         ("atan({})", mpmath.atan), ("log(1 + ({})**2)", lambda a: mpmath.log(1 + a ** 2)),
-         ("sqrt(2 + ({})**2)", lambda a: mpmath.sqrt(2 + a ** 2)),
-         ("sinh({})", mpmath.sinh), ("({})**3", lambda a: a ** 3)]
-BINARY = [("({} + {})", lambda a, b: a + b), ("({} * {})", lambda a, b: a * b),
-          ("({} - {})", lambda a, b: a - b), ("{} / (2 + cos({}))", lambda a, b: a / (2 + mpmath.cos(b)))]
+# Well-conditioned pieces: (text, mpmath function, bound) of operands already so. A
+# bound takes the operands' bounds and gives one on the piece's terms' sizes (each at least
+# the absolute value of the original), which scales the tolerance: cancellation can lose
+# digits relative to the terms.
+def _sigmoid(a):
+    return 1 / (1 + mpmath.exp(-a))
+
+
+def _where(a):
+    # where(a > c, sqrt(a)*log(a), 1 - a): the branch not taken is outside its domain
+    # wherever a < 0; no coordinate rounded to 6 digits (nor a difference of two) is at the threshold
+    return mpmath.sqrt(a) * mpmath.log(a) if a > mpmath.mpf("0.31830988") else 1 - a
+
+
+UNARY = [("sin({})", mpmath.sin, mpmath.cosh), ("cos({})", mpmath.cos, mpmath.cosh),
+         ("tanh({})", mpmath.tanh, lambda a: 1 + a), ("exp({})", mpmath.exp, mpmath.exp),
+         ("sigmoid({})", _sigmoid, lambda a: 1 + a),
+         ("atan({})", mpmath.atan, lambda a: 1 + a),
+         ("log(1 + ({})**2)", lambda a: mpmath.log(1 + a ** 2), lambda a: 1 + a ** 2),
+         ("sqrt(2 + ({})**2)", lambda a: mpmath.sqrt(2 + a ** 2), lambda a: 2 + a ** 2),
+         ("sinh({})", mpmath.sinh, mpmath.cosh), ("({})**3", lambda a: a ** 3, lambda a: a + a ** 3),
+         # issue 11's rows and where
+         ("erf({})", mpmath.erf, lambda a: 1 + a), ("erfc({})", mpmath.erfc, lambda a: 2 + a),
+         ("softplus({})", lambda a: mpmath.log(1 + mpmath.exp(a)), lambda a: 1 + a),
+         ("expm1({})", mpmath.expm1, mpmath.exp),
+         ("log1p(({})**2)", lambda a: mpmath.log1p(a ** 2), lambda a: 1 + a ** 2),
+         ("ln(1 + ({})**2)", lambda a: mpmath.log(1 + a ** 2), lambda a: 1 + a ** 2),
+         ("cbrt(2 + ({})**2)", lambda a: mpmath.cbrt(2 + a ** 2), lambda a: 2 + a ** 2),
+         ("where({0} > 0.31830988, sqrt({0})*log({0}), 1 - {0})", _where, lambda a: 2 + a * a)]
+BINARY = [("({} + {})", lambda a, b: a + b, lambda a, b: a + b),
+          ("({} * {})", lambda a, b: a * b, lambda a, b: a * b + a + b),
+          ("({} - {})", lambda a, b: a - b, lambda a, b: a + b),
+          ("{} / (2 + cos({}))", lambda a, b: a / (2 + mpmath.cos(b)),
+           lambda a, b: a + mpmath.cosh(b)),
+          ("atan2({}, 2 + ({})**2)", lambda a, b: mpmath.atan2(a, 2 + b ** 2),
+           lambda a, b: 4 + a + b ** 2),
+          ("hypot({}, 1 + ({})**2)", lambda a, b: mpmath.hypot(a, 1 + b ** 2),
+           lambda a, b: 1 + a + b ** 2),
+          ("where({0} < {1} + 0.31830988, {0}, {1})",
+           lambda a, b: a if a < b + mpmath.mpf("0.31830988") else b, lambda a, b: a + b)]
 
 
 def _leaf():
-    return st.sampled_from([("x", lambda v: v[0]), ("y", lambda v: v[1]),
-                            ("0.5", lambda v: mpmath.mpf("0.5"))])
+    return st.sampled_from([("x", lambda v: v[0], lambda v: abs(v[0])),
+                            ("y", lambda v: v[1], lambda v: abs(v[1])),
+                            ("0.5", lambda v: mpmath.mpf("0.5"), lambda v: mpmath.mpf("0.5"))])
 
 
 def _extend(children):
     unary = st.tuples(st.sampled_from(UNARY), children).map(
-        lambda t: (t[0][0].format(t[1][0]), lambda v, f=t[0][1], a=t[1][1]: f(a(v))))
+        lambda t: (t[0][0].format(t[1][0]), lambda v, f=t[0][1], a=t[1][1]: f(a(v)),
+                   lambda v, m=t[0][2], a=t[1][2]: m(a(v))))
     binary = st.tuples(st.sampled_from(BINARY), children, children).map(
         lambda t: (t[0][0].format(t[1][0], t[2][0]),
-                   lambda v, f=t[0][1], a=t[1][1], b=t[2][1]: f(a(v), b(v))))
+                   lambda v, f=t[0][1], a=t[1][1], b=t[2][1]: f(a(v), b(v)),
+                   lambda v, m=t[0][2], a=t[1][2], b=t[2][2]: m(a(v), b(v))))
     return st.one_of(unary, binary)
+
+
+def _called(prog):
+    """The program as a user function's body, called twice: g(x, y) + g(y, 0.5)."""
+    text, f, bound = prog
+    body = re.sub(r"\by\b", "b", re.sub(r"\bx\b", "a", text))
+    return (f"g(a, b) = {body}; g(x, y) + g(y, 0.5)",
+            lambda v: f(v) + f([v[1], mpmath.mpf("0.5")]),
+            lambda v: bound(v) + bound([v[1], mpmath.mpf("0.5")]))
 
 
 program = st.recursive(_leaf(), _extend, max_leaves=6)
 coordinate = st.floats(-1.5, 1.5, allow_nan=False).map(lambda v: round(v, 6))
 
 
-@given(prog=program, x=coordinate, y=coordinate)
-def values_and_gradients_match_mpmath(prog, x, y):
-    text, f = prog
+@given(prog=st.one_of(program, program.map(_called)), x=coordinate, y=coordinate,
+       second=st.booleans())
+def values_and_gradients_match_mpmath(prog, x, y, second):
+    """Value and gradient (and, every other example, the Hessian) against mpmath at 50
+    digits: the derivatives by mpmath's own numerical differentiation."""
+    text, f, bound = prog
     used = [(n, v) for n, v in (("x", x), ("y", y)) if re.search(rf"\b{n}\b", text)]
     if not used:
         return
-    r = run_cli(text, "--at", ",".join(f"{n}={v!r}" for n, v in used), "--json")
+    r = run_cli(text, "--at", ",".join(f"{n}={v!r}" for n, v in used), "--json",
+                *(["--hessian"] if second else []))
     assert r.returncode == 0, (text, r.stderr)
     doc = json.loads(r.stdout)
     mpmath.mp.dps = 50
     point = [mpmath.mpf(x), mpmath.mpf(y)]
     want = f(point)
-    scale = _magnitude(text, point)  # cancellation can lose digits relative to the terms
+    scale = float(1 + bound([abs(point[0]), abs(point[1])])) * 1e3
     assert abs(doc["value"] - want) <= 1e-12 * scale, (text, x, y, doc["value"], want)
-    for k, name in enumerate(("x", "y")):
-        if name not in doc["gradient"]:
-            continue
+    names = [name for name in ("x", "y") if name in doc["gradient"]]
+    for name in names:
+        k = "xy".index(name)
         d = mpmath.diff(lambda t: f([t if i == k else point[i] for i in range(2)]), point[k])
         got = doc["gradient"][name]
         assert abs(got - d) <= 1e-10 * scale, (text, name, x, y, got, d)
-
-
-def _magnitude(text: str, point) -> float:
-    """A bound on the terms' sizes: the text's own function with every - made +, cos a
-    cosh and sin a sinh (each at least the absolute value of the original), plus 1."""
-    env = {"x": abs(point[0]), "y": abs(point[1])}
-    bound = text.replace("-", "+").replace("cos(", "cosh(").replace("sin(", "sinh(")
-    return float(1 + abs(_eval(bound, env))) * 1e3
-
-
-def _eval(text, env):
-    names = {"sin": mpmath.sin, "cos": mpmath.cos, "tanh": mpmath.tanh, "exp": mpmath.exp,
-             "sigmoid": lambda a: 1 / (1 + mpmath.exp(-a)), "atan": mpmath.atan,
-             "log": mpmath.log, "sqrt": mpmath.sqrt, "sinh": mpmath.sinh,
-             "cosh": mpmath.cosh, **env}
-    # the fuzzer's own generated text, never a user's: a test oracle
-    return eval(text.replace("^", "**"), {"__builtins__": {}}, names)  # noqa: S307
+    for a in names if second else ():
+        for b in names:
+            order = tuple(("xy".index(a) == k) + ("xy".index(b) == k) for k in range(2))
+            d = mpmath.diff(lambda s, t: f([s, t]), point, order)
+            got = doc["hessian"][a][b]
+            assert abs(got - d) <= 1e-9 * scale * scale, (text, a, b, x, y, got, d)
 
 
 PROPERTIES = [show_never_crashes, check_never_crashes, sweep_never_crashes,

@@ -181,22 +181,55 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)  # np.log's values too
 
 
+def _scaled(a, b):
+    """a and b over 2^e, the power of two nearest above their larger size (exact: no
+    rounding), and e: the partials of hypot and atan2 in these never overflow or underflow
+    in a² + b², and are scaled back by 2^-e per degree (ldexp, exact too)."""
+    e = np.frexp(np.maximum(np.abs(a), np.abs(b)))[1]
+    return np.ldexp(a, -e), np.ldexp(b, -e), e
+
+
 def _atan2_partial(k):
     # ∂atan2(a, b)/∂a = b/(a² + b²), ∂/∂b = −a/(a² + b²); 0 at the origin (the kink)
     def partial(a, b, out):
-        r = a * a + b * b
-        return _where(r == 0, 0.0, (b if k == 0 else -a) / _where(r == 0, 1.0, r))
+        u, v, e = _scaled(a, b)
+        r = u * u + v * v
+        return np.ldexp(_ratio(v if k == 0 else -u, r), -e)
     return partial
 
 
-def _atan2_second(ab, squares):
-    """atan2's second partials over (a² + b²)²: ab·(2a·b) + squares·(a² − b²); 0 at the
-    origin, as its partials."""
+def _atan2_second(kind):
+    """atan2's second partials over (a² + b²)²: −2ab (aa), (a − b)(a + b) (ab: no
+    cancellation where |a| nears |b|), 2ab (bb); 0 at the origin, as its partials."""
     def second(a, b, out):
-        r = a * a + b * b
-        value = ab * a * b + squares * (a * a - b * b)
-        return _where(r == 0, 0.0, value / _where(r == 0, 1.0, r * r))
+        u, v, e = _scaled(a, b)
+        r = u * u + v * v
+        top = -2.0 * u * v if kind == "aa" else (u - v) * (u + v) if kind == "ab" else 2.0 * u * v
+        return np.ldexp(_ratio(top, r * r), -2 * e)
     return second
+
+
+def _hypot_second(kind):
+    """hypot's second partials b²/out³, −ab/out³, a²/out³, in scaled operands: no
+    overflow where out³ would (|a| past 10^102)."""
+    def second(a, b, out):
+        u, v, e = _scaled(a, b)
+        r = np.hypot(u, v)
+        top = v * v if kind == "aa" else -u * v if kind == "ab" else u * u
+        return np.ldexp(_ratio(top, r * r * r), -e)
+    return second
+
+
+def _gauss(a):
+    """exp(−a²) without a²'s rounding, which exp turns into a relative error of a² ulp (1e-13
+    at a = 26, where erfc is still a normal number): a² = hi + lo exactly (Dekker's split),
+    exp(−a²) = exp(−hi)·(1 − lo)."""
+    hi = a * a
+    c = 134217729.0 * a  # 2^27 + 1
+    top = c - (c - a)
+    low = a - top
+    lo = ((top * top - hi) + 2.0 * top * low) + low * low
+    return np.exp(-hi) * (1.0 - _where(np.isfinite(lo), lo, 0.0))  # past 1e153 exp(−hi) is 0
 
 
 def _not_integer(b):
@@ -502,7 +535,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        kink_text="atan2 jumps from π to −π on the negative x-axis and has no derivative at "
                  "(0, 0); the partials there are the formulas' limits from y > 0 (0 at the origin)",
        latex=r"\operatorname{atan2}(#1, #2)",
-       second=(_atan2_second(-2.0, 0.0), _atan2_second(0.0, 1.0), _atan2_second(2.0, 0.0)),
+       second=(_atan2_second("aa"), _atan2_second("ab"), _atan2_second("bb")),
        second_templates=("-2*a*b/(a^2 + b^2)^2", "(a^2 - b^2)/(a^2 + b^2)^2",
                          "2*a*b/(a^2 + b^2)^2"),
        kink2_text="the second partials are the formulas' limits from y > 0 (0 at the origin)"),
@@ -510,8 +543,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        ("a/out", "b/out"), "sqrt(a**2 + b**2), without overflow",
        kink=lambda a, b: (a == 0) & (b == 0), kink_text="hypot'(0, 0) is taken as 0",
        latex=r"\operatorname{hypot}(#1, #2)",
-       second=(lambda a, b, out: _ratio(b * b, out ** 3), lambda a, b, out: _ratio(-a * b, out ** 3),
-               lambda a, b, out: _ratio(a * a, out ** 3)),
+       second=(_hypot_second("aa"), _hypot_second("ab"), _hypot_second("bb")),
        second_templates=("b^2/out^3", "-a*b/out^3", "a^2/out^3"),
        kink2_text="hypot''(0, 0) is taken as 0"),
     Op("log1p", 1, np.log1p, (lambda a, out: 1.0 / (1.0 + a),), ("1/(1 + a)",),
@@ -523,20 +555,22 @@ OPS: dict[str, Op] = {op.name: op for op in [
        "exp(a) - 1, accurate for small a", latex=r"(e^{#1} - 1)",
        second=(lambda a, out: np.exp(a),), second_templates=("exp(a)",),
        floats=(math.expm1, (lambda a, out: math.exp(a),), (lambda a, out: math.exp(a),))),
-    Op("erf", 1, _per_entry(math.erf), (lambda a, out: _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+    Op("erf", 1, _per_entry(math.erf), (lambda a, out: _TWO_OVER_SQRT_PI * _gauss(a),),
        ("2/sqrt(pi)*exp(-a^2)",), "the error function", latex=r"\operatorname{erf}(#1)",
-       second=(lambda a, out: -2.0 * a * _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       second=(lambda a, out: -2.0 * a * _TWO_OVER_SQRT_PI * _gauss(a),),
        second_templates=("-4*a/sqrt(pi)*exp(-a^2)",)),
-    Op("erfc", 1, _per_entry(math.erfc), (lambda a, out: -_TWO_OVER_SQRT_PI * np.exp(-a * a),),
+    Op("erfc", 1, _per_entry(math.erfc), (lambda a, out: -_TWO_OVER_SQRT_PI * _gauss(a),),
        ("-2/sqrt(pi)*exp(-a^2)",), "1 - erf(a), accurate for large a",
        latex=r"\operatorname{erfc}(#1)",
-       second=(lambda a, out: 2.0 * a * _TWO_OVER_SQRT_PI * np.exp(-a * a),),
+       second=(lambda a, out: 2.0 * a * _TWO_OVER_SQRT_PI * _gauss(a),),
        second_templates=("4*a/sqrt(pi)*exp(-a^2)",)),
+    # logaddexp(0, a) is log1p(exp(−|a|)) + max(a, 0); softplus'' is σ(a)σ(−a), not
+    # σ(a)(1 − σ(a)), which is 0 from a = 37 on
     Op("softplus", 1, lambda a: np.logaddexp(0.0, a), (lambda a, out: _sigmoid(a),),
        ("sigmoid(a)",), "log(1 + exp(a)), without overflow",
        latex=r"\operatorname{softplus}(#1)",
-       second=(lambda a, out: _sigmoid(a) * (1.0 - _sigmoid(a)),),
-       second_templates=("sigmoid(a)*(1 - sigmoid(a))",)),
+       second=(lambda a, out: _sigmoid(a) * _sigmoid(-a),),
+       second_templates=("sigmoid(a)*sigmoid(-a)",)),
     Op("cbrt", 1, np.cbrt, (lambda a, out: 1.0 / (3.0 * out * out),), ("1/(3*out^2)",),
        "cube root (of negative numbers too)", latex=r"\sqrt[3]{#1}",
        second=(lambda a, out: -2.0 / (9.0 * out ** 5),), second_templates=("-2/(9*out^5)",)),

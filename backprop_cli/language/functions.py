@@ -16,8 +16,6 @@ from ..errors import StatementError
 from ..engine.ops import ALIASES, CONSTANTS, OPS
 from .values import CONSTRUCTORS
 
-MAX_INLINED = 2_000_000  # nodes a program may reach by calls (each call copies its body)
-
 _PART = re.compile(r"[^\W\d](?:\w)*")
 
 

@@ -11,6 +11,7 @@ ConstantBuilder does the same for the values after --at, where only constants ma
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -22,7 +23,7 @@ from .parser import parse
 from .values import CONSTRUCTORS
 from .writer import written
 from ..engine.program import INPUT, Call, Const, Node, Program
-from .functions import MAX_INLINED, Function, is_function, read_head, replay
+from .functions import Function, is_function, read_head, replay
 from .builder import NoFunctions
 
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
@@ -162,6 +163,10 @@ class ProgramBuilder:
         self.functions: dict[str, Function] = {}  # user functions, by name
         self.defining: tuple | None = None  # while a body is read: (Function, outer state)
         self.calls: list[tuple] = []  # per call of a user function in the program: Call rows
+        # Constants whose folding failed (sqrt(-1), exp(1000)), by id: an error only where
+        # the program needs them, not in a where's branch that a constant condition drops
+        # (f(a) = where(a > 0, log(a), 0); f(-1) is 0).
+        self.failed: dict[int, _Failure] = {}
 
     def number(self, text, start, end):
         value = float(text)
@@ -192,9 +197,14 @@ class ProgramBuilder:
         return ref
 
     def operator(self, op, args, start, end):
+        if self.failed and any(id(a) in self.failed for a in args):
+            return self._with_failed(op, args, start, end)
         if type(args[0]) is not int and (len(args) == 1 or type(args[1]) is not int) \
                 and (len(args) < 3 or type(args[2]) is not int):
-            return fold(OPS[op], args, self.source, (start, end), self.origin)
+            try:
+                return fold(OPS[op], args, self.source, (start, end), self.origin)
+            except DomainError as error:
+                return self._failure(error, [])
         key = (op, args)
         ref = self.memo.get(key) if self.share else None
         if ref is None:
@@ -207,6 +217,25 @@ class ProgramBuilder:
             if self.share:
                 self.memo[key] = ref
         return ref
+
+    def _failure(self, error, parents: list) -> Const:
+        c = _new(Const, (math.nan, "nan"))
+        self.failed[id(c)] = _Failure(c, error, parents)
+        return c
+
+    def _with_failed(self, op, args, start, end):
+        """An op of a constant whose folding failed: a where whose condition is a constant
+        drops the branch it does not take (that constant is needed nowhere else through it);
+        any other op fails as its operand did, once the program turns out to need it."""
+        failed = [self.failed[id(a)] for a in args if id(a) in self.failed]
+        if op == "where" and type(args[0]) is Const and id(args[0]) not in self.failed:
+            taken, dropped = (args[1], args[2]) if args[0].value != 0 else (args[2], args[1])
+            if id(dropped) in self.failed:
+                self.failed[id(dropped)].excuse()
+            return taken
+        if all(type(a) is not int for a in args):
+            return self._failure(failed[0].error, failed)
+        raise failed[0].error
 
     def call(self, fname, args, start, end, name_end):
         fn = self.functions.get(fname)
@@ -321,9 +350,10 @@ class ProgramBuilder:
             raise ArityError(f"{fn.signature} takes {n} argument{'s' if n > 1 else ''}, got "
                              f"{len(args)}", source=self.source, span=(start, end),
                              origin=self.origin)
-        if len(self.op_rows) + len(fn.rows) > MAX_INLINED:
-            raise StatementError(f"calling {fname} makes more than {MAX_INLINED:,} nodes",
-                                 source=self.source, span=(start, end), origin=self.origin)
+        if len(self.op_rows) + len(fn.rows) > MAX_NODES:  # refused before it is copied
+            raise too_large(f"the program with this call of {fname} inlined",
+                            len(self.op_rows) + len(fn.rows), MAX_NODES, "nodes or more",
+                            source=self.source, span=(start, end), origin=self.origin)
         first = len(self.op_rows)
         ref = replay(fn, args, self.operator, start, end)
         self.tensor = self.tensor or fn.tensor
@@ -333,6 +363,9 @@ class ProgramBuilder:
 
     def result(self) -> Program:
         n_in = len(self.input_rows)
+        for failure in self.failed.values():  # in the order they were made
+            if not failure.excused:
+                raise failure.error
         if self.last[1] is None:
             end = len(self.source.rstrip())
             raise StatementError("the program ends with a function definition: nothing to "
@@ -369,6 +402,22 @@ class ProgramBuilder:
         return Program(self.source, nodes, n_in, final(ref), name, self.tensor, calls)
 
 
+class _Failure:
+    """A constant whose folding failed: its error, the failures it was made of, and whether
+    a where dropped it (then those are needed nowhere through it)."""
+
+    def __init__(self, const: Const, error, parents: list):
+        self.const, self.error, self.parents, self.excused = const, error, parents, False
+
+    def excuse(self) -> None:
+        stack = [self]
+        while stack:  # a loop: a chain of failed constants may be long
+            f = stack.pop()
+            if not f.excused:
+                f.excused = True
+                stack.extend(f.parents)
+
+
 class ConstantBuilder(NoFunctions):
     """Values after --at: `name = constant expression`, folded as they are parsed.
     result() is a list of (name, value, span of the name); from the start symbol
@@ -392,6 +441,25 @@ class ConstantBuilder(NoFunctions):
 
     def operator(self, op, args, start, end):
         return fold(OPS[op], args, self.source, (start, end), self.origin)
+
+    def _failure(self, error, parents: list) -> Const:
+        c = _new(Const, (math.nan, "nan"))
+        self.failed[id(c)] = _Failure(c, error, parents)
+        return c
+
+    def _with_failed(self, op, args, start, end):
+        """An op of a constant whose folding failed: a where whose condition is a constant
+        drops the branch it does not take (that constant is needed nowhere else through it);
+        any other op fails as its operand did, once the program turns out to need it."""
+        failed = [self.failed[id(a)] for a in args if id(a) in self.failed]
+        if op == "where" and type(args[0]) is Const and id(args[0]) not in self.failed:
+            taken, dropped = (args[1], args[2]) if args[0].value != 0 else (args[2], args[1])
+            if id(dropped) in self.failed:
+                self.failed[id(dropped)].excuse()
+            return taken
+        if all(type(a) is not int for a in args):
+            return self._failure(failed[0].error, failed)
+        raise failed[0].error
 
     def call(self, fname, args, start, end, name_end):
         if fname in CONSTRUCTORS:

@@ -27,9 +27,8 @@ from . import Options
 from . import tables as cells
 from .dot import node_label
 from .json_doc import array, dumps, trace_document
-from .numbers import fmt
 from .sentences import diagnostic_message
-from .steps import product_text, steps as walk
+from .steps import product_text, step_text, steps as walk
 
 WORKSHEET = True  # --blank: the page without the numbers, answers hidden
 JACOBIAN = True  # under the stepper, as the terminal's tables: cells.jacobian
@@ -57,32 +56,40 @@ def script_json(doc) -> str:
 def page_data(trace: Trace, options: Options) -> dict:
     """What the page shows, as data: the --json document and the text of every label."""
     program, p, blank = trace.program, options.precision, options.blank
-    text = (lambda x: "") if blank else (lambda x: fmt(x, p))
     edges = trace.edges()
     shapes = trace.shapes if trace.tensor else None
+    made_by = {}  # node → the call of a user function that made it: "w4…w5: f(w1)"
+    for c in program.calls:
+        made, call, _ = cells.call_row(program, c)
+        made_by.update(dict.fromkeys(range(c.first, c.stop), f"{made}: {call}"))
     nodes = []
     for i, node in enumerate(program.nodes):
         nodes.append({"id": node_id(i), "names": list(node.names), "label": node_label(trace, i),
                       "definition": "input" if i < program.n_inputs else node_text(program, i),
                       "shape": cells.shape_text(shapes[i]) if shapes else None,
-                      "value": text(trace.values[i]), "bar": var_name(i, True, "unicode"),
-                      "adjoint": text(trace.adjoints[i]) if trace.has_adjoints else "",
-                      "input": i < program.n_inputs, "output": i == program.output})
+                      "value": "" if blank else cells.value_cell(trace, i, p),
+                      "bar": var_name(i, True, "unicode"),
+                      "adjoint": "" if blank or not trace.has_adjoints
+                      else cells.adjoint_cell(trace, i, p),
+                      "input": i < program.n_inputs, "output": i == program.output,
+                      "untaken": bool(trace.untaken and i in trace.untaken),
+                      "call": made_by.get(i, "")})
     labels = []
     for e in edges:
         name = f"∂{node_id(e.target)}/∂{node_id(e.source)}"
         label = ""
         if not blank:
             formula = edge_formula(program, e, shapes=trace.tensor_shapes)
-            value = fmt(trace.edge_value(e), p)
+            value = cells.edge_cell(trace, e, p)
             label = formula if formula == value else f"{formula} = {value}"
         labels.append({"source": e.source, "target": e.target, "name": name, "label": label})
     shown = []
     for s in walk(trace, edges):
+        value, total = ("", "") if blank else step_text(trace, s, p, edges)
         shown.append({"kind": s.kind, "node": s.node, "edge": s.edge, "rule": s.rule,
                       "formula": "" if blank else s.formula, "numbers": "" if blank else
                       product_text(trace, edges[s.edge], p) if s.kind == "update" else "",
-                      "value": text(s.value), "total": "" if s.total is None else text(s.total),
+                      "value": value, "total": "" if s.total is None else total,
                       "first": s.first, "last": s.last,
                       "num_value": None if blank else array(s.value),
                       "num_total": None if blank or s.total is None else array(s.total)})

@@ -30,7 +30,9 @@ from ..errors import printable_lines
 from . import Options
 from .sentences import diagnostic_message
 from .numbers import fmt
+from . import tables as cells
 from .tables import MAX_TERMS, constant_note, modes_line, rows, source_line
+from ..symbolic.exact_values import output_exact
 
 WORKSHEET = True
 HESSIAN = True  # _second
@@ -112,6 +114,15 @@ class _Lazy(list):
         return self._make(k)
 
 
+def cell_math(cell: str) -> str:
+    r"""A table's number cell as math: `0 (exact; float64 gives -1.2e-16)` as the number
+    with the words in \text beside it, `not taken (…)` in words, as the tables say them."""
+    if cell.startswith("not taken"):
+        return rf"\text{{{text(cell)}}}"
+    m = re.fullmatch(r"(\S+) \((.*)\)", cell)
+    return number(cell) if m is None else rf"{number(m[1])}\ \text{{({text(m[2])})}}"
+
+
 def text_of(trace: Trace, options: Options) -> str:
     return "\n".join([PREAMBLE, *sections(trace, options), r"\end{document}"]) + "\n"
 
@@ -154,15 +165,16 @@ def sections(trace: Trace, options: Options) -> list[str]:
         lines = _Lazy(len(nodes), lambda i: f"{w(i)} &= {definition(i)}{named(i)}")
         doc += _align(lines, mr, (f"{f} &= {w(out)}",) if type(out) is int else ())
         doc += [r"\subsection*{Forward pass}"]
-        doc += _align(_Lazy(len(nodes), lambda i: f"{w(i)} &= {definition(i)} = "
-                            f"{val(trace.values[i])}"), mr)
+        value = (lambda i: BLANK) if blank else (
+            lambda i: cell_math(cells.value_cell(trace, i, p)))
+        doc += _align(_Lazy(len(nodes), lambda i: f"{w(i)} &= {definition(i)} = {value(i)}"), mr)
     if edges:
         def partial_line(k):
             e = edges[k]
             if blank:
                 return f"{_partial(e.target, e.source)} &= {BLANK}"
             formula = edge_formula(program, e, "latex", trace.tensor_shapes)
-            value = val(trace.edge_value(e))
+            value = cell_math(cells.edge_cell(trace, e, p))
             return f"{_partial(e.target, e.source)} &= {_wrap(formula)}" + ("" if formula == value
                                                               else f" = {value}")
 
@@ -215,7 +227,7 @@ def _adjoints(trace: Trace, options: Options, edges, val, f: str) -> list[str]:
             form = simplified.formula(i)
             if form is not None:
                 steps.append(show(form, "latex"))
-        steps.append(val(trace.adjoints[i]))
+        steps.append(cell_math(cells.adjoint_cell(trace, i, options.precision)))
         kept = [steps[0]] + [b for a, b in zip(steps, steps[1:]) if b != a]
         return f"{bar} &= " + "\\\\*\n&= ".join(_wrap(k) for k in kept)  # \\* keeps a derivation on one page
 
@@ -360,14 +372,16 @@ def _gradient(trace: Trace, options: Options, val, f: str) -> list[str]:
         from ..symbolic.simplify import Adjoints, expanded_gradient
 
         expanded = expanded_gradient(Adjoints(trace))
-    lines = [f"{f} &= " + (f"{w(out)} = " if type(out) is int else "") + val(trace.value)]
+    p = options.precision
+    value = BLANK if blank else cell_math(cells.number_cell(trace.value, output_exact(trace), p))
+    lines = [f"{f} &= " + (f"{w(out)} = " if type(out) is int else "") + value]
     for k, var in enumerate(program.inputs):
         x = name_math(var)
         where = [var_name(k, True, "latex")] if reverse else []
         if forward is not None:
             where.append(rf"{_dot(out)}\big|_{{\text{{pass }} {x}}}" if type(out) is int
                          else "0")
-        values = [val(trace.gradient[var])]
+        values = [BLANK if blank else cell_math(cells.gradient_cell(trace, var, p))]
         if forward is not None and reverse and not blank:
             fv = val(forward.gradient[var])
             if fv != values[0]:  # the modes differ at the digits shown: both numbers

@@ -5,7 +5,8 @@ with the text every stepper shows, the HTML page and the terminal's --step alike
 
 What an update adds is w̄ⱼ times the edge's partial, summed back over broadcast axes; for
 an op that is not entrywise (A @ x) the edge's value already is what it pushed. A node the
-output does not reach pushes nothing, as in the reverse pass. The total after the last
+output does not reach pushes nothing, as in the reverse pass, and neither does a node in a
+where's branch not taken (its partial may be nan there: 0·nan would be nan). The total after the last
 update of w̄ᵢ is read from the trace, so the steps end on the tables' adjoints.
 """
 
@@ -19,6 +20,7 @@ from ..engine.program import node_id
 from ..engine.trace import Trace
 from ..symbolic.formula import adjoint_formula, node_text, var_name
 from .numbers import fmt
+from .tables import adjoint_cell, value_cell
 
 
 class Step(NamedTuple):
@@ -56,7 +58,8 @@ def steps(trace: Trace, edges=None) -> list[Step]:
     totals: list = [None] * len(nodes)
     for k, e in enumerate(edges):
         i, j = e.source, e.target
-        add = _pushed(trace, e) if reached[j] else np.zeros(np.shape(trace.values[i]))[()]
+        flows = reached[j] and not (trace.untaken and j in trace.untaken)
+        add = _pushed(trace, e) if flows else np.zeros(np.shape(trace.values[i]))[()]
         first = totals[i] is None
         totals[i] = add if first else totals[i] + add
         reached[i] = reached[i] or reached[j]
@@ -70,6 +73,18 @@ def steps(trace: Trace, edges=None) -> list[Step]:
         formula = adjoint_formula(trace, i, [e])
         out.append(Step("update", i, k, rule, formula, add, totals[i], first, last))
     return out
+
+
+def step_text(trace: Trace, s: Step, precision: int, edges) -> tuple[str, str]:
+    """A step's value and total as the tables print them: a node of a branch not taken
+    says so (and why), an exact zero is 0 with the float's noise beside it."""
+    if s.kind == "forward":
+        return value_cell(trace, s.node, precision), ""
+    value = fmt(s.value, precision)
+    if s.kind == "update" and trace.untaken and edges[s.edge].target in trace.untaken:
+        value += " (not taken)"
+    total = adjoint_cell(trace, s.node, precision) if s.last else fmt(s.total, precision)
+    return value, total
 
 
 def _pushed(trace: Trace, edge):

@@ -20,8 +20,7 @@ from ..symbolic.formula import node_text, var_name
 from . import Options
 from . import tables as cells
 from .console import plain
-from .numbers import fmt
-from .steps import Step, product_text, steps as walk
+from .steps import Step, product_text, step_text, steps as walk
 
 NOW = "reverse bold"
 HELP = "space or enter: next   b: back   q: quit"
@@ -44,8 +43,11 @@ class Frames:
         self.steps: list[Step] = walk(trace, self.edges)
         self.n_forward = len(trace.program.nodes)
 
-    def text(self, x) -> str:
-        return "" if self.options.blank else fmt(x, self.options.precision)
+    def shown(self, s: Step) -> tuple[str, str]:
+        """The step's value and total as the tables print them (not taken, exact zeros)."""
+        if self.options.blank:
+            return "", ""
+        return step_text(self.trace, s, self.options.precision, self.edges)
 
     def now(self, k: int) -> Text:
         """The step just made: where it is, its rule, formula and numbers."""
@@ -62,14 +64,15 @@ class Frames:
         out.append(s.rule, style="bold")
         if self.options.blank:
             return out
+        value, total = self.shown(s)
         if forward:
-            out.append(f" = {self.text(s.value)}")
+            out.append(f" = {value}")
             return out
         if s.kind == "update":
             numbers = product_text(self.trace, self.edges[s.edge], self.options.precision)
             out.append(f"\n  = {s.formula}" + (f" = {numbers}" if numbers else "")
-                       + f" = {self.text(s.value)}")
-        out.append(f"\n  {var_name(s.node, True, 'unicode')} = {self.text(s.total)}"
+                       + f" = {value}")
+        out.append(f"\n  {var_name(s.node, True, 'unicode')} = {total}"
                    + ("  (complete)" if s.last else "  (so far)"), style="green")
         return out
 
@@ -80,7 +83,7 @@ class Frames:
         adjoints: list = [None] * n
         for s in self.steps[:k]:
             if s.kind == "forward":
-                values[s.node] = s.value
+                values[s.node] = s
             else:
                 adjoints[s.node] = s
         return values, adjoints
@@ -95,10 +98,10 @@ class Frames:
             t.add_column(name, justify="right" if right else "left", overflow="fold")
         for i in window(len(program.nodes), max(current, 0), room):
             a = adjoints[i]
-            adjoint = "" if a is None else self.text(a.total) + ("" if a.last else " …")
+            adjoint = "" if a is None else self.shown(a)[1] + ("" if a.last else " …")
             t.add_row(node_id(i), ", ".join(program.nodes[i].names),
                       "input" if i < program.n_inputs else node_text(program, i),
-                      "" if values[i] is None else self.text(values[i]),
+                      "" if values[i] is None else self.shown(values[i])[0],
                       Text(adjoint, style="green"), style=NOW if i == current else None)
         return t
 
@@ -112,8 +115,9 @@ class Frames:
             t.add_column(name, justify="right" if right else "left", overflow="fold")
         for j in [back[r] for r in window(len(back), len(back) - 1, room)]:
             s = self.steps[j]
+            value, total = self.shown(s)
             t.add_row(str(j + 1), s.rule, "" if self.options.blank else s.formula,
-                      self.text(s.value), Text(self.text(s.total), style="green"),
+                      value, Text(total, style="green"),
                       style=NOW if j == k - 1 else None)
         return t
 

@@ -110,20 +110,24 @@ def gradient_cell(trace: Trace, name: str, p: int) -> str:
     return number_cell(trace.gradient[name], ex.gradient.get(name) if ex else None, p)
 
 
-def calls(trace: Trace) -> Table | None:
-    """The nodes each call of a user function made: `w3…w4  f(w1, w2)`."""
+def call_row(program, c) -> tuple[str, str, str]:
+    """A call of a user function: the nodes it made, the call in w's, as written."""
+    made = ("none (shared or folded)" if c.first == c.stop else
+            node_id(c.first) if c.stop - c.first == 1 else
+            f"{node_id(c.first)}…{node_id(c.stop - 1)}")
+    args = ", ".join(node_id(a) if type(a) is int else a.text for a in c.args)
+    return made, f"{c.name}({args})", program.source[c.start:c.end]
+
+
+def calls(trace: Trace, max_rows: int = 0) -> Table | None:
+    """The nodes each call of a user function made: `w3…w4  f(w1, w2)`; many calls are
+    elided as the other tables' rows are."""
     program = trace.program
     if not program.calls:
         return None
-    rows_ = []
-    for c in program.calls:
-        made = ("none (shared or folded)" if c.first == c.stop else
-                node_id(c.first) if c.stop - c.first == 1 else
-                f"{node_id(c.first)}…{node_id(c.stop - 1)}")
-        args = ", ".join(node_id(a) if type(a) is int else a.text for a in c.args)
-        rows_.append((made, f"{c.name}({args})", program.source[c.start:c.end]))
-    return Table("calls", "Calls of your functions, inlined: the nodes each made",
-                 ("nodes", "call", "as written"), rows_, [], 0)
+    return _table("calls", "Calls of your functions, inlined: the nodes each made",
+                  ("nodes", "call", "as written"), len(program.calls), max_rows,
+                  lambda k: call_row(program, program.calls[k]))
 
 
 def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
@@ -146,7 +150,7 @@ def tables(trace: Trace, options: Options, edges=None) -> list[Table]:
                                  "input" if i < program.n_inputs else node_text(program, i),
                                  *shape(i), "" if blank else value_cell(trace, i, p))))
     if trace.program.calls:
-        out.append(calls(trace))
+        out.append(calls(trace, max_rows))
     edges = trace.edges() if edges is None else edges
     if edges:
         rules = shapes is not None and any(map(trace.is_rule, edges))

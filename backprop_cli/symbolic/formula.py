@@ -23,7 +23,7 @@ from typing import NamedTuple, Union
 import numpy as np
 
 from . import exact
-from ..engine.ops import CONSTANTS, OPERAND_NAMES, OPS, second_index
+from ..engine.ops import ALIASES, CONSTANTS, OPERAND_NAMES, OPS, second_index
 from ..engine.program import Const, Program, node_id
 from ..errors import BackpropError, ShapeError
 from ..language.builder import NoFunctions
@@ -70,7 +70,8 @@ class _TemplateBuilder(NoFunctions):
         return make(op, args)
 
     def call(self, fname, args, start, end, name_end):
-        return make(fname, args)
+        # a constant's text is the user's, with its spellings: ln(2) is log(2)
+        return make(ALIASES.get(fname, fname), args)
 
     # Templates and the constants opened here are scalar formulas: an array or an index
     # in one is text to print as it is (_opened_text gives up on it).

@@ -185,8 +185,9 @@
       });
       nodes.forEach(function (n, i) {
         var L = layout.nodes[i], x = L.x + 20 - L.width / 2, y = L.y + 20 - BOX / 2 - ADJ / 2;
-        var g = svg('g', {'class': 'bp-node' + (n.input ? ' bp-input' : '') + (n.output ? ' bp-out' : ''),
-                          'data-node': n.id});
+        var g = svg('g', {'class': 'bp-node' + (n.input ? ' bp-input' : '') + (n.output ? ' bp-out' : '') +
+                               (n.untaken ? ' bp-untaken' : ''), 'data-node': n.id});
+        if (n.call) g.appendChild(svg('title', {}, 'made by the call ' + n.call));
         g.appendChild(svg('rect', {x: x, y: y, width: L.width, height: BOX,
                                    rx: n.input ? BOX / 2 : 6}));
         if (n.output) g.appendChild(svg('rect', {x: x - 3, y: y - 3, width: L.width + 6,
