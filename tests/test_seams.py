@@ -231,3 +231,21 @@ def test_sweeps_descents_and_reports_of_the_new_features_follow_their_schemas(
                 "where(x > 0, sqrt(x)*y, y**2)")
     report_validate(json.loads(r.stdout))
     assert r.returncode == 0, r.stdout
+
+
+def test_latex_writes_comparisons_as_iverson_brackets():
+    """`w_2 = 0 = 1` would read as a chain of equalities: [w_2 = 0] is the 1 or 0."""
+    out = run_cli("where(x > 0, sqrt(x)*y, y**2)", "--at", "x=-1,y=2", "--format",
+                  "latex").stdout
+    assert r"w_3 &= [w_1 > 0] = 0\\" in out
+    assert r"\frac{\partial w_7}{\partial w_6} &= [w_3 = 0] = 1\\" in out
+    assert r"\bar{w}_7[w_3 \ne 0]" in out and "([w" not in out
+
+
+def test_tangent_and_second_order_tables_mark_untaken_nodes():
+    out = run_cli("where(x > 0, sqrt(x)*y, y**2)", "--at", "x=-1,y=2", "--mode", "both",
+                  "--hessian", "--format", "markdown").stdout
+    tangents = out.split("Tangents")[1].split("Adjoints")[0]
+    assert "| ẇ4 | ẇ1/(2·w4) | 0 (not taken) | 0 (not taken) |" in tangents
+    second = out.split("Second-order pass 2")[1]
+    assert "| w5 | 0 (not taken) | 0 (not taken) | 0 (not taken) |" in second

@@ -152,7 +152,7 @@ def _comparison(name, test, ascii_, unicode_, latex):
     return Op(name, 2, _flag(test), (_zero2, _zero2), ("0", "0"), f"a {ascii_} b: 1 or 0",
               kink=lambda a, b: a == b,
               kink_text=f"a {ascii_} b jumps where a = b; its derivative is taken as 0",
-              callable=False, infix=(0, ascii_, unicode_), latex=f"#1 {latex} #2", flat=(0, 1),
+              callable=False, infix=(0, ascii_, unicode_), latex=f"[#1 {latex} #2]", flat=(0, 1),
               second=(_zero2,) * 3, second_templates=("0",) * 3,
               kink2_text="the second partials are 0, at a tie too")
 

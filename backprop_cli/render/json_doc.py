@@ -233,6 +233,8 @@ def _trace_head(rows: _TraceRows, expand: bool, nodes, partials) -> dict:
         if trace.has_adjoints else None,
         "warnings": [diagnostic_document(program, d) for d in trace.diagnostics],
     }
+    if program.calls:
+        doc["calls"] = [call_document(program, c) for c in program.calls]
     if known is not None:
         exact = {name: rounded(known.gradient[name], v) for name, v in trace.gradient.items()}
         exact = {name: t for name, t in exact.items() if t is not None}
@@ -266,6 +268,17 @@ def _trace_head(rows: _TraceRows, expand: bool, nodes, partials) -> dict:
                            "of": {name: {"shape": list(j.shape), "value": array(j)}
                                   for name, j in jac.entries.items()}}
     return doc
+
+
+def call_document(program, c) -> dict:
+    """A call of a user function, inlined: the nodes it made (none where every one was
+    shared or folded), as the tables' calls table."""
+    made = c.stop > c.first
+    return {"function": c.name,
+            "arguments": [node_id(a) if type(a) is int else a.text for a in c.args],
+            "first": node_id(c.first) if made else None,
+            "last": node_id(c.stop - 1) if made else None,
+            "text": program.source[c.start:c.end]}
 
 
 def second_order_document(trace: Trace, value, expand: bool) -> dict:

@@ -276,7 +276,7 @@ def _tangents(trace: Trace, options: Options, val) -> list[str]:
                 return f"{_dot(i)} &= {1 if i == p else 0}"
             if blank:
                 return f"{_dot(i)} &= {BLANK}"
-            value = val(fw.tangents[p][i])
+            value = cell_math(cells.pass_cell(trace, i, fw.tangents[p][i], options.precision))
             text = formula(i)
             if not text:
                 return f"{_dot(i)} &= {value}"
@@ -324,8 +324,8 @@ def _second(trace: Trace, options: Options, val, f: str) -> list[str]:
             dw, db = _dot(i), _dot(i).replace(r"\dot{w}", r"\dot{\bar{w}}")
             if blank:
                 return f"{dw} &= {BLANK} & {db} &= {BLANK}"
-            left = val(dot[i])
-            right = val(bar[i])
+            left = cell_math(cells.pass_cell(trace, i, dot[i], options.precision))
+            right = cell_math(cells.pass_cell(trace, i, bar[i], options.precision))
             if tangent_forms is not None:
                 if i >= n_in and tangent_forms[i] != left:
                     left = f"{_wrap(tangent_forms[i])} = {left}"

@@ -98,9 +98,17 @@ def edge_cell(trace: Trace, edge, p: int) -> str:
     return number_cell(trace.edge_value(edge), known, p)
 
 
+def pass_cell(trace: Trace, i: int, value, p: int) -> str:
+    """Node i's number on a forward or second-order pass (a tangent ẇᵢ, or ẇ̄ᵢ): marked
+    where a where did not take the node, as its adjoint is."""
+    if trace.untaken and i in trace.untaken:
+        return f"{fmt(value, p)} (not taken)"
+    return fmt(value, p)
+
+
 def adjoint_cell(trace: Trace, i: int, p: int) -> str:
     if trace.untaken and i in trace.untaken:
-        return f"{fmt(trace.adjoints[i], p)} (not taken)"
+        return pass_cell(trace, i, trace.adjoints[i], p)
     ex = exact_of(trace)
     return number_cell(trace.adjoints[i], ex.adjoints[i] if ex else None, p)
 
@@ -240,7 +248,8 @@ def tangents(trace: Trace, options: Options) -> list[Table]:
             if first:
                 cells.append("(seed)" if i < program.n_inputs else
                              "" if blank else show(tangent_formula(program, i)))
-            return (*cells, *["" if blank else fmt(fw.tangents[start + k][i], options.precision)
+            return (*cells, *["" if blank else pass_cell(trace, i, fw.tangents[start + k][i],
+                                                           options.precision)
                               for k in range(len(names))])
 
         columns = ("tangent", *(["formula"] if first else []), *[f"ẇ ({n})" for n in names])
@@ -322,11 +331,11 @@ def second_passes(trace: Trace, options: Options) -> list[Table]:
             if first:
                 cells.append("(seed)" if i < program.n_inputs else
                              "" if blank else show(tangent_formula(program, i)))
-            cells.append("" if blank else fmt(dot[i], p))
-            cells.append("" if blank else fmt(trace.adjoints[i], p))
+            cells.append("" if blank else pass_cell(trace, i, dot[i], p))
+            cells.append("" if blank else adjoint_cell(trace, i, p))
             if first:
                 cells.append("" if blank else adjoint_tangent_formula(trace, i, succ[i]))
-            cells.append("" if blank else fmt(bar[i], p))
+            cells.append("" if blank else pass_cell(trace, i, bar[i], p))
             return tuple(cells)
 
         columns = ("node", *(["ẇ formula"] if first else []), "ẇ", "w̄",

@@ -604,8 +604,9 @@ def _show(f: Formula, style: str) -> tuple[str, int]:
     if (rp < prec or (rp == prec and (chain or f.op in ("sub", "div"))) or rp == _NEG_PREC
             or (ratio and _is_ratio(f.args[1]))):
         right = _paren(right, style)
-    if style == "latex":
-        return (_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])), prec
+    if style == "latex":  # a comparison is an Iverson bracket, [w_2 = 0]: an atom
+        return ((_times(left, right) if f.op == "mul" else _fill(f.op, [left, right])),
+                _ATOM if chain else prec)
     if style == "unicode" and f.op == "mul" and _number_pi(f.args):
         return left + right, prec  # 2π, as written by hand
     if f.op in ("add", "sub", "matmul") or chain:
