@@ -249,3 +249,14 @@ def test_tangent_and_second_order_tables_mark_untaken_nodes():
     assert "| ẇ4 | ẇ1/(2·w4) | 0 (not taken) | 0 (not taken) |" in tangents
     second = out.split("Second-order pass 2")[1]
     assert "| w5 | 0 (not taken) | 0 (not taken) | 0 (not taken) |" in second
+
+
+def test_a_number_for_an_untaken_node_is_graded_as_not_taken(report_validate):
+    r = run_cli("check", "--json", "--at", "x=-1,y=2", "--expect", "w4 = 1",
+                "--expect", "∂w4/∂w1 = 0.5", "--expect", "w6 = 4",
+                "where(x > 0, sqrt(x)*y, y**2)")
+    assert r.returncode == 1
+    doc = report_validate(json.loads(r.stdout))
+    answers = doc["problems"][0]["answers"]
+    assert [a["right"] for a in answers] == [False, False, True]
+    assert all("a where does not take that node" in a["reason"] for a in answers[:2])

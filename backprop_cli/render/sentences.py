@@ -174,6 +174,9 @@ def verdict_reason(v: Verdict) -> str:
         return f"wrong: to {_precision(v)} the truth is {_rounded_truth(v)}"
     if outcome == "truth_not_finite":
         return f"wrong: the truth is {fmt(v.truth)}"
+    if outcome == "not_taken":
+        return ("wrong: a where does not take that node at this point, so it has no value "
+                "here (the tables say why)")
     if outcome == "function":
         return f"right as a function: at the point and {plural(v.points - 1, 'random point')}"
     if outcome == "function_off_point":
@@ -201,6 +204,7 @@ _MISTAKES = {
     "differs_at_point": "as a function it differs at your point",
     "differs_elsewhere": "right at your point only: as a function it differs elsewhere",
     "truth_not_finite": "the truth is not finite here",
+    "not_taken": "a where does not take that node at this point: it has no value here",
 }
 
 

@@ -408,6 +408,7 @@ WRONG_OUTCOMES = (
     "not_exact",           # nor is a constant expression's
     "misrounded",          # the truth rounds to another number at the digits written
     "truth_not_finite",    # a number, against a truth that is inf or nan
+    "not_taken",           # a number for a node (or an edge into one) a where did not take
     "differs_at_point",    # a formula, wrong (or undefined) at the given point
     "differs_elsewhere",   # right at the given point only: see the counterexample
     "unchecked",           # the truth is not finite at the point, nor at a random point
@@ -697,6 +698,9 @@ def judge(written: str, target: Target, answer: Answer, points: _Points,
         return Verdict(**common, right=outcome in RIGHT_OUTCOMES, outcome=outcome,
                        value=value, tolerance=None, points=checked, counterexample=example)
     outcome = grade_number(answer, truth, tolerance)
+    if (outcome not in RIGHT_OUTCOMES and not math.isfinite(truth) and trace.untaken
+            and target.kind in ("node", "partial") and target.index in trace.untaken):
+        outcome = "not_taken"  # its nan is no value the point needs: say why, as tables do
     return Verdict(**common, right=outcome in RIGHT_OUTCOMES, outcome=outcome,
                    value=answer.value, tolerance=tolerance, points=1, counterexample=None)
 
