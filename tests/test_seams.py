@@ -260,3 +260,22 @@ def test_a_number_for_an_untaken_node_is_graded_as_not_taken(report_validate):
     answers = doc["problems"][0]["answers"]
     assert [a["right"] for a in answers] == [False, False, True]
     assert all("a where does not take that node" in a["reason"] for a in answers[:2])
+
+
+def test_the_terminal_stepper_says_what_the_tables_say():
+    from rich.console import Console
+
+    from backprop_cli.render.stepwise import Frames
+
+    t = differentiate(WHERE, at="x=-1")
+    frames = Frames(t, Options())
+    w3 = [k for k, s in enumerate(frames.steps) if s.kind == "forward" and s.node == 2][0]
+    assert "= not taken (w6 takes else: w2 = 0)" in frames.now(w3 + 1).plain
+    console = Console(width=120, record=True, color_system=None)
+    for k in range(len(frames.steps) + 1):
+        console.print(frames.ssa(k, 20))
+        if k > frames.n_forward:
+            console.print(frames.updates(k, 20))
+    shown = console.export_text()
+    assert "nan" not in shown.replace("(not taken)", "")
+    assert "0 (exact; float64 gives -1.2e-16)" in shown and "0 (not taken)" in shown
