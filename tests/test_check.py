@@ -565,6 +565,7 @@ EVERY_OUTCOME = {
     "rounded": ("x", "x=-0.0931003178", "f = -0.0931", None),
     "misrounded": ("x", "x=1234.6", "f = 1.234e3", None),
     "truth_not_finite": ("1/x", "x=1e-320", "f = 1.0", None),
+    "not_taken": ("where(x > 0, sqrt(x), 0)", "x=-1", "w3 = 1.0", None),
     "function": (G, "x=1,y=2", "dg/dx = y*exp(x*y) + x*y**2*exp(x*y)", None),
     "function_off_point": ("sqrt(x)", "x=0", "df/dx = 1/(2*sqrt(x))", None),
     "differs_at_point": (G, "x=1,y=2", "dg/dy = x*exp(x*y)", None),
