@@ -279,3 +279,11 @@ def test_the_terminal_stepper_says_what_the_tables_say():
     shown = console.export_text()
     assert "nan" not in shown.replace("(not taken)", "")
     assert "0 (exact; float64 gives -1.2e-16)" in shown and "0 (not taken)" in shown
+
+
+@pytest.mark.parametrize("fmt", ["dot", "mermaid"])
+def test_graphs_say_what_the_tables_say(fmt):
+    out = run_cli(WHERE, "--at", "x=-1", "--format", fmt).stdout
+    assert "= not taken (w6 takes else: w2 = 0)" in out and "w̄3 = 0 (not taken)" in out
+    assert "= 0 (exact; float64 gives -1.2e-16)" in out
+    assert "= nan" not in out

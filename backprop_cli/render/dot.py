@@ -12,7 +12,7 @@ from ..engine.program import node_id
 from ..engine.trace import Trace
 from ..errors import printable_lines
 from . import Options
-from .numbers import fmt
+from . import tables as cells
 from .tables import constant_note, output_line, source_line
 
 WORKSHEET = True  # --blank: the graph with its definitions, to be labelled by hand
@@ -61,10 +61,10 @@ def text(trace: Trace, options: Options) -> str:
              '  edge [fontname="Helvetica", fontsize=10];']
     for i, node in enumerate(nodes):
         head = node_label(trace, i)
-        shown = head if blank else f"{head}\n= {fmt(trace.values[i], p)}"
+        shown = head if blank else f"{head}\n= {cells.value_cell(trace, i, p)}"
         attrs = [f"label={quote(shown)}"]
         bar = var_name(i, True, "unicode")
-        adjoint = f"{bar} = " + ("?" if blank else fmt(trace.adjoints[i], p))
+        adjoint = f"{bar} = " + ("?" if blank else cells.adjoint_cell(trace, i, p))
         attrs.append(f'xlabel=<<font color="{ADJOINT_COLOR}">{html(adjoint)}</font>>')
         if i < program.n_inputs:
             attrs.append("shape=ellipse")
@@ -77,7 +77,7 @@ def text(trace: Trace, options: Options) -> str:
             label = name
         else:
             formula = edge_formula(program, e, shapes=trace.tensor_shapes)
-            value = fmt(trace.edge_value(e), p)
+            value = cells.edge_cell(trace, e, p)
             label = f"{name} = {formula}" + ("" if formula == value else f"\n= {value}")
         lines.append(f"  {node_id(e.source)} -> {node_id(e.target)} [label={quote(label)}];")
     if type(out) is not int:  # a constant (`x; 1`): its value is what the graph gives

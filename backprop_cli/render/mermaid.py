@@ -11,7 +11,7 @@ from ..engine.trace import Trace
 from ..errors import printable_lines
 from . import Options
 from .dot import constant_box, node_label
-from .numbers import fmt
+from . import tables as cells
 from .tables import source_line
 
 WORKSHEET = True  # --blank: the graph with its definitions, to be labelled by hand
@@ -31,13 +31,14 @@ def text(trace: Trace, options: Options) -> str:
         parts = [node_label(trace, i)]
         bar = var_name(i, True, "unicode")
         parts += ([f"{bar} = ?"] if blank else
-                  [f"= {fmt(trace.values[i], p)}", f"{bar} = {fmt(trace.adjoints[i], p)}"])
+                  [f"= {cells.value_cell(trace, i, p)}", f"{bar} = {cells.adjoint_cell(trace, i, p)}"])
         shape = ("([", "])") if i < program.n_inputs else ("[", "]")
         lines.append(f"  {node_id(i)}{shape[0]}{label(chr(10).join(parts))}{shape[1]}")
     for e in trace.edges():
         name = f"∂{node_id(e.target)}/∂{node_id(e.source)}"
         if not blank:
-            formula, value = edge_formula(program, e, shapes=trace.tensor_shapes), fmt(trace.edge_value(e), p)
+            formula = edge_formula(program, e, shapes=trace.tensor_shapes)
+            value = cells.edge_cell(trace, e, p)
             name += f" = {formula}" + ("" if formula == value else f" = {value}")
         lines.append(f"  {node_id(e.source)} -->|{label(name)}| {node_id(e.target)}")
     constant = type(program.output) is not int  # `1`, or `x; 1`: the output is a value
