@@ -245,7 +245,8 @@ def _sigmoid(a):
 
 def _where(a):
     # where(a > c, sqrt(a)*log(a), 1 - a): the branch not taken is outside its domain
-    # wherever a < 0; no coordinate rounded to 6 digits (nor a difference of two) is at the threshold
+    # wherever a < 0; no coordinate rounded to 6 digits (nor a difference of two) is at
+    # the threshold
     return mpmath.sqrt(a) * mpmath.log(a) if a > mpmath.mpf("0.31830988") else 1 - a
 
 
@@ -255,7 +256,8 @@ UNARY = [("sin({})", mpmath.sin, mpmath.cosh), ("cos({})", mpmath.cos, mpmath.co
          ("atan({})", mpmath.atan, lambda a: 1 + a),
          ("log(1 + ({})**2)", lambda a: mpmath.log(1 + a ** 2), lambda a: 1 + a ** 2),
          ("sqrt(2 + ({})**2)", lambda a: mpmath.sqrt(2 + a ** 2), lambda a: 2 + a ** 2),
-         ("sinh({})", mpmath.sinh, mpmath.cosh), ("({})**3", lambda a: a ** 3, lambda a: a + a ** 3),
+         ("sinh({})", mpmath.sinh, mpmath.cosh),
+         ("({})**3", lambda a: a ** 3, lambda a: a + a ** 3),
          # issue 11's rows and where
          ("erf({})", mpmath.erf, lambda a: 1 + a), ("erfc({})", mpmath.erfc, lambda a: 2 + a),
          ("softplus({})", lambda a: mpmath.log(1 + mpmath.exp(a)), lambda a: 1 + a),
@@ -348,11 +350,12 @@ def run_for(seconds: float, examples: int = 50, derandomize: bool = False) -> in
     """Each property in turn, `examples` at a time, until the time is up; the count run."""
     end = time.monotonic() + seconds
     rounds = 0
-    # the properties take the profile loaded when they run (a test can be given settings once)
-    settings.register_profile("fuzz", max_examples=examples, derandomize=derandomize, **SETTINGS)
-    settings.load_profile("fuzz")
+    # each property wrapped with these settings: @given takes the default settings when it
+    # decorates, so a profile loaded now would not reach it (no deadline, this many examples)
+    runs = [settings(max_examples=examples, derandomize=derandomize, **SETTINGS)(prop)
+            for prop in PROPERTIES]
     while True:
-        for prop in PROPERTIES:
+        for prop in runs:
             prop()
             if time.monotonic() >= end:
                 return (rounds + 1) * examples

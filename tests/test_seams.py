@@ -168,7 +168,8 @@ def test_the_page_marks_untaken_nodes_exact_zeros_and_calls():
     assert w4["call"] == "w4…w5: f(w1)" and not w4["untaken"]
     assert w7["value"].startswith("0 (exact; float64 gives")
     assert any("(not taken)" in e["label"] for e in data["edges"])
-    assert not any("nan" in s["value"] + s["total"] for s in data["steps"] if s["kind"] != "forward")
+    assert not any("nan" in s["value"] + s["total"] for s in data["steps"]
+                   if s["kind"] != "forward")
     titles = [table["title"] for table in data["tables"]]
     assert any(title.startswith("Hessian") for title in titles)
     assert any(title.startswith("Calls of your functions") for title in titles)

@@ -407,6 +407,7 @@ class _Failure:
     a where dropped it (then those are needed nowhere through it)."""
 
     def __init__(self, const: Const, error, parents: list):
+        # the constant is kept alive: its id is its key in ProgramBuilder.failed
         self.const, self.error, self.parents, self.excused = const, error, parents, False
 
     def excuse(self) -> None:
@@ -441,25 +442,6 @@ class ConstantBuilder(NoFunctions):
 
     def operator(self, op, args, start, end):
         return fold(OPS[op], args, self.source, (start, end), self.origin)
-
-    def _failure(self, error, parents: list) -> Const:
-        c = _new(Const, (math.nan, "nan"))
-        self.failed[id(c)] = _Failure(c, error, parents)
-        return c
-
-    def _with_failed(self, op, args, start, end):
-        """An op of a constant whose folding failed: a where whose condition is a constant
-        drops the branch it does not take (that constant is needed nowhere else through it);
-        any other op fails as its operand did, once the program turns out to need it."""
-        failed = [self.failed[id(a)] for a in args if id(a) in self.failed]
-        if op == "where" and type(args[0]) is Const and id(args[0]) not in self.failed:
-            taken, dropped = (args[1], args[2]) if args[0].value != 0 else (args[2], args[1])
-            if id(dropped) in self.failed:
-                self.failed[id(dropped)].excuse()
-            return taken
-        if all(type(a) is not int for a in args):
-            return self._failure(failed[0].error, failed)
-        raise failed[0].error
 
     def call(self, fname, args, start, end, name_end):
         if fname in CONSTRUCTORS:

@@ -31,7 +31,8 @@ def text(trace: Trace, options: Options) -> str:
         parts = [node_label(trace, i)]
         bar = var_name(i, True, "unicode")
         parts += ([f"{bar} = ?"] if blank else
-                  [f"= {cells.value_cell(trace, i, p)}", f"{bar} = {cells.adjoint_cell(trace, i, p)}"])
+                  [f"= {cells.value_cell(trace, i, p)}",
+                   f"{bar} = {cells.adjoint_cell(trace, i, p)}"])
         shape = ("([", "])") if i < program.n_inputs else ("[", "]")
         lines.append(f"  {node_id(i)}{shape[0]}{label(chr(10).join(parts))}{shape[1]}")
     for e in trace.edges():

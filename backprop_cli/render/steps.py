@@ -3,11 +3,12 @@ node, the seed, then each adjoint update w̄ᵢ += w̄ⱼ·∂wⱼ/∂wᵢ in th
 makes them (from the last node down, operands left to right: Trace.edges()). Plain data
 with the text every stepper shows, the HTML page and the terminal's --step alike.
 
-What an update adds is w̄ⱼ times the edge's partial, summed back over broadcast axes; for
-an op that is not entrywise (A @ x) the edge's value already is what it pushed. A node the
-output does not reach pushes nothing, as in the reverse pass, and neither does a node in a
-where's branch not taken (its partial may be nan there: 0·nan would be nan). The total after the last
-update of w̄ᵢ is read from the trace, so the steps end on the tables' adjoints.
+What an update adds is w̄ⱼ times the edge's partial, summed back over broadcast axes;
+for an op that is not entrywise (A @ x) the edge's value already is what it pushed. A
+node the output does not reach pushes nothing, as in the reverse pass, and neither does
+a node in a where's branch not taken (its partial may be nan there: 0·nan would be nan).
+The total after the last update of w̄ᵢ is read from the trace, so the steps end on the
+tables' adjoints.
 """
 
 from __future__ import annotations
