@@ -12,7 +12,8 @@ examples each. What must hold for every input (issue 15):
 - values and gradients of well-conditioned programs match mpmath at 50 digits.
 
 Inputs: grammar soups (tokens of the language in any order), mutated valid expressions,
-option values, answers files, vector programs, numeric edge cases; the language of issue
+option values, answers files, class templates and submissions (variants, grade), vector
+programs, numeric edge cases; the language of issue
 11 among them (comparisons, where, user functions and their errors, the new functions,
 graded local partials and node values) and second derivatives (--hessian, --hvp, d2f
 targets, Newton's method), in every format (html too).
@@ -233,6 +234,32 @@ def answers_files_never_crash(name, source, at, target, answer, fmt, junk):
                    as_json)
 
 
+@given(title=soup, source=expression, x=st.one_of(number, soup), target=st.sampled_from(TARGETS),
+       points=st.sampled_from(["1", "0", "-1", "2.5", '"x"', "1e400"]),
+       answer=st.one_of(expression, number, soup), student=st.one_of(st.just("s1"), soup),
+       fmt=st.sampled_from(["table", "json", "csv"]))
+def classes_never_crash(title, source, x, target, points, answer, student, fmt):
+    """backprop variants and grade over a template and a submission made of the same
+    pieces: any text a teacher or a student may hand them."""
+    template = ("assignment = \"hw\"\ntitle = " + json.dumps(title) + "\n[[problems]]\n"
+                'name = "p"\nexpression = ' + json.dumps(source) + "\n[problems.point]\n"
+                "x = " + json.dumps(x) + '\ny = ["pi/6", 1]\n[problems.targets]\n'
+                + json.dumps(target) + f" = {points}\n")
+    submission = ("student = " + json.dumps(student) + "\n[p]\n" + json.dumps(target)
+                  + " = " + json.dumps(answer) + "\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "t.toml").write_text(template, encoding="utf-8")
+        (Path(tmp) / "s.toml").write_text(submission, encoding="utf-8")
+        roster = ["s1"] + ([student.replace("\n", " ")] if student != "s1" else [])
+        (Path(tmp) / "r.csv").write_text("id\n" + "\n".join(roster) + "\n", encoding="utf-8")
+        _check(run_cli("variants", str(Path(tmp) / "t.toml"), "--roster",
+                       str(Path(tmp) / "r.csv"), "--secret", "k", "--out",
+                       str(Path(tmp) / "v")), as_json=False)
+        _check(run_cli("grade", str(Path(tmp) / "t.toml"), str(Path(tmp) / "s.toml"),
+                       "--secret", "k", "--jobs", "1", "--format", fmt),
+               as_json=fmt == "json")
+
+
 # --- numbers against mpmath ----------------------------------------------------------------
 
 # Well-conditioned pieces: (text, mpmath function, bound) of operands already so. A
@@ -343,7 +370,7 @@ def values_and_gradients_match_mpmath(prog, x, y, second):
 
 PROPERTIES = [show_never_crashes, check_never_crashes, sweep_never_crashes,
               descend_never_crashes, options_never_crash, answers_files_never_crash,
-              values_and_gradients_match_mpmath]
+              classes_never_crash, values_and_gradients_match_mpmath]
 
 
 def run_for(seconds: float, examples: int = 50, derandomize: bool = False) -> int:
