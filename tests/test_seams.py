@@ -288,3 +288,17 @@ def test_graphs_say_what_the_tables_say(fmt):
     assert "= not taken (w6 takes else: w2 = 0)" in out and "w̄3 = 0 (not taken)" in out
     assert "= 0 (exact; float64 gives -1.2e-16)" in out
     assert "nan" not in out.replace("nan (not taken)", "")  # a partial there is marked
+
+
+def test_no_exact_value_is_claimed_past_a_comparison_rounding_decided():
+    """sin(π) > 0 is 1 in float64 and 0 exactly: the run takes then, so the where and what
+    follows have no exact value to claim (it would be the other branch's), and the table
+    says why the comparison is 1."""
+    r = run_cli("where(sin(x) > 0, 1, 2)*y", "--at", "x=pi,y=1", "--json")
+    doc = json.loads(r.stdout)
+    exact = {n["id"]: n.get("value_exact") for n in doc["nodes"]}
+    assert exact["w3"] == "0" and exact["w4"] is None and exact["w5"] is None
+    assert "value_exact" not in doc and "gradient_exact" not in doc
+    assert doc["value"] == 1.0 and doc["gradient"]["y"] == 1.0
+    out = run_cli("where(sin(x) > 0, 1, 2)*y", "--at", "x=pi,y=1").stdout
+    assert "w3 > 0            1 (float64's rounding; exactly 0)" in out

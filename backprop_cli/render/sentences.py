@@ -31,6 +31,14 @@ def exact_zero(value, precision: int = 2) -> str:
     return f"0 (exact; float64 gives {fmt(value, precision)})"
 
 
+def rounding_flip(value, exact_value, precision: int = 6) -> str:
+    """A piecewise op's value that float64's rounding decided: exact arithmetic gives
+    another (sin(π) > 0 is 1 in float64, 0 exactly); the run goes on with the float's."""
+    from ..symbolic.exact_values import text
+
+    return f"{fmt(value, precision)} (float64's rounding; exactly {text(exact_value)})"
+
+
 def not_taken(program, where: int, vals) -> str:
     """Why a node has no value that counts: the where node `where` took its other branch."""
     c = program.nodes[where].args[0]

@@ -17,7 +17,7 @@ from ..symbolic.simplify import MAX_NODES, Adjoints, expanded_gradient, tangent_
 from ..engine.trace import Trace, largest_difference, modes_agree
 from . import Options
 from .numbers import fmt, fmt_value
-from .sentences import exact_zero, not_taken
+from .sentences import exact_zero, not_taken, rounding_flip
 from ..symbolic.exact_values import exact_of, output_exact, rounded_zero
 
 MAX_TERMS = 8  # terms of an adjoint's sum shown before "+ … (N terms)"
@@ -85,6 +85,8 @@ def value_cell(trace: Trace, i: int, p: int) -> str:
     if trace.untaken and i in trace.untaken:
         return not_taken(trace.program, trace.untaken[i], trace.values)
     ex = exact_of(trace)
+    if ex and i in ex.flipped:
+        return rounding_flip(trace.values[i], ex.flipped[i], p)
     return number_cell(trace.values[i], ex.values[i] if ex else None, p)
 
 

@@ -323,6 +323,9 @@ class ExactTrace(NamedTuple):
     partials: list
     adjoints: list
     gradient: dict
+    # nodes of a piecewise op that float64's rounding put on another piece than exact
+    # arithmetic would (sin(π) > 0 is 1): their exact value, which the run did not take
+    flipped: dict
 
 
 def _template_value(f, env):
@@ -352,6 +355,7 @@ def exact_trace(trace: Trace, inputs: dict[str, str]) -> ExactTrace | None:
         text_ = inputs.get(name)
         vals[k] = of_text(text_) if text_ is not None else None
     parts: list = [()] * n
+    flipped: dict = {}
     for j in range(program.n_inputs, n):
         node = program.nodes[j]
         args = [vals[a] if type(a) is int else of_text(a.text) for a in node.args]
@@ -360,9 +364,18 @@ def exact_trace(trace: Trace, inputs: dict[str, str]) -> ExactTrace | None:
         env["out"] = vals[j]
         parts[j] = tuple(None if type(a) is not int else _template_value(template(node.op, k), env)
                          for k, a in enumerate(node.args))
-        if OPS[node.op].taken is not None and args[0] is not None:  # where's untaken edge
+        op = OPS[node.op]
+        if op.taken is not None and args[0] is not None:  # where's untaken edge
             taken = _sign(args[0]) != 0
             parts[j] = (ZERO, ONE if taken else ZERO, ZERO if taken else ONE)
+        if op.kink is not None or op.taken is not None:
+            # piecewise: where rounding moved an operand across a jump (sin(π) > 0 is 1 in
+            # float64, 0 exactly), the run took another piece than exact arithmetic would;
+            # what it computed there has no exact value to claim
+            if not _agrees(vals[j], trace.values[j]):
+                flipped[j], vals[j] = vals[j], None
+            parts[j] = tuple(None if not _agrees(q, d) else q
+                             for q, d in zip(parts[j], trace.partials[j]))
     adj: list = [ZERO] * n
     if type(program.output) is int:
         adj[program.output] = ONE
@@ -373,7 +386,20 @@ def exact_trace(trace: Trace, inputs: dict[str, str]) -> ExactTrace | None:
                 term = apply("mul", [g, p])
                 adj[a] = None if adj[a] is None or term is None else _add(adj[a], term)
     gradient = {name: adj[k] for k, name in enumerate(program.inputs)}
-    return ExactTrace(vals, parts, adj, gradient)
+    return ExactTrace(vals, parts, adj, gradient, flipped)
+
+
+def _agrees(v: Exact | None, value) -> bool:
+    """Whether a run's number is the exact value up to rounding (not another piece of a
+    piecewise op): unknown values agree."""
+    if v is None or value is None:
+        return True
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return True
+    x = _float(v)
+    return not math.isfinite(f) or abs(x - f) <= 1e-9 * max(1.0, abs(x))
 
 
 def rounded_zero(exact_value: Exact | None, value) -> bool:
