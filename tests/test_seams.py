@@ -302,3 +302,12 @@ def test_no_exact_value_is_claimed_past_a_comparison_rounding_decided():
     assert doc["value"] == 1.0 and doc["gradient"]["y"] == 1.0
     out = run_cli("where(sin(x) > 0, 1, 2)*y", "--at", "x=pi,y=1").stdout
     assert "w3 > 0            1 (float64's rounding; exactly 0)" in out
+
+
+def test_inlining_a_long_chain_of_definitions_is_bounded():
+    """f_k(a) = f_{k-1}(a) + k copies k rows into f_k's body: 2,000 of them copy 2·10⁶."""
+    text = "f0(a) = a*2\n" + "".join(f"f{k}(a) = f{k - 1}(a) + {k}\n" for k in range(1, 2100))
+    r = run_cli(text + "f2099(x)", "--at", "x=1", "--json")
+    assert r.returncode == 2
+    error = json.loads(r.stdout)["error"]
+    assert error["type"] == "limit_error" and "rows copied" in error["message"]

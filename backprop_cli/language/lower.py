@@ -26,6 +26,7 @@ from ..engine.program import INPUT, Call, Const, Node, Program
 from .functions import Function, is_function, read_head, replay
 from .builder import NoFunctions
 
+MAX_COPIED = MAX_NODES  # rows inlining may copy in all (about 1.5 µs each): README, Limits
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__, on the hot path
 _NAME = re.compile(r"[^\W\d](?:\w|\u0304)*")  # as the grammar's NAME
 
@@ -167,6 +168,7 @@ class ProgramBuilder:
         # the program needs them, not in a where's branch that a constant condition drops
         # (f(a) = where(a > 0, log(a), 0); f(-1) is 0).
         self.failed: dict[int, _Failure] = {}
+        self.copied = 0  # rows that calls copied from bodies, in all (MAX_COPIED)
 
     def number(self, text, start, end):
         value = float(text)
@@ -354,6 +356,13 @@ class ProgramBuilder:
             raise too_large(f"the program with this call of {fname} inlined",
                             len(self.op_rows) + len(fn.rows), MAX_NODES, "nodes or more",
                             source=self.source, span=(start, end), origin=self.origin)
+        # every call copies its function's body, in bodies too: a chain of definitions,
+        # each calling the one before, copies quadratically many rows in all
+        self.copied += len(fn.rows)
+        if self.copied > MAX_COPIED:
+            raise too_large("inlining the calls of your functions", self.copied, MAX_COPIED,
+                            "rows copied or more", source=self.source, span=(start, end),
+                            origin=self.origin)
         first = len(self.op_rows)
         ref = replay(fn, args, self.operator, start, end)
         self.tensor = self.tensor or fn.tensor
