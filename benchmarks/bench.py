@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
-import inspect
 import json
 import os
 import platform

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # conftest, run as tests.fuzz too
 from conftest import run_cli  # noqa: E402
 
-from backprop_cli.engine.ops import CONSTANTS, OPS  # noqa: E402
+from backprop_cli.engine.ops import OPS  # noqa: E402
 
 CONTROLS = ["\x1b[2J", "\x1b]0;t\x07", "\x00", "\x9b31m", "\u202e", "\r", "\x7f", "\ufeff"]
 NUMBERS = ["0", "1", "2", "-1", "0.5", "1e308", "1e309", "1e-320", "4.9e-324", "1e-5",

@@ -10,7 +10,7 @@ import sys
 
 from .options import (Parser, common_options, input_options, output_options, plot_option,
                       read_source, whole)
-from ..errors import MAX_STEPS, BackpropError, UsageError, printable
+from ..errors import MAX_STEPS, UsageError, printable
 
 # tasks/descent.py's OPTIMIZERS, written out: `descend --help` imports no numpy (a test
 # holds the two lists equal)

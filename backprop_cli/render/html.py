@@ -15,7 +15,6 @@ text reaches the page only inside that JSON (with <, > and & escaped) and as tex
 from __future__ import annotations
 
 import html
-import json
 from functools import lru_cache
 from importlib import resources
 

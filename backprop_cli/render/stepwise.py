@@ -89,7 +89,7 @@ class Frames:
         return values, adjoints
 
     def ssa(self, k: int, room: int) -> Table:
-        trace, program = self.trace, self.trace.program
+        program = self.trace.program
         values, adjoints = self.state(k)
         current = self.steps[k - 1].node if k else -1
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False)

@@ -41,7 +41,7 @@ from ..language.lower import ProgramBuilder
 from ..language.parser import parse
 from ..engine.evaluate import evaluate, second_order
 from ..engine.passes import forward, layout
-from ..engine.program import Const, Program, node_id
+from ..engine.program import Program, node_id
 from ..engine.trace import Edge, Trace
 
 SEED = 364  # the course's number: the random points are the same on every run
